@@ -8,7 +8,34 @@ plausible time and produced the expected step results.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .fixtures import PhaseResults, Verify
+    from .plan import WorkflowSpec
+    from .results import WorkflowResult
 
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str) -> object:
+    # The public names phase modules use, imported lazily so that importing the
+    # package (e.g. the emulator alone) does not pull in pytest.
+    if name in {"Verify", "PhaseResults"}:
+        from . import fixtures
+
+        return getattr(fixtures, name)
+    if name == "WorkflowSpec":
+        from .plan import WorkflowSpec
+
+        return WorkflowSpec
+    if name == "WorkflowResult":
+        from .results import WorkflowResult
+
+        return WorkflowResult
+    raise AttributeError(name)
+
+
+__all__ = ["PhaseResults", "Verify", "WorkflowResult", "WorkflowSpec", "__version__"]

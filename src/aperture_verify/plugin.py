@@ -1,9 +1,371 @@
-"""The pytest plugin (registered through the ``pytest11`` entry point)."""
+"""The pytest plugin: options, the run's set-up, collection order and the verdicts.
+
+Registered through the ``pytest11`` entry point. It is *active* for a run
+whose arguments include the phases directory (``test_phases/`` by default) or
+that names ``--plan``; any other pytest run in the same environment is left
+alone.
+"""
 
 from __future__ import annotations
 
+import os
+import signal
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
 import pytest
+from _pytest.runner import runtestprotocol
+
+from . import collection as coll
+from .context import RunContext
+from .errors import PlanError
+from .keys import CONTEXT_KEY, PLAN_KEY, RESULT_KEY, SESSION_KEY, STAGE_KEY
+from .fixtures import AperturePhaseFixtures
+from .recorder import RunRecorder
+from .plan import Plan, load_plan
+from .results import FailureKind, Outcome, WorkflowResult
+from .scheduler import ItemKey, PhaseScheduling
+
+
+#: Upper bound on worker processes chosen by ``-n auto``.
+MAX_AUTO_WORKERS = 32
+
+_OPTIONS = (
+    # (flag, ini key, env var, help)
+    ("--plans", "aperture_plans", None, "the plans file (default: plans.toml in the rootdir)"),
+    ("--plan", "aperture_plan", "APERTURE_PLAN", "the plan to run (default: default_plan)"),
+    ("--server-url", "aperture_server_url", None,
+     "Data Studio URL, or 'emulator' (overrides APERTURE_URL and [server] url)"),
+    ("--api", "aperture_api", None, "API form: v2 (API key) or v1 (login); overrides APERTURE_API"),
+    ("--reports-dir", "aperture_reports_dir", None,
+     "where report.html, junit.xml and results.json go (default: reports)"),
+    ("--phases-dir", "aperture_phases_dir", None, "the phase modules' directory (default: test_phases)"),
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini("aperture_plans", "path of the plans file (relative to the rootdir)", default="")
+    group = parser.getgroup("aperture", "Aperture Data Studio workflow verification")
+    for flag, ini, env, text in _OPTIONS:
+        dest = ini
+        suffix = f" [env {env}]" if env else ""
+        group.addoption(flag, dest=dest, default=None, help=text + suffix)
+        parser.addini(ini, text, default="")
+
+
+def option(config: pytest.Config, ini: str, default: str = "") -> str:
+    """One option, resolved: command line > environment > ini > *default*."""
+    value = config.getoption(ini)
+    if value:
+        return str(value)
+    for _flag, key, env, _text in _OPTIONS:
+        if key == ini and env and os.environ.get(env):
+            return os.environ[env]
+    value = config.getini(ini)
+    return str(value) if value else default
+
+
+def _path_option(config: pytest.Config, ini: str, default: str) -> Path:
+    path = Path(option(config, ini, default))
+    return path if path.is_absolute() else config.rootpath / path
+
+
+def phases_dir(config: pytest.Config) -> Path:
+    return _path_option(config, "aperture_phases_dir", "test_phases")
+
+
+def is_active(config: pytest.Config) -> bool:
+    if hasattr(config, "workerinput"):
+        return "aperture" in config.workerinput
+    if config.getoption("aperture_plan"):
+        return True
+    target = phases_dir(config).resolve()
+    for arg in config.args:
+        path = Path(arg.split("::")[0])
+        path = (path if path.is_absolute() else config.invocation_params.dir / path).resolve()
+        if path == target or target in path.parents or path in target.parents:
+            return True
+    return False
+
+
+def get_plan(config: pytest.Config) -> Plan:
+    """The selected plan, loaded once per process; a bad plan is a usage error."""
+    if PLAN_KEY not in config.stash:
+        source = _path_option(config, "aperture_plans", "plans.toml")
+        try:
+            config.stash[PLAN_KEY] = load_plan(
+                source,
+                option(config, "aperture_plan") or None,
+                url=config.getoption("aperture_server_url"),
+                api=config.getoption("aperture_api"),
+                environ=os.environ,
+            )
+        except PlanError as e:
+            raise pytest.UsageError(str(e)) from None
+    return config.stash[PLAN_KEY]
+
+
+def get_context(config: pytest.Config) -> RunContext:
+    return config.stash[CONTEXT_KEY]
+
+
+# -- configuration --------------------------------------------------------------
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` sizes the workers from the plan: the widest phase, capped."""
+    if not is_active(config):
+        return None
+    plan = get_plan(config)
+    return max(1, min(plan.widest_phase, plan.max_parallel, MAX_AUTO_WORKERS))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "phase(name): the plan phase a module's tests belong to (see plans.toml)"
+    )
+    if not is_active(config):
+        return
+    plan = get_plan(config)
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:
+        config.stash[CONTEXT_KEY] = RunContext.for_worker(plan, worker["aperture"])
+    else:
+        _default_report_paths(config)
+        try:
+            ctx = RunContext.for_controller(
+                plan, os.environ, connect=not config.getoption("collectonly")
+            )
+        except PlanError as e:
+            raise pytest.UsageError(str(e)) from None
+        config.stash[CONTEXT_KEY] = ctx
+        if ctx.login_error is not None:
+            # Nothing can run: do it in this process, at once, without workers.
+            config.option.dist = "no"
+            config.option.tx = []
+            config.option.numprocesses = 0
+        config.pluginmanager.register(RunRecorder(config, ctx), "aperture-recorder")
+    _install_sigterm_handler()
+    config.pluginmanager.register(AperturePhaseFixtures(config), "aperture-fixtures")
+
+
+def _default_report_paths(config: pytest.Config) -> None:
+    reports = _path_option(config, "aperture_reports_dir", "reports")
+    if getattr(config.option, "htmlpath", "missing") is None:
+        config.option.htmlpath = str(reports / "report.html")
+        config.option.self_contained_html = True
+    if config.option.xmlpath is None:
+        config.option.xmlpath = str(reports / "junit.xml")
+
+
+def _install_sigterm_handler() -> None:
+    """SIGTERM (a scheduler stopping the run) is handled like Ctrl-C."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if hasattr(signal, "SIGTERM"):
+        try:
+            signal.signal(signal.SIGTERM, interrupt)
+        except ValueError:  # not the main thread
+            pass
+
+
+def pytest_configure_node(node: Any) -> None:
+    config = node.config
+    if CONTEXT_KEY in config.stash:
+        node.workerinput["aperture"] = get_context(config).worker_data()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    ctx = config.stash.get(CONTEXT_KEY, None)
+    if ctx is not None:
+        ctx.close()
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> PhaseScheduling | None:
+    if CONTEXT_KEY not in config.stash:
+        return None
+    from xdist.workermanage import parse_tx_spec_config
+
+    ctx = get_context(config)
+
+    def load_keys(node: Any, collection: list[str]) -> dict[int, ItemKey]:
+        return coll.read_keys(ctx.run_dir / f"collection-{node.gateway.id}.json", collection)
+
+    def collected(count: int) -> None:
+        session = config.stash.get(SESSION_KEY, None)
+        if session is not None:
+            session.testscollected = count  # barrier items are not tests
+
+    return PhaseScheduling(
+        config,
+        log,
+        numnodes=len(parse_tx_spec_config(config)),
+        max_parallel=ctx.plan.max_parallel,
+        load_keys=load_keys,
+        on_collected=collected,
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[SESSION_KEY] = session
+    if CONTEXT_KEY in session.config.stash and not hasattr(session.config, "workerinput"):
+        ctx = get_context(session.config)
+        tr = session.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is not None:
+            plan = ctx.plan
+            phases = " → ".join(f"{p.name}({len(p.workflows)})" for p in plan.phases)
+            where = f"emulator at {ctx.url}" if plan.server.is_emulator else ctx.url
+            tr.write_line(f"aperture: plan '{plan.name}' on {where} [{plan.server.api}]: {phases}")
+            if ctx.login_error:
+                tr.write_line(f"aperture: LOGIN FAILED: {ctx.login_error}", red=True, bold=True)
+
+
+# -- collection ------------------------------------------------------------------
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    config = metafunc.config
+    if coll.WORKFLOW_FIXTURE not in metafunc.fixturenames or CONTEXT_KEY not in config.stash:
+        return
+    plan = get_context(config).plan
+    mark = metafunc.definition.get_closest_marker(coll.PHASE_MARK)
+    marker_phase = str(mark.args[0]) if mark is not None and mark.args else None
+    phase = coll.phase_of_module(metafunc.definition.path, marker_phase, phases_dir(config))
+    if phase is None:
+        return
+    if phase not in plan.defined_phases:
+        raise pytest.UsageError(
+            f"{metafunc.definition.path.name}: phase '{phase}' is not defined in "
+            f"{plan.source.name}; add [phases.{phase}] there or fix the module's phase mark"
+        )
+    specs = plan.phase(phase).workflows if phase in {p.name for p in plan.phases} else ()
+    metafunc.parametrize(coll.WORKFLOW_FIXTURE, specs, ids=[s.label for s in specs])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    if CONTEXT_KEY not in config.stash:
+        return
+    ctx = get_context(config)
+    plan = ctx.plan
+    order = {p.name: i for i, p in enumerate(plan.phases)}
+    pdir = phases_dir(config)
+    keep: list[tuple[tuple[int, int, int], pytest.Item]] = []
+    deselected: list[pytest.Item] = []
+    seen_phases: set[str] = set()
+    for position, item in enumerate(items):
+        phase = coll.phase_of_item(item, pdir)
+        if phase is None:
+            keep.append(((len(order), coll.CHECK_STAGE, position), item))
+        elif phase in order:
+            seen_phases.add(phase)
+            keep.append(((order[phase], coll.stage_of_item(item), position), item))
+        else:
+            deselected.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+    keep.sort(key=lambda pair: pair[0])
+    items[:] = [item for _, item in keep]
+    stages = [key[:2] for key, _ in keep]
+    for item, (phase_index, stage) in zip(items, stages, strict=True):
+        item.stash[STAGE_KEY] = (phase_index, stage)
+    _check_phase_modules(config, plan, seen_phases, pdir)
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:
+        barrier_of = coll.add_barriers(items)
+        keys = {i: ItemKey(stages[i], barrier_of[i]) for i in range(len(stages))}
+        for index in set(barrier_of.values()):
+            keys[index] = ItemKey((0, 0), None)
+        coll.write_keys(ctx.run_dir / f"collection-{worker['workerid']}.json", items, keys)
+
+
+def _check_phase_modules(config: pytest.Config, plan: Plan, seen: set[str], pdir: Path) -> None:
+    """A phase of the plan without a module would silently not run: refuse."""
+    whole_dir = any(
+        (config.invocation_params.dir / a.split("::")[0]).resolve() in (pdir.resolve(), *pdir.resolve().parents)
+        for a in config.args
+    ) and not config.getoption("keyword") and not config.getoption("markexpr")
+    if not whole_dir:
+        return
+    for phase in plan.phases:
+        if phase.name not in seen:
+            raise pytest.UsageError(
+                f"{plan.source.name}: plans.{plan.name}.phases: phase '{phase.name}' has no "
+                f"module; create {pdir.name}/test_{phase.name}.py (see the other phase modules)"
+            )
+
+
+# -- running ---------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+    if isinstance(item, coll.PhaseBarrier):
+        runtestprotocol(item, log=False, nextitem=nextitem)
+        return True
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip the tests of later phases once a phase failed under ``on_failure = "stop"``."""
+    if CONTEXT_KEY not in item.config.stash or STAGE_KEY not in item.stash:
+        return
+    ctx = get_context(item.config)
+    plan = ctx.plan
+    phase_index, _stage = item.stash[STAGE_KEY]
+    if plan.on_failure != "stop" or phase_index >= len(plan.phases) or phase_index == 0:
+        return
+    earlier = {p.name for p in plan.phases[:phase_index]}
+    failed = ctx.ledger.first_failure(earlier)
+    if failed is not None:
+        kind = failed.failure_kind.title if failed.failure_kind else "failure"
+        pytest.skip(
+            f"not run: {failed.label} (phase '{failed.phase}') failed with a {kind} "
+            f"and the plan says on_failure = \"stop\""
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    spec = getattr(item, "callspec", None)
+    if spec is None or coll.WORKFLOW_FIXTURE not in spec.params:
+        return report
+    workflow = spec.params[coll.WORKFLOW_FIXTURE]
+    result = item.stash.get(RESULT_KEY, None)
+    if report.when == "setup" and report.skipped:
+        result = WorkflowResult(workflow.label, workflow.phase, outcome=Outcome.SKIPPED)
+        assert isinstance(report.longrepr, tuple)
+        result.message = str(report.longrepr[2]).removeprefix("Skipped: ")
+    elif report.when == "setup" and report.failed:
+        result = WorkflowResult(workflow.label, workflow.phase, outcome=Outcome.FAILED)
+        result.failure_kind = FailureKind.EXECUTION
+        lines = report.longreprtext.strip().splitlines() or ["unknown error"]
+        result.message = f"set-up failed: {lines[-1][:500]}"
+    elif report.when != "call":
+        return report
+    elif result is None:  # the test body failed before the runner produced a verdict
+        outcome = Outcome.FAILED if report.failed else Outcome.PASSED
+        result = WorkflowResult(workflow.label, workflow.phase, outcome=outcome)
+        if report.failed:
+            result.failure_kind = FailureKind.EXECUTION
+            result.message = report.longreprtext.strip().splitlines()[-1][:500]
+    report.aperture = result.to_dict()  # type: ignore[attr-defined]
+    if report.when == "call":
+        text = result.transitions_text()
+        if text:
+            report.sections.append(("Captured stdout job", text + "\n"))
+    return report
+
+
+def iter_results(config: pytest.Config) -> Iterator[WorkflowResult]:
+    yield from get_context(config).ledger.results()

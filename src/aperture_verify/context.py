@@ -1,0 +1,180 @@
+"""What one process of a run knows: the plan, the server, the ledger, its client.
+
+The controller (or the only process, without xdist) builds the run context:
+it starts the embedded emulator when the plan asks for it, checks the login
+once, fetches the workflow catalog once, and hands all of that to the
+workers through ``workerinput``. A worker rebuilds its context from there.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .client import DataStudioClient
+from .credentials import Credentials
+from .errors import ClientError
+from .ledger import RunLedger
+from .models import Workflow
+from .plan import Plan
+from .runner import WorkflowRunner
+
+
+@dataclass
+class RunContext:
+    """Per-process state of a run. Never printed: it holds credentials."""
+
+    plan: Plan
+    run_dir: Path
+    url: str
+    credentials: Credentials = field(repr=False)
+    ledger: RunLedger
+    login_error: str | None = None
+    catalog: list[Workflow] | None = None
+    emulator: Any = None  # the embedded Emulator, on the controller only
+    owns_run_dir: bool = False
+    _client: DataStudioClient | None = field(default=None, repr=False)
+    _runner: WorkflowRunner | None = field(default=None, repr=False)
+    active_jobs: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # -- construction ----------------------------------------------------------
+
+    @classmethod
+    def for_controller(cls, plan: Plan, environ: Mapping[str, str], *, connect: bool) -> RunContext:
+        """Start the emulator if asked, check the login once and fetch the catalog.
+
+        With *connect* false (``--collect-only``) nothing is started or called.
+        """
+        run_dir = Path(tempfile.mkdtemp(prefix="aperture-run-"))
+        ledger = RunLedger(run_dir, writer=True)
+        server = plan.server
+        emulator = None
+        if server.is_emulator and connect:
+            emulator, credentials = _start_emulator(plan)
+            url = emulator.url
+        elif server.is_emulator:
+            credentials, url = Credentials(api_key="unused"), "emulator"
+        else:
+            credentials = Credentials.from_env(api=server.api, environ=environ)
+            url = server.url
+        ctx = cls(plan, run_dir, url, credentials, ledger, emulator=emulator, owns_run_dir=True)
+        if connect:
+            ctx._check_login()
+        return ctx
+
+    @classmethod
+    def for_worker(cls, plan: Plan, data: Mapping[str, Any]) -> RunContext:
+        credentials = Credentials(
+            api_key=data.get("api_key"), username=data.get("username"),
+            password=data.get("password"),
+        )
+        catalog = data.get("catalog")
+        return cls(
+            plan,
+            Path(data["run_dir"]),
+            data["url"],
+            credentials,
+            RunLedger(Path(data["run_dir"]), writer=False),
+            login_error=data.get("login_error"),
+            catalog=[Workflow(**w) for w in catalog] if catalog is not None else None,
+        )
+
+    def worker_data(self) -> dict[str, Any]:
+        """What a worker needs, as plain data for ``workerinput``."""
+        return {
+            "run_dir": str(self.run_dir),
+            "url": self.url,
+            "api_key": self.credentials.api_key,
+            "username": self.credentials.username,
+            "password": self.credentials.password,
+            "login_error": self.login_error,
+            "catalog": [asdict(w) for w in self.catalog] if self.catalog is not None else None,
+        }
+
+    # -- use -------------------------------------------------------------------
+
+    @property
+    def client(self) -> DataStudioClient:
+        with self._lock:
+            if self._client is None:
+                server = self.plan.server
+                verify: bool | str = server.verify_tls
+                if server.verify_tls and server.ca_bundle is not None:
+                    verify = str(server.ca_bundle)
+                self._client = DataStudioClient(
+                    self.url,
+                    self.credentials,
+                    api=server.api,
+                    environment=server.environment,
+                    profile=server.profile,
+                    connect_timeout=server.connect_timeout,
+                    read_timeout=server.read_timeout,
+                    verify=verify,
+                )
+            return self._client
+
+    @property
+    def runner(self) -> WorkflowRunner:
+        if self._runner is None:
+            self._runner = WorkflowRunner(
+                self.client,
+                catalog=self.catalog,
+                job_url=self.plan.server.job_url,
+                on_job_started=self.active_jobs.add,
+                on_job_ended=self.active_jobs.discard,
+            )
+        return self._runner
+
+    def _check_login(self) -> None:
+        try:
+            self.client.check_credentials()
+            self.catalog = self.client.list_workflows()
+        except ClientError as e:
+            self.login_error = str(e)
+
+    def cancel_active_jobs(self) -> list[str]:
+        """Cancel every job this process started and has not seen end."""
+        cancelled = []
+        for job_id in sorted(self.active_jobs):
+            try:
+                self.client.cancel_job(job_id)
+                cancelled.append(job_id)
+            except ClientError:
+                pass
+        self.active_jobs.clear()
+        return cancelled
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+        if self.owns_run_dir:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _start_emulator(plan: Plan) -> tuple[Any, Credentials]:
+    from .emulator import Emulator, load_scenario
+
+    server = plan.server
+    assert server.emulator_workflows is not None
+    scenario = load_scenario(server.emulator_workflows)
+    if server.api == "v1":
+        username, password = "aperture-demo", secrets.token_urlsafe(16)
+        emulator = Emulator(scenario, api_keys=(), users={username: password},
+                            environment=server.environment)
+        credentials = Credentials(username=username, password=password)
+    else:
+        key = secrets.token_urlsafe(24)
+        emulator = Emulator(scenario, api_keys=(key,), environment=server.environment)
+        credentials = Credentials(api_key=key)
+    emulator.start()
+    return emulator, credentials

@@ -1,0 +1,75 @@
+"""The run ledger: every workflow result of the run so far, shared between processes.
+
+The controller (or the only process) records each result as its report
+arrives and rewrites ``ledger.json`` in the run directory atomically. A worker
+reads it when a test of a later phase starts: the scheduler dispatches phase
+N+1 only after every report of phase N reached the controller, so the file a
+worker reads is complete for the phases before its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .results import Outcome, WorkflowResult
+
+LEDGER_FILE = "ledger.json"
+
+
+class RunLedger:
+    """Results by workflow label, in the order they were recorded."""
+
+    def __init__(self, run_dir: Path, *, writer: bool) -> None:
+        self.run_dir = run_dir
+        self.writer = writer
+        self._results: dict[str, WorkflowResult] = {}
+        self._mtime_ns = -1
+
+    @property
+    def path(self) -> Path:
+        return self.run_dir / LEDGER_FILE
+
+    def record(self, result: WorkflowResult) -> None:
+        self._results[result.label] = result
+        if self.writer:
+            self._write()
+
+    def _write(self) -> None:
+        data: list[dict[str, Any]] = [r.to_dict() for r in self._results.values()]
+        fd, tmp = tempfile.mkstemp(dir=self.run_dir, prefix=".ledger-")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, self.path)
+
+    def refresh(self) -> None:
+        """Re-read the file when another process wrote it since the last read."""
+        if self.writer:
+            return
+        try:
+            mtime = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return
+        if mtime == self._mtime_ns:
+            return
+        data = json.loads(self.path.read_text(encoding="utf-8"))
+        self._results = {d["label"]: WorkflowResult.from_dict(d) for d in data}
+        self._mtime_ns = mtime
+
+    def get(self, label: str) -> WorkflowResult | None:
+        self.refresh()
+        return self._results.get(label)
+
+    def results(self) -> list[WorkflowResult]:
+        self.refresh()
+        return list(self._results.values())
+
+    def first_failure(self, phases: set[str]) -> WorkflowResult | None:
+        """The first failed workflow recorded in one of *phases*, if any."""
+        for result in self.results():
+            if result.phase in phases and result.outcome is Outcome.FAILED:
+                return result
+        return None
