@@ -1,0 +1,30 @@
+"""A local stand-in for an Aperture Data Studio server, speaking its REST API.
+
+Used as the embedded server for the demo, as the backbone of the project's
+tests, and standalone (``python -m aperture_verify.emulator``)::
+
+    scenario = load_scenario(Path("demo/workflows.toml"))
+    with Emulator(scenario, api_keys=("k1",)) as emu:
+        requests.get(emu.url_for("/api/v1/workflows"),
+                     headers={"Authorization": "default k1"})
+"""
+
+from __future__ import annotations
+
+from .api import RecordedRequest
+from .core import Emulator
+from .faults import Fault
+from .scenario import Scenario, StepScript, WorkflowScript, load_scenario, parse_scenario
+from .state import JobRecord
+
+__all__ = [
+    "Emulator",
+    "Fault",
+    "JobRecord",
+    "RecordedRequest",
+    "Scenario",
+    "StepScript",
+    "WorkflowScript",
+    "load_scenario",
+    "parse_scenario",
+]

@@ -1,0 +1,420 @@
+"""The REST API the emulator serves: routes, validation, JSON shapes, faults.
+
+Independent of the HTTP plumbing (``server.py``): ``Api.serve`` takes a
+parsed request and returns a ``Response`` (or ``None`` for "close the
+connection without answering"). Paths, field names and state names all come
+from the ``ApiProfile``, so the emulator speaks whatever dialect a plan sets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+from ..profile import ApiProfile
+from .auth import Authenticator
+from .faults import Fault, FaultSet
+from .scenario import WorkflowScript
+from .state import JobRecord, JobStore
+
+_REDACTED = "<redacted>"
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the emulator received, in order of arrival.
+
+    ``status`` is ``None`` while the request is being answered and when the
+    connection was dropped on purpose. ``repr()`` hides the ``Authorization``
+    header and any ``password`` so assertion output never shows a credential.
+    """
+
+    method: str
+    path: str
+    query: Mapping[str, str] = field(hash=False)
+    headers: Mapping[str, str] = field(hash=False)
+    json: Any = field(hash=False)
+    status: int | None
+    at: float
+    workflow_label: str | None
+    elapsed: float | None = None  # seconds taken to answer (or drop)
+
+    def __repr__(self) -> str:
+        headers = {k: (_REDACTED if k.lower() == "authorization" else v)
+                   for k, v in self.headers.items()}
+        body = self.json
+        if isinstance(body, dict) and "password" in body:
+            body = {**body, "password": _REDACTED}
+        return (f"RecordedRequest(method={self.method!r}, path={self.path!r}, "
+                f"query={dict(self.query)!r}, headers={headers!r}, json={body!r}, "
+                f"status={self.status!r}, workflow_label={self.workflow_label!r})")
+
+
+@dataclass(frozen=True)
+class Response:
+    """What to send back."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO-8601 UTC with milliseconds and ``Z``, as the contract writes timestamps."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class _BadRequest(Exception):
+    pass
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """A profile path template (``/api/v1/jobs/{job_id}``) as a regex."""
+    parts = re.split(r"\{(\w+)\}", template)
+    regex = "".join(
+        re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts)
+    )
+    return re.compile(regex)
+
+
+class Api:
+    """Routes one request at a time; safe to call from many handler threads."""
+
+    def __init__(
+        self,
+        *,
+        profile: ApiProfile,
+        auth: Authenticator,
+        jobs: JobStore,
+        faults: FaultSet,
+        workflows: tuple[WorkflowScript, ...],
+        on_request: Callable[[RecordedRequest], None] | None = None,
+    ) -> None:
+        self.profile = profile
+        self.auth = auth
+        self.jobs = jobs
+        self.faults = faults
+        self.on_request = on_request
+        self._lock = threading.Lock()
+        self._workflows: dict[str, tuple[int, WorkflowScript]] = {}
+        self._requests: list[RecordedRequest] = []
+        for wf in workflows:
+            self.add_workflow(wf)
+        p = profile
+        # (name, method, pattern); order matters only for overlapping templates
+        self._routes: list[tuple[str, str, re.Pattern[str]]] = [
+            ("login", "POST", _pattern(p.login_path)),
+            ("workflows", "GET", _pattern(p.workflows_path)),
+            ("execute", "POST", _pattern(p.execute_path)),
+            ("jobs", "GET", _pattern(p.jobs_path)),
+            ("cancel", "POST", _pattern(p.cancel_path)),
+            ("job", "GET", _pattern(p.job_path)),
+        ]
+
+    # --- scenario and request log ---------------------------------------------
+
+    def add_workflow(self, wf: WorkflowScript) -> None:
+        """Add *wf*, or replace the workflow with its label (keeping its id)."""
+        with self._lock:
+            known = self._workflows.get(wf.label)
+            wf_id = known[0] if known else len(self._workflows) + 1
+            self._workflows[wf.label] = (wf_id, wf)
+
+    def workflow(self, label: str) -> WorkflowScript | None:
+        with self._lock:
+            known = self._workflows.get(label)
+            return known[1] if known else None
+
+    def workflow_list(self) -> list[tuple[int, WorkflowScript]]:
+        with self._lock:
+            return list(self._workflows.values())
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+    def _finish(self, rec: RecordedRequest, status: int | None, began: float) -> None:
+        done = replace(rec, status=status, elapsed=time.monotonic() - began)
+        with self._lock:
+            for i in range(len(self._requests) - 1, -1, -1):
+                if self._requests[i] is rec:
+                    self._requests[i] = done
+                    break
+        if self.on_request is not None:
+            self.on_request(done)
+
+    # --- serving ---------------------------------------------------------------
+
+    def serve(self, method: str, path: str, query: Mapping[str, str],
+              headers: Mapping[str, str], raw_body: bytes) -> Response | None:
+        """Answer one request; ``None`` means: close the connection, send nothing."""
+        began = time.monotonic()
+        if len(path) > 1:
+            path = path.rstrip("/") or "/"
+        try:
+            body: Any = json.loads(raw_body) if raw_body.strip() else None
+            body_ok = True
+        except ValueError:
+            body, body_ok = None, False
+        name, params, allowed = self._route(method, path)
+        label = self._workflow_of(name, params, query, body)
+        rec = RecordedRequest(method, path, dict(query), dict(headers), body, None,
+                              time.time(), label)
+        with self._lock:
+            self._requests.append(rec)
+        fault = self.faults.take_response_fault(method, path, label)
+        if fault is not None:
+            if fault.latency:
+                time.sleep(fault.latency)
+            if fault.drop:
+                self._finish(rec, None, began)
+                return None
+            if fault.status is not None or fault.body is not None:
+                response = self._fault_response(fault, path)
+                self._finish(rec, response.status, began)
+                return response
+        response = self._dispatch(name, params, allowed, method, path, query, headers,
+                                  body, body_ok)
+        if fault is not None and fault.drop_after_processing:
+            self._finish(rec, None, began)
+            return None
+        self._finish(rec, response.status, began)
+        return response
+
+    def _route(self, method: str, path: str) -> tuple[str | None, dict[str, str], list[str]]:
+        allowed: list[str] = []
+        for name, route_method, pattern in self._routes:
+            match = pattern.fullmatch(path)
+            if match:
+                if route_method == method:
+                    return name, match.groupdict(), []
+                allowed.append(route_method)
+        return None, {}, allowed
+
+    def _workflow_of(self, name: str | None, params: Mapping[str, str],
+                     query: Mapping[str, str], body: Any) -> str | None:
+        """The workflow a request concerns, for fault matching and the request log."""
+        if name == "execute" and isinstance(body, dict):
+            label = body.get(self.profile.execute_label_field)
+            return label if isinstance(label, str) else None
+        if name in ("job", "cancel"):
+            return self.jobs.label_of(params["job_id"])
+        if name == "jobs":
+            return query.get(self.profile.jobs_label_param)
+        return None
+
+    def _dispatch(self, name: str | None, params: Mapping[str, str], allowed: list[str],
+                  method: str, path: str, query: Mapping[str, str],
+                  headers: Mapping[str, str], body: Any, body_ok: bool) -> Response:
+        if name is None:
+            if allowed:
+                return self.error(405, f"Request method '{method}' is not supported", path,
+                                  headers=(("Allow", ", ".join(sorted(set(allowed)))),))
+            return self.error(404, f"No endpoint {method} {path}", path)
+        if name == "login":
+            return self._login(path, body, body_ok)
+        auth = self.auth.check(_header(headers, "Authorization"))
+        if not auth.ok:
+            return self.error(auth.status, auth.message, path)
+        if name in ("execute", "cancel") and auth.readonly:
+            what = "execute workflows" if name == "execute" else "cancel jobs"
+            return self.error(403, f"This API key does not have permission to {what}", path)
+        try:
+            if name == "workflows":
+                return self.json(200, [self._workflow_json(i, wf)
+                                       for i, wf in self.workflow_list()])
+            if name == "execute":
+                return self._execute(path, body, body_ok)
+            if name == "jobs":
+                label = query.get(self.profile.jobs_label_param) or None
+                state = query.get(self.profile.jobs_state_param) or None
+                return self.json(200, [self.job_json(j) for j in self.jobs.all(label, state)])
+            if name == "job":
+                record = self.jobs.get(params["job_id"])
+                if record is None:
+                    return self.error(404, f"No job with id '{params['job_id']}'", path)
+                return self.json(200, self.job_json(record))
+            return self._cancel(path, params["job_id"])
+        except _BadRequest as e:
+            return self.error(400, str(e), path)
+
+    # --- routes ----------------------------------------------------------------
+
+    def _login(self, path: str, body: Any, body_ok: bool) -> Response:
+        p = self.profile
+        if not body_ok or not isinstance(body, dict):
+            return self.error(400, "Malformed JSON request body: expected "
+                              f'{{"{p.login_username_field}": ..., '
+                              f'"{p.login_password_field}": ...}}', path)
+        username = body.get(p.login_username_field)
+        password = body.get(p.login_password_field)
+        if not isinstance(username, str) or not isinstance(password, str):
+            return self.error(400, f"'{p.login_username_field}' and "
+                              f"'{p.login_password_field}' must be strings", path)
+        token = self.auth.login(username, password)
+        if token is None:
+            return self.error(401, "Bad credentials", path)
+        return self.json(200, {p.token_field: token,
+                               p.expires_in_field: int(self.auth.token_lifetime)})
+
+    def _execute(self, path: str, body: Any, body_ok: bool) -> Response:
+        p = self.profile
+        if not body_ok:
+            raise _BadRequest("Malformed JSON request body")
+        if not isinstance(body, dict):
+            raise _BadRequest("The request body must be a JSON object")
+        label = body.get(p.execute_label_field)
+        if not isinstance(label, str) or not label:
+            raise _BadRequest(f"'{p.execute_label_field}' is required and must be a string")
+        space = _optional(body, p.execute_space_field, str, "a string")
+        prefer_draft, published_only = p.version_values[0], p.version_values[-1]
+        version = _optional(body, p.execute_version_field, str, "a string") or published_only
+        dependencies = _optional(body, p.execute_dependencies_field, str, "a string")
+        for key, value in ((p.execute_version_field, version),
+                           (p.execute_dependencies_field, dependencies)):
+            if value is not None and value not in p.version_values:
+                raise _BadRequest(f"'{key}' must be one of {', '.join(p.version_values)}, "
+                                  f"not '{value}'")
+        _optional(body, p.execute_refresh_field, bool, "true or false")
+        parameters = _optional(body, p.execute_parameters_field, dict, "an object") or {}
+        sources = _optional(body, p.execute_sources_field, list, "an array")
+        if sources is not None and not all(isinstance(s, dict) for s in sources):
+            raise _BadRequest(f"'{p.execute_sources_field}' must be an array of objects")
+        wf = self.workflow(label)
+        if wf is None or (space is not None and wf.space != space):
+            where = f" in space '{space}'" if space is not None else ""
+            return self.error(404, f"No workflow with external label '{label}'{where}", path)
+        if version == prefer_draft and wf.has_draft:
+            chosen = "draft"
+        elif wf.published:
+            chosen = "published"
+        elif version == prefer_draft:
+            return self.error(409, f"Workflow '{label}' has no published version and no "
+                              "draft to execute", path)
+        else:
+            return self.error(409, f"Workflow '{label}' has no published version "
+                              f"({p.execute_version_field} is {published_only})", path)
+        stuck = self.faults.take_stuck(label)
+        record = self.jobs.submit(wf, body=body, parameters=parameters, version=chosen,
+                                  stuck=stuck)
+        return self.json(202, {p.job_id_field: record.job_id, p.job_state_field: record.state})
+
+    def _cancel(self, path: str, job_id: str) -> Response:
+        outcome, record = self.jobs.cancel(job_id)
+        if record is None:
+            return self.error(404, f"No job with id '{job_id}'", path)
+        if outcome == "terminal":
+            return self.error(409, f"Job '{job_id}' has already finished ({record.state})",
+                              path)
+        return self.json(202, self.job_json(record))
+
+    # --- JSON shapes -----------------------------------------------------------
+
+    def _workflow_json(self, wf_id: int, wf: WorkflowScript) -> dict[str, Any]:
+        p = self.profile
+        return {
+            p.workflow_id_field: wf_id,
+            p.workflow_name_field: wf.display_name,
+            p.workflow_label_field: wf.label,
+            p.workflow_space_field: wf.space,
+            p.workflow_published_field: wf.published,
+            p.workflow_draft_field: wf.has_draft,
+        }
+
+    def job_json(self, job: JobRecord) -> dict[str, Any]:
+        """A job in the contract's shape."""
+        p = self.profile
+        steps = []
+        for s in job.steps:
+            step: dict[str, Any] = {
+                p.step_name_field: s.name, p.step_type_field: s.type,
+                p.step_state_field: s.state,
+                p.step_rows_in_field: s.rows_in, p.step_rows_out_field: s.rows_out,
+            }
+            # passed/failed rows exist only for steps that validate rows
+            if s.passed_rows is not None:
+                step[p.step_passed_rows_field] = s.passed_rows
+            if s.failed_rows is not None:
+                step[p.step_failed_rows_field] = s.failed_rows
+            steps.append(step)
+        return {
+            p.job_id_field: job.job_id,
+            p.job_state_field: job.state,
+            p.job_workflow_field: {p.workflow_label_field: job.label,
+                                   p.workflow_name_field: job.name,
+                                   p.workflow_space_field: job.space},
+            p.job_submitted_field: iso(job.submitted_at),
+            p.job_started_field: iso(job.started_at),
+            p.job_finished_field: iso(job.finished_at),
+            p.job_error_field: job.error,
+            p.job_steps_field: steps,
+        }
+
+    @staticmethod
+    def json(status: int, payload: Any,
+             headers: tuple[tuple[str, str], ...] = ()) -> Response:
+        return Response(status, json.dumps(payload).encode(), "application/json", headers)
+
+    def error(self, status: int, message: str, path: str,
+              headers: tuple[tuple[str, str], ...] = ()) -> Response:
+        """A Spring-style error body."""
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Error"
+        return self.json(status, {
+            "timestamp": iso(datetime.now(UTC)),
+            "status": status,
+            "error": reason,
+            self.profile.error_message_field: message,
+            "path": path,
+        }, headers)
+
+    def _fault_response(self, fault: Fault, path: str) -> Response:
+        status = fault.status if fault.status is not None else 200
+        headers: tuple[tuple[str, str], ...] = ()
+        if fault.retry_after is not None:
+            seconds = fault.retry_after
+            headers = (("Retry-After", str(int(seconds)) if seconds == int(seconds)
+                        else str(seconds)),)
+        if fault.body is None:
+            return self.error(status, f"Injected fault: {status}", path, headers)
+        if isinstance(fault.body, bytes | str):
+            raw = fault.body.encode() if isinstance(fault.body, str) else fault.body
+            return Response(status, raw, fault.content_type or "text/plain; charset=utf-8",
+                            headers)
+        return Response(status, json.dumps(fault.body).encode(),
+                        fault.content_type or "application/json", headers)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def _optional(body: Mapping[str, Any], key: str, kind: type, what: str) -> Any:
+    """``body[key]`` when present and not null, checked to be of *kind*."""
+    value = body.get(key)
+    if value is None:
+        return None
+    # bool is an int in Python; JSON true is never a valid string/object/array
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise _BadRequest(f"'{key}' must be {what}")
+    return value
