@@ -41,7 +41,9 @@ class FakeNode:
         self.shutdown_received = True
 
 
-def make_collection(phases: list[int], checks: list[int] | None = None) -> tuple[list[str], dict[int, ItemKey]]:
+def make_collection(
+    phases: list[int], checks: list[int] | None = None
+) -> tuple[list[str], dict[int, ItemKey]]:
     """Items for phases of the given widths, one module (and barrier) per phase."""
     checks = checks or [0] * len(phases)
     ids: list[str] = []
@@ -69,8 +71,14 @@ def make_collection(phases: list[int], checks: list[int] | None = None) -> tuple
 class Simulation:
     """Discrete-event run of a scheduler over fake workers."""
 
-    def __init__(self, phases: list[int], nodes: int, max_parallel: int = 100,
-                 checks: list[int] | None = None, durations: dict[int, float] | None = None) -> None:
+    def __init__(
+        self,
+        phases: list[int],
+        nodes: int,
+        max_parallel: int = 100,
+        checks: list[int] | None = None,
+        durations: dict[int, float] | None = None,
+    ) -> None:
         self.ids, self.keys = make_collection(phases, checks)
         self.stage_done: list[tuple[int, int]] = []
         self.sched = PhaseScheduling(
@@ -192,7 +200,9 @@ def test_crashed_worker_item_counts_as_done_and_its_queue_is_redistributed() -> 
         sim.node(gid).running = None
         sim.sched.mark_test_complete(sim.node(gid), item)
         sim._start_ready()
-    victim = next(n for n in sim.nodes if n.running is not None and sim.keys[n.running].barrier is not None)
+    victim = next(
+        n for n in sim.nodes if n.running is not None and sim.keys[n.running].barrier is not None
+    )
     crashed = victim.running
     assert crashed is not None
     sim.events = [e for e in sim.events if e[2] != victim.gateway.id]

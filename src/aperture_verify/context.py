@@ -23,7 +23,7 @@ from .errors import ClientError
 from .ledger import RunLedger
 from .models import Workflow
 from .plan import Plan
-from .runner import WorkflowRunner
+from .runner import DEADLINE_GRACE, WorkflowRunner
 
 
 @dataclass
@@ -41,6 +41,7 @@ class RunContext:
     owns_run_dir: bool = False
     _client: DataStudioClient | None = field(default=None, repr=False)
     _runner: WorkflowRunner | None = field(default=None, repr=False)
+    deadline_grace: float = DEADLINE_GRACE
     active_jobs: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -127,6 +128,7 @@ class RunContext:
                 self.client,
                 catalog=self.catalog,
                 job_url=self.plan.server.job_url,
+                deadline_grace=self.deadline_grace,
                 on_job_started=self.active_jobs.add,
                 on_job_ended=self.active_jobs.discard,
             )

@@ -8,9 +8,10 @@ alone.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -20,14 +21,15 @@ from _pytest.runner import runtestprotocol
 
 from . import collection as coll
 from .context import RunContext
+from .durations import parse_duration
 from .errors import PlanError
-from .keys import CONTEXT_KEY, PLAN_KEY, RESULT_KEY, SESSION_KEY, STAGE_KEY
 from .fixtures import AperturePhaseFixtures
-from .recorder import RunRecorder
+from .keys import CONTEXT_KEY, PLAN_KEY, RESULT_KEY, SESSION_KEY, STAGE_KEY
 from .plan import Plan, load_plan
+from .recorder import RunRecorder
 from .results import FailureKind, Outcome, WorkflowResult
+from .runner import DEADLINE_GRACE
 from .scheduler import ItemKey, PhaseScheduling
-
 
 #: Upper bound on worker processes chosen by ``-n auto``.
 MAX_AUTO_WORKERS = 32
@@ -41,7 +43,10 @@ _OPTIONS = (
     ("--api", "aperture_api", None, "API form: v2 (API key) or v1 (login); overrides APERTURE_API"),
     ("--reports-dir", "aperture_reports_dir", None,
      "where report.html, junit.xml and results.json go (default: reports)"),
-    ("--phases-dir", "aperture_phases_dir", None, "the phase modules' directory (default: test_phases)"),
+    ("--phases-dir", "aperture_phases_dir", None,
+     "the phase modules' directory (default: test_phases)"),
+    ("--deadline-grace", "aperture_deadline_grace", None,
+     "time allowed past a workflow's max_duration before its job is cancelled (default: 5s)"),
 )
 
 
@@ -147,8 +152,19 @@ def pytest_configure(config: pytest.Config) -> None:
             config.option.tx = []
             config.option.numprocesses = 0
         config.pluginmanager.register(RunRecorder(config, ctx), "aperture-recorder")
+    config.stash[CONTEXT_KEY].deadline_grace = _deadline_grace(config)
     _install_sigterm_handler()
     config.pluginmanager.register(AperturePhaseFixtures(config), "aperture-fixtures")
+
+
+def _deadline_grace(config: pytest.Config) -> float:
+    text = option(config, "aperture_deadline_grace")
+    if not text:
+        return DEADLINE_GRACE
+    try:
+        return parse_duration(text)
+    except ValueError as e:
+        raise pytest.UsageError(f"--deadline-grace / aperture_deadline_grace: {e}") from None
 
 
 def _default_report_paths(config: pytest.Config) -> None:
@@ -167,10 +183,8 @@ def _install_sigterm_handler() -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
     if hasattr(signal, "SIGTERM"):
-        try:
+        with contextlib.suppress(ValueError):  # not the main thread
             signal.signal(signal.SIGTERM, interrupt)
-        except ValueError:  # not the main thread
-            pass
 
 
 def pytest_configure_node(node: Any) -> None:
@@ -192,7 +206,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> PhaseSchedul
 
     ctx = get_context(config)
 
-    def load_keys(node: Any, collection: list[str]) -> dict[int, ItemKey]:
+    def load_keys(node: Any, collection: Sequence[str]) -> dict[int, ItemKey]:
         return coll.read_keys(ctx.run_dir / f"collection-{node.gateway.id}.json", collection)
 
     def collected(count: int) -> None:
@@ -287,8 +301,9 @@ def pytest_collection_modifyitems(
 
 def _check_phase_modules(config: pytest.Config, plan: Plan, seen: set[str], pdir: Path) -> None:
     """A phase of the plan without a module would silently not run: refuse."""
+    target = pdir.resolve()
     whole_dir = any(
-        (config.invocation_params.dir / a.split("::")[0]).resolve() in (pdir.resolve(), *pdir.resolve().parents)
+        (config.invocation_params.dir / a.split("::")[0]).resolve() in (target, *target.parents)
         for a in config.args
     ) and not config.getoption("keyword") and not config.getoption("markexpr")
     if not whole_dir:
@@ -325,7 +340,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     earlier = {p.name for p in plan.phases[:phase_index]}
     failed = ctx.ledger.first_failure(earlier)
     if failed is not None:
-        kind = failed.failure_kind.title if failed.failure_kind else "failure"
+        kind = failed.failure_kind.label if failed.failure_kind else "failure"
         pytest.skip(
             f"not run: {failed.label} (phase '{failed.phase}') failed with a {kind} "
             f"and the plan says on_failure = \"stop\""

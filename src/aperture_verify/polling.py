@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class PollSchedule:
-    """Interval = clamp(factor × elapsed, minimum, maximum), never past the deadline."""
+    """Interval = clamp(factor * elapsed, minimum, maximum), never past the deadline."""
 
     minimum: float = 0.3
     factor: float = 0.12

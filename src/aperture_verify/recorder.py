@@ -22,7 +22,7 @@ class RunRecorder:
         data = getattr(report, "aperture", None)
         if data is not None:
             self.ctx.ledger.record(WorkflowResult.from_dict(data))
-        elif report.when == "???" and report.failed:  # an xdist worker died running it
+        elif str(report.when) == "???" and report.failed:  # an xdist worker died running it
             spec = self._spec_for(report.nodeid)
             if spec is not None:
                 result = WorkflowResult(spec.label, spec.phase, outcome=Outcome.FAILED)

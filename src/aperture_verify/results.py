@@ -15,7 +15,7 @@ from typing import Any
 from .models import Job, Step
 
 
-class FailureKind(str, enum.Enum):
+class FailureKind(enum.StrEnum):
     """Why a workflow did not pass, in the order a run can fail."""
 
     LOGIN = "login"  # the credentials were refused, or the server could not be reached to log in
@@ -24,7 +24,7 @@ class FailureKind(str, enum.Enum):
     CRASH = "crash"  # the process running it died
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return {
             "login": "login failure",
             "readiness": "readiness failure",
@@ -33,7 +33,7 @@ class FailureKind(str, enum.Enum):
         }[self.value]
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     SKIPPED = "skipped"

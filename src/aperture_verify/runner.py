@@ -38,7 +38,7 @@ class WorkflowFailed(Failed):
     """A workflow did not pass; ``kind`` says which stage failed."""
 
     def __init__(self, kind: FailureKind, message: str) -> None:
-        super().__init__(f"{kind.title}: {message}", pytrace=False)
+        super().__init__(f"{kind.label}: {message}", pytrace=False)
         self.kind = kind
 
 
@@ -174,8 +174,9 @@ class WorkflowRunner:
                     raise WorkflowFailed(
                         FailureKind.EXECUTION,
                         f"{spec.label} did not finish within max_duration "
-                        f"{format_duration(spec.max_duration)} (+{format_duration(self.deadline_grace)}"
-                        f" grace); last state {job.state}; job {job.id} was cancelled on the server",
+                        f"{format_duration(spec.max_duration)} "
+                        f"(+{format_duration(self.deadline_grace)} grace); last state "
+                        f"{job.state}; job {job.id} was cancelled on the server",
                     )
                 self._sleep(self.poll.interval(now - start, deadline - now))
                 try:

@@ -168,9 +168,8 @@ class PhaseScheduling:
     def schedule(self) -> None:
         if not self.collection_is_completed:
             return
-        if self.collection is None:
-            if not self._init_stages():
-                return
+        if self.collection is None and not self._init_stages():
+            return
         self._dispatch()
 
     # -- internals ------------------------------------------------------------

@@ -1,0 +1,34 @@
+# Two commands do everything (see README.md):
+#   make demo   set up .venv and run the demo plan against the bundled emulator
+#   make test   set up .venv and run the project's own tests
+# Both create the virtual environment on first use; Python 3.11+ is required.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed (found %s); set PYTHON=python3.11" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/pytest -n auto
+
+test: $(STAMP)
+	$(BIN)/pytest tests -n 2
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests test_phases bench conftest.py
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) reports/*.html reports/*.xml reports/*.json reports/*.png

@@ -1,0 +1,118 @@
+"""Helpers to build a throw-away suite project (plans.toml + phase modules) for pytester."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import pytest
+
+from aperture_verify.emulator import Emulator, JobRecord, StepScript, WorkflowScript
+
+API_KEY = "test-key-3f9a"
+
+PHASE_MODULE = '''
+import pytest
+pytestmark = pytest.mark.phase("{phase}")
+
+def test_workflow(workflow, verify):
+    verify(workflow)
+'''
+
+
+def workflow(label: str, duration: float = 0.4, **kw: object) -> WorkflowScript:
+    steps = kw.pop("steps", (
+        StepScript("Load", type="SOURCE", rows_out=100),
+        StepScript("Validate", type="VALIDATE", rows_in=100, rows_out=100, passed_rows=100,
+                   failed_rows=0),
+    ))
+    return WorkflowScript(label, space="Demo", duration=duration, steps=steps, **kw)  # type: ignore[arg-type]
+
+
+@dataclass
+class Project:
+    pytester: pytest.Pytester
+    emulator: Emulator
+
+    def write(
+        self,
+        phases: dict[str, Sequence[str]],
+        *,
+        on_failure: str = "stop",
+        max_parallel: int = 8,
+        extra: str = "",
+        defaults: str = 'min_duration = "0s"\nmax_duration = "20s"',
+        modules: bool = True,
+    ) -> None:
+        names = ", ".join(f'"{p}"' for p in phases)
+        text = [
+            'default_plan = "main"',
+            "[server]",
+            f'url = "{self.emulator.url}"',
+            'api = "v2"',
+            'space = "Demo"',
+            "[defaults]",
+            defaults,
+            "[plans.main]",
+            f"phases = [{names}]",
+            f'on_failure = "{on_failure}"',
+            f"max_parallel = {max_parallel}",
+        ]
+        for phase, labels in phases.items():
+            text.append(f"[phases.{phase}]")
+            text.append("workflows = [" + ", ".join(f'"{w}"' for w in labels) + "]")
+        text.append(extra)
+        self.pytester.path.joinpath("plans.toml").write_text("\n".join(text) + "\n")
+        if modules:
+            folder = self.pytester.path / "test_phases"
+            folder.mkdir(exist_ok=True)
+            for phase in phases:
+                (folder / f"test_{phase}.py").write_text(PHASE_MODULE.format(phase=phase))
+
+    def run(self, *args: str) -> pytest.RunResult:
+        return self.pytester.runpytest_subprocess(
+            "test_phases", "-p", "no:cacheprovider", "-o", "console_output_style=classic", *args
+        )
+
+    def jobs(self) -> list[JobRecord]:
+        return self.emulator.jobs
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
+    monkeypatch.setenv("APERTURE_API_KEY", API_KEY)
+    for name in ("APERTURE_URL", "APERTURE_API", "APERTURE_PLAN"):
+        monkeypatch.delenv(name, raising=False)
+    with Emulator(None, api_keys=(API_KEY,)) as emu:
+        yield Project(pytester, emu)
+        emu.check()
+
+
+def assert_phase_order(jobs: list[JobRecord], phases: dict[str, Sequence[str]]) -> None:
+    """No job of phase N+1 started before every job of phase N ended (server's clock)."""
+    by_label = {j.label: j for j in jobs}
+    ordered = list(phases.values())
+    for earlier, later in itertools.pairwise(ordered):
+        ran_earlier = [by_label[w] for w in earlier if w in by_label]
+        ran_later = [by_label[w] for w in later if w in by_label]
+        if not ran_earlier or not ran_later:
+            continue
+        last_end = max(_end(j) for j in ran_earlier)
+        first_start = min(j.submitted_at for j in ran_later)
+        assert last_end <= first_start, (
+            f"phase overlap: {[j.label for j in ran_later]} submitted at {first_start} "
+            f"before {[j.label for j in ran_earlier]} ended at {last_end}"
+        )
+
+
+def _end(job: JobRecord) -> datetime:
+    assert job.finished_at is not None, f"{job.label} never finished"
+    return job.finished_at
+
+
+def overlapping(jobs: list[JobRecord]) -> bool:
+    """Whether at least two of *jobs* ran at the same time."""
+    spans = sorted((j.started_at, _end(j)) for j in jobs if j.started_at)
+    return any(b[0] < a[1] for a, b in itertools.pairwise(spans))
