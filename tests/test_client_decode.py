@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aperture_verify.decode import Decoder, parse_timestamp
 from aperture_verify.errors import ProtocolError
@@ -150,3 +152,24 @@ def test_workflows() -> None:
 def test_bad_workflows_are_protocol_errors(body: dict[str, Any]) -> None:
     with pytest.raises(ProtocolError, match=re.escape("GET http://127.0.0.1")):
         decoder().workflows([body])
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=3),
+    max_leaves=12,
+)
+job_like = st.fixed_dictionaries(
+    {}, optional={k: json_values for k in ("jobId", "state", "workflow", "submittedAt",
+                                           "startedAt", "steps", "error")},
+)
+
+
+@given(st.one_of(json_values, job_like))
+def test_any_json_is_a_job_or_a_protocol_error(body: Any) -> None:
+    try:
+        decoder().job(body)
+        decoder().workflows(body)
+    except ProtocolError as e:
+        assert URL in str(e)

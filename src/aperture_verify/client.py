@@ -131,10 +131,11 @@ class DataStudioClient(ApiSession):
     ) -> Job:
         """Start the workflow with external *label*; return the new job.
 
-        *sources* maps Source step external labels to Dataset external labels
-        and is sent as a JSON object. Raises ``WorkflowNotReadyError`` when the
-        server does not know the workflow (404) or it has no published version
-        (409), ``ServerRefusedError`` for a refused body (400).
+        *sources* maps Source step external labels to Dataset external labels;
+        it is sent as a list of objects with the profile's source field names.
+        Raises ``WorkflowNotReadyError`` when the server does not know the
+        workflow (404) or it has no published version (409), and
+        ``ServerRefusedError`` for a refused body (400).
 
         Not blindly retried. Failures that prove the request never reached the
         server (connection refused, connect timeout, DNS) and 429/503 (refused
@@ -159,7 +160,11 @@ class DataStudioClient(ApiSession):
         if parameters:
             body[p.execute_parameters_field] = dict(parameters)
         if sources:
-            body[p.execute_sources_field] = dict(sources)
+            pairs = sources.items() if isinstance(sources, Mapping) else sources
+            body[p.execute_sources_field] = [
+                {p.execute_source_step_field: step, p.execute_source_dataset_field: dataset}
+                for step, dataset in pairs
+            ]
         path = p.path("execute")
         since = datetime.now(UTC) - timedelta(seconds=self.CLOCK_SKEW_TOLERANCE)
         try:

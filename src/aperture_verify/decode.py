@@ -110,7 +110,8 @@ class Decoder:
         try:
             return parse_timestamp(value)
         except ValueError:
-            raise self.fail(f"{what} '{key}' is {value[:40]!r}, not an ISO-8601 time") from None
+            pass  # raised below, so the ProtocolError carries no parser exception
+        raise self.fail(f"{what} '{key}' is {value[:40]!r}, not an ISO-8601 time")
 
     # -- models --------------------------------------------------------------
 

@@ -41,6 +41,9 @@ class ApiProfile:
     execute_refresh_field: str = "refreshSources"
     execute_parameters_field: str = "workflowParameters"
     execute_sources_field: str = "sources"
+    # each entry of the sources list: {step field: Source step label, dataset field: Dataset label}
+    execute_source_step_field: str = "sourceExternalLabel"
+    execute_source_dataset_field: str = "datasetExternalLabel"
 
     # list-jobs query parameters
     jobs_label_param: str = "externalLabel"

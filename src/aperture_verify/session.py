@@ -83,8 +83,6 @@ class ApiSession:
         self.verify: bool | str = verify if isinstance(verify, bool) else os.fspath(verify)
         self._owns_session = session is None
         self._session = session or requests.Session()
-        self._session.headers["User-Agent"] = USER_AGENT
-        self._session.headers["Accept"] = "application/json"
         self._lock = threading.Lock()
         self._stats = ClientStats()
         self._clock: Callable[[], float] = time.monotonic
@@ -170,7 +168,8 @@ class ApiSession:
         renewed = False
         while True:
             attempt += 1
-            headers: dict[str, str] = {}
+            # Per request, so a session passed in by the caller is left as it was.
+            headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
             sent_auth = ""
             if authenticate:
                 sent_auth = self._auth.header()
@@ -254,13 +253,14 @@ class ApiSession:
         try:
             return response.json()
         except ValueError:
-            ctype = response.headers.get("Content-Type", "no Content-Type")
-            text = self._redact(response.text[:200])
-            raise ProtocolError(
-                f"{method} {shown} -> {response.status_code} {response.reason}: the response "
-                f"is not JSON ({ctype}): {text!r} (is the URL a Data Studio API server?)",
-                method=method, url=shown, status=response.status_code,
-            ) from None
+            pass  # raised below, outside the handler: the decode error holds the whole body
+        ctype = response.headers.get("Content-Type", "no Content-Type")
+        text = self._redact(response.text[:200])
+        raise ProtocolError(
+            f"{method} {shown} -> {response.status_code} {response.reason}: the response "
+            f"is not JSON ({ctype}): {text!r} (is the URL a Data Studio API server?)",
+            method=method, url=shown, status=response.status_code,
+        )
 
     def _count(self, requests: int = 0, retries: int = 0) -> None:
         with self._lock:
