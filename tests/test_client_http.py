@@ -401,6 +401,7 @@ def test_ambiguous_execute_adopts_the_job_the_server_started(
     assert [j.job_id for j in emu.jobs] == [job.id]
     assert len(calls(emu, "POST", P.execute_path)) == 1
     assert any("adopted job" in r.getMessage() for r in caplog.records)
+    assert client.stats.retries == 0  # adopted, not sent again
 
 
 @pytest.mark.parametrize(

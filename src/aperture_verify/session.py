@@ -213,13 +213,13 @@ class ApiSession:
             delay = self.retry.next_delay(attempt, failure.retry_after)
             if not self.retry.allows(attempt, elapsed, delay):
                 raise self._gave_up(failure, attempt, elapsed, delay) from failure.cause
-            self._count(retries=1)
             logger.debug("%s %s retrying in %.2fs", method, path, delay)
             self._sleep(delay)
             if failure.ambiguous and not idempotent and reconcile is not None:
                 adopted = reconcile()
                 if adopted is not None:
                     return adopted
+            self._count(retries=1)
 
     def _log_in(self, credentials: Credentials) -> tuple[str, float]:
         p = self.profile
