@@ -16,7 +16,9 @@ from aperture_verify.exitcodes import (
     EXIT_READINESS_FAILURE,
     EXIT_WORKER_CRASH,
 )
-from phase_project import Project, assert_phase_order, overlapping, workflow
+from phase_project import Project, assert_phase_order, overlapping, project, workflow
+
+__all__ = ["project"]  # the fixture, imported for pytest
 
 PHASES = {
     "first": ["W1"],

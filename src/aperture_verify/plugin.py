@@ -118,6 +118,7 @@ def get_context(config: pytest.Config) -> RunContext:
 # -- configuration --------------------------------------------------------------
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto`` sizes the workers from the plan: the widest phase, capped."""
     if not is_active(config):
