@@ -79,7 +79,7 @@ class Emulator:
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05},
+            target=server.serve_forever, kwargs={"poll_interval": 0.02},
             name=f"aperture-emulator:{self.port}", daemon=True,
         )
         self._thread.start()
@@ -130,6 +130,10 @@ class Emulator:
     @property
     def api_keys(self) -> tuple[str, ...]:
         return self._auth.api_keys
+
+    @property
+    def readonly_keys(self) -> tuple[str, ...]:
+        return self._auth.readonly_keys
 
     @property
     def token_lifetime(self) -> float:
