@@ -8,6 +8,7 @@ workers through ``workerinput``. A worker rebuilds its context from there.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import shutil
 import tempfile
@@ -24,6 +25,8 @@ from .ledger import RunLedger
 from .models import Workflow
 from .plan import Plan
 from .runner import DEADLINE_GRACE, WorkflowRunner
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -129,8 +132,8 @@ class RunContext:
                 catalog=self.catalog,
                 job_url=self.plan.server.job_url,
                 deadline_grace=self.deadline_grace,
-                on_job_started=self.active_jobs.add,
-                on_job_ended=self.active_jobs.discard,
+                on_job_started=self.job_started,
+                on_job_ended=self.job_ended,
             )
         return self._runner
 
@@ -141,16 +144,43 @@ class RunContext:
         except ClientError as e:
             self.login_error = str(e)
 
-    def cancel_active_jobs(self) -> list[str]:
-        """Cancel every job this process started and has not seen end."""
+    # Every job a process of the run starts is marked by a file in the run
+    # directory until the process sees it end. Whoever survives an interruption
+    # (the controller, when a worker was killed) can so cancel what is left.
+
+    @property
+    def _active_dir(self) -> Path:
+        return self.run_dir / "active"
+
+    def job_started(self, job_id: str, label: str) -> None:
+        self.active_jobs.add(job_id)
+        self._active_dir.mkdir(exist_ok=True)
+        (self._active_dir / _safe_name(job_id)).write_text(f"{job_id}\n{label}", encoding="utf-8")
+
+    def job_ended(self, job_id: str) -> None:
+        self.active_jobs.discard(job_id)
+        (self._active_dir / _safe_name(job_id)).unlink(missing_ok=True)
+
+    def unfinished_jobs(self) -> list[tuple[str, str]]:
+        """(job id, workflow label) of jobs started in the run and not seen ending."""
+        if not self._active_dir.is_dir():
+            return []
+        found = []
+        for path in sorted(self._active_dir.iterdir()):
+            job_id, _, label = path.read_text(encoding="utf-8").partition("\n")
+            found.append((job_id, label))
+        return found
+
+    def cancel_unfinished_jobs(self) -> list[tuple[str, str]]:
+        """Cancel every job of the run still marked active; return (job id, label)."""
         cancelled = []
-        for job_id in sorted(self.active_jobs):
+        for job_id, label in self.unfinished_jobs():
             try:
                 self.client.cancel_job(job_id)
-                cancelled.append(job_id)
-            except ClientError:
-                pass
-        self.active_jobs.clear()
+                cancelled.append((job_id, label))
+            except ClientError as e:
+                log.warning("could not cancel job %s: %s", job_id, e)
+            self.job_ended(job_id)
         return cancelled
 
     def close(self) -> None:
@@ -161,6 +191,10 @@ class RunContext:
             self.emulator = None
         if self.owns_run_dir:
             shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _safe_name(job_id: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in job_id)
 
 
 def _start_emulator(plan: Plan) -> tuple[Any, Credentials]:

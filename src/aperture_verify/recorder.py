@@ -17,6 +17,7 @@ class RunRecorder:
     def __init__(self, config: pytest.Config, ctx: RunContext) -> None:
         self.config = config
         self.ctx = ctx
+        self.cancelled: list[str] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "aperture", None)
@@ -36,8 +37,24 @@ class RunRecorder:
                 return spec
         return None
 
-    @pytest.hookimpl(trylast=True)
+    @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Leave no job running on the server, and record the interrupted ones.
+
+        Runs first, so that the reports written in this hook see them, and
+        refines pytest's "tests failed" into the kind of failure (exitcodes.py).
+        """
+        if self.ctx.login_error is None and self.ctx.url != "emulator":
+            for job_id, label in self.ctx.cancel_unfinished_jobs():
+                self.cancelled.append(job_id)
+                spec = next((w for w in self.ctx.plan.workflows if w.label == label), None)
+                if spec is None or self.ctx.ledger.get(label) is not None:
+                    continue
+                result = WorkflowResult(label, spec.phase, outcome=Outcome.INTERRUPTED)
+                result.job_id = job_id
+                result.state = "CANCELLED"
+                result.message = f"the run was interrupted; job {job_id} was cancelled"
+                self.ctx.ledger.record(result)
         status = exit_status_for(int(exitstatus), self.ctx.ledger.results())
         if status != exitstatus:
             session.exitstatus = status
@@ -46,3 +63,9 @@ class RunRecorder:
         from .summary import write_terminal_summary
 
         write_terminal_summary(terminalreporter, self.ctx)
+        if self.cancelled:
+            terminalreporter.write_line(
+                f"aperture: cancelled {len(self.cancelled)} unfinished job(s) on the server: "
+                + ", ".join(self.cancelled),
+                yellow=True,
+            )

@@ -63,7 +63,7 @@ class WorkflowRunner:
         poll: PollSchedule | None = None,
         job_url: str | None = None,
         deadline_grace: float = DEADLINE_GRACE,
-        on_job_started: Callable[[str], None] | None = None,
+        on_job_started: Callable[[str, str], None] | None = None,
         on_job_ended: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -73,7 +73,7 @@ class WorkflowRunner:
         self.poll = poll or PollSchedule()
         self.job_url = job_url
         self.deadline_grace = deadline_grace
-        self._on_started = on_job_started or (lambda _job_id: None)
+        self._on_started = on_job_started or (lambda _job_id, _label: None)
         self._on_ended = on_job_ended or (lambda _job_id: None)
         self._clock = clock
         self._sleep = sleep
@@ -157,7 +157,7 @@ class WorkflowRunner:
             raise WorkflowFailed(FailureKind.READINESS, str(e)) from e
         except ClientError as e:
             raise WorkflowFailed(FailureKind.EXECUTION, f"could not start the job: {e}") from e
-        self._on_started(job.id)
+        self._on_started(job.id, spec.label)
         return job
 
     def _wait(self, spec: WorkflowSpec, job: Job, result: WorkflowResult) -> Job:
