@@ -27,6 +27,7 @@ from .fixtures import AperturePhaseFixtures
 from .keys import CONTEXT_KEY, PLAN_KEY, RESULT_KEY, SESSION_KEY, STAGE_KEY
 from .plan import Plan, load_plan
 from .recorder import RunRecorder
+from .reporting import ReportPlugin
 from .results import FailureKind, Outcome, WorkflowResult
 from .runner import DEADLINE_GRACE
 from .scheduler import ItemKey, PhaseScheduling
@@ -152,6 +153,9 @@ def pytest_configure(config: pytest.Config) -> None:
             config.option.dist = "no"
             config.option.tx = []
             config.option.numprocesses = 0
+        # Reports first: both have a tryfirst sessionfinish, run newest-registered first,
+        # and the reports must see what the recorder records there.
+        config.pluginmanager.register(ReportPlugin(config, ctx), "aperture-reports")
         config.pluginmanager.register(RunRecorder(config, ctx), "aperture-recorder")
     config.stash[CONTEXT_KEY].deadline_grace = _deadline_grace(config)
     _install_sigterm_handler()

@@ -1,0 +1,80 @@
+"""``results.json``: the run's results as data, for trends and for resuming a plan.
+
+The format is versioned (``"version": 1``) and documented in docs/reports.md.
+A later version may add keys; a reader should ignore keys it does not know.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..results import WorkflowResult
+from .run import RunSummary, iso
+
+FORMAT_VERSION = 1
+
+
+def build_results(run: RunSummary) -> dict[str, Any]:
+    """The JSON document for *run* (plain data, no credential)."""
+    server = run.plan.server
+    return {
+        "version": FORMAT_VERSION,
+        "plan": {
+            "name": run.plan.name,
+            "on_failure": run.plan.on_failure,
+            "max_parallel": run.plan.max_parallel,
+            "phases": [
+                {"name": p.name, "workflows": [w.label for w in p.workflows]}
+                for p in run.plan.phases
+            ],
+        },
+        "server": {
+            "url": run.server_url,
+            "emulator": server.is_emulator,
+            "api": server.api,
+            "environment": server.environment,
+            "space": server.space,
+        },
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
+        "duration": _round(run.duration),
+        "exit_status": run.exit_status,
+        "verdict": run.verdict,
+        "login_error": run.login_error,
+        "ci": run.ci or None,
+        "phases": [
+            {"name": c.name, "total": c.total, "passed": c.passed, "failed": c.failed,
+             "skipped": c.skipped, "interrupted": c.interrupted}
+            for c in run.phase_counts()
+        ],
+        "workflows": [workflow_entry(r) for r in run.results],
+    }
+
+
+def workflow_entry(r: WorkflowResult) -> dict[str, Any]:
+    """One workflow's entry: the result's own dict, durations rounded to milliseconds."""
+    entry = r.to_dict()
+    for key in ("duration", "min_duration", "max_duration"):
+        entry[key] = _round(entry[key])
+    return entry
+
+
+def write_results(path: Path, run: RunSummary) -> None:
+    """Write *run* to *path* atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(build_results(run), indent=2, ensure_ascii=False) + "\n"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; the file is meant to be shared
+    os.replace(tmp, path)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
