@@ -7,11 +7,13 @@ objects below; nothing downstream reads raw TOML. Every mistake is a
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .errors import PlanError
 from .profile import ApiProfile
 
 ParamValue = str | int | float | bool
@@ -54,6 +56,8 @@ class WorkflowSpec:
 
 @dataclass(frozen=True)
 class Phase:
+    """One phase of the selected plan: workflows that run together, in file order."""
+
     name: str
     workflows: tuple[WorkflowSpec, ...]
 
@@ -117,5 +121,63 @@ def load_plan(
     api: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Plan:
-    """Read and validate *path*, select *plan_name* (or ``default_plan``)."""
-    raise NotImplementedError
+    """Read and validate *path*, select *plan_name* (or ``default_plan``).
+
+    *url* and *api* are the ``--server-url`` and ``--api`` options; they win over
+    ``APERTURE_URL`` and ``APERTURE_API`` in *environ* (``os.environ`` when
+    ``None``), which win over ``[server]``. Empty values count as not given.
+    Relative paths in the file are relative to the file's folder. Every
+    problem is a one-line :class:`PlanError`.
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as e:
+        raise PlanError(source, "", "file not found", "check the path, or create the file") from e
+    except IsADirectoryError as e:
+        raise PlanError(source, "", "is a directory", "give the path of the plans file") from e
+    except PermissionError as e:
+        raise PlanError(source, "", "cannot be read (permission denied)", "make it readable") from e
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise PlanError(source, "", f"cannot be read ({reason})", "check the path") from e
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise PlanError(source, f"byte {e.start}", "is not UTF-8", "save the file as UTF-8") from e
+    return load_plan_text(
+        text, source, plan_name, url=url, api=api, environ=environ, base_dir=path.parent
+    )
+
+
+def load_plan_text(
+    text: str,
+    source: str = "plans.toml",
+    plan_name: str | None = None,
+    *,
+    url: str | None = None,
+    api: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
+) -> Plan:
+    """:func:`load_plan` on *text*, reported as *source*.
+
+    Relative paths in the plan are resolved against *base_dir* (default: the
+    folder of *source*).
+    """
+    base = Path(source).parent if base_dir is None else base_dir
+    env = os.environ if environ is None else environ
+    from .plan_loader import PlanLoader  # here, not at the top: it imports this module's types
+
+    try:
+        return PlanLoader(source, base).load(text, plan_name, url=url, api=api, environ=env)
+    except PlanError:
+        raise
+    except Exception as e:  # a shape the validator did not foresee must still be one line
+        raise PlanError(
+            source,
+            "",
+            f"internal error while reading the plan ({type(e).__name__})",
+            "please report this together with the plans file",
+        ) from e
