@@ -11,11 +11,11 @@ tests, and standalone (``python -m aperture_verify.emulator``)::
 
 from __future__ import annotations
 
-from .api import RecordedRequest
 from .core import Emulator
 from .faults import Fault
 from .scenario import Scenario, StepScript, WorkflowScript, load_scenario, parse_scenario
 from .state import JobRecord
+from .wire import RecordedRequest
 
 __all__ = [
     "Emulator",

@@ -21,9 +21,9 @@ from typing import NoReturn
 
 from ..durations import parse_duration
 from ..errors import PlanError
-from .api import RecordedRequest
 from .core import Emulator
 from .scenario import load_scenario
+from .wire import RecordedRequest
 
 KEY_VARIABLE = "APERTURE_EMULATOR_API_KEY"
 PASSWORD_VARIABLE = "APERTURE_EMULATOR_PASSWORD"

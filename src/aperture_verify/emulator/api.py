@@ -1,4 +1,4 @@
-"""The REST API the emulator serves: routes, validation, JSON shapes, faults.
+"""The REST API the emulator serves: routes, validation, faults.
 
 Independent of the HTTP plumbing (``server.py``): ``Api.serve`` takes a
 parsed request and returns a ``Response`` (or ``None`` for "close the
@@ -13,9 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from http import HTTPStatus
+from dataclasses import replace
 from typing import Any
 
 from ..profile import ApiProfile
@@ -23,55 +21,14 @@ from .auth import Authenticator
 from .faults import Fault, FaultSet
 from .scenario import WorkflowScript
 from .state import JobRecord, JobStore
-
-_REDACTED = "<redacted>"
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request the emulator received, in order of arrival.
-
-    ``status`` is ``None`` while the request is being answered and when the
-    connection was dropped on purpose. ``repr()`` hides the ``Authorization``
-    header and any ``password`` so assertion output never shows a credential.
-    """
-
-    method: str
-    path: str
-    query: Mapping[str, str] = field(hash=False)
-    headers: Mapping[str, str] = field(hash=False)
-    json: Any = field(hash=False)
-    status: int | None
-    at: float
-    workflow_label: str | None
-    elapsed: float | None = None  # seconds taken to answer (or drop)
-
-    def __repr__(self) -> str:
-        headers = {k: (_REDACTED if k.lower() == "authorization" else v)
-                   for k, v in self.headers.items()}
-        body = self.json
-        if isinstance(body, dict) and "password" in body:
-            body = {**body, "password": _REDACTED}
-        return (f"RecordedRequest(method={self.method!r}, path={self.path!r}, "
-                f"query={dict(self.query)!r}, headers={headers!r}, json={body!r}, "
-                f"status={self.status!r}, workflow_label={self.workflow_label!r})")
-
-
-@dataclass(frozen=True)
-class Response:
-    """What to send back."""
-
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json"
-    headers: tuple[tuple[str, str], ...] = ()
-
-
-def iso(value: datetime | None) -> str | None:
-    """ISO-8601 UTC with milliseconds and ``Z``, as the contract writes timestamps."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from .wire import (
+    RecordedRequest,
+    Response,
+    error_response,
+    job_json,
+    json_response,
+    workflow_json,
+)
 
 
 class _BadRequest(Exception):
@@ -236,7 +193,7 @@ class Api:
             return self.error(403, f"This API key does not have permission to {what}", path)
         try:
             if name == "workflows":
-                return self.json(200, [self._workflow_json(i, wf)
+                return self.json(200, [workflow_json(self.profile, i, wf)
                                        for i, wf in self.workflow_list()])
             if name == "execute":
                 return self._execute(path, body, body_ok)
@@ -323,67 +280,21 @@ class Api:
                               path)
         return self.json(202, self.job_json(record))
 
-    # --- JSON shapes -----------------------------------------------------------
-
-    def _workflow_json(self, wf_id: int, wf: WorkflowScript) -> dict[str, Any]:
-        p = self.profile
-        return {
-            p.workflow_id_field: wf_id,
-            p.workflow_name_field: wf.display_name,
-            p.workflow_label_field: wf.label,
-            p.workflow_space_field: wf.space,
-            p.workflow_published_field: wf.published,
-            p.workflow_draft_field: wf.has_draft,
-        }
+    # --- JSON ----------------------------------------------------------------
 
     def job_json(self, job: JobRecord) -> dict[str, Any]:
         """A job in the contract's shape."""
-        p = self.profile
-        steps = []
-        for s in job.steps:
-            step: dict[str, Any] = {
-                p.step_name_field: s.name, p.step_type_field: s.type,
-                p.step_state_field: s.state,
-                p.step_rows_in_field: s.rows_in, p.step_rows_out_field: s.rows_out,
-            }
-            # passed/failed rows exist only for steps that validate rows
-            if s.passed_rows is not None:
-                step[p.step_passed_rows_field] = s.passed_rows
-            if s.failed_rows is not None:
-                step[p.step_failed_rows_field] = s.failed_rows
-            steps.append(step)
-        return {
-            p.job_id_field: job.job_id,
-            p.job_state_field: job.state,
-            p.job_workflow_field: {p.workflow_label_field: job.label,
-                                   p.workflow_name_field: job.name,
-                                   p.workflow_space_field: job.space},
-            p.job_submitted_field: iso(job.submitted_at),
-            p.job_started_field: iso(job.started_at),
-            p.job_finished_field: iso(job.finished_at),
-            p.job_error_field: job.error,
-            p.job_steps_field: steps,
-        }
+        return job_json(self.profile, job)
 
     @staticmethod
     def json(status: int, payload: Any,
              headers: tuple[tuple[str, str], ...] = ()) -> Response:
-        return Response(status, json.dumps(payload).encode(), "application/json", headers)
+        return json_response(status, payload, headers)
 
     def error(self, status: int, message: str, path: str,
               headers: tuple[tuple[str, str], ...] = ()) -> Response:
         """A Spring-style error body."""
-        try:
-            reason = HTTPStatus(status).phrase
-        except ValueError:
-            reason = "Error"
-        return self.json(status, {
-            "timestamp": iso(datetime.now(UTC)),
-            "status": status,
-            "error": reason,
-            self.profile.error_message_field: message,
-            "path": path,
-        }, headers)
+        return error_response(self.profile, status, message, path, headers)
 
     def _fault_response(self, fault: Fault, path: str) -> Response:
         status = fault.status if fault.status is not None else 200

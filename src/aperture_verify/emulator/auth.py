@@ -58,10 +58,9 @@ class Authenticator:
     def login(self, username: str, password: str) -> str | None:
         """A new token for good credentials, ``None`` otherwise."""
         expected = self.users.get(username)
-        # compare_digest even on a miss, so timing does not tell which part was wrong
-        if not hmac.compare_digest(
-            (expected or "\0").encode(), password.encode()
-        ) or expected is None:
+        # compare even for an unknown user, so timing does not tell which part was wrong
+        matches = hmac.compare_digest((expected or "\0").encode(), password.encode())
+        if expected is None or not matches:
             return None
         token = secrets.token_urlsafe(32)
         with self._lock:

@@ -15,12 +15,13 @@ from types import TracebackType
 from typing import TypeVar
 
 from ..profile import DEFAULT_PROFILE, ApiProfile
-from .api import Api, RecordedRequest
+from .api import Api
 from .auth import Authenticator
 from .faults import Fault, FaultSet
 from .scenario import Scenario, WorkflowScript
 from .server import EmulatorHTTPServer
 from .state import JobRecord, JobStore
+from .wire import RecordedRequest
 
 T = TypeVar("T")
 
