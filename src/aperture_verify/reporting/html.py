@@ -136,9 +136,11 @@ def details_html(r: WorkflowResult) -> str:
         ("State", escape(r.state or "-")),
         ("Duration", duration),
         ("Job", job),
-        ("Times (server)", escape(f"submitted {_clock(r.submitted_at)} · started "
-                                  f"{_clock(r.started_at)} · finished {_clock(r.finished_at)}")),
     ]
+    if r.submitted_at or r.started_at or r.finished_at:
+        rows.append(("Times (server)", escape(
+            f"submitted {_clock(r.submitted_at)} · started {_clock(r.started_at)} · "
+            f"finished {_clock(r.finished_at)}")))
     if r.polls:
         rows.append(("Polls", str(r.polls)))
     if r.message and r.outcome is not Outcome.PASSED:
@@ -185,7 +187,8 @@ def steps_table(r: WorkflowResult) -> str:
                                                           s.failed_rows)]
                  if s is not None else ["-", "missing", "", "", "", ""])
         expectations = "<br>".join(
-            f"{escape(what)} {escape(c.expected)}: {escape(c.actual)} {_mark(c.ok)}"
+            f"{escape(what if what == 'present' else f'{what} {c.expected}')}: "
+            f"{escape(c.actual)} {_mark(c.ok)}"
             for what, c in by_step.get(name, [])
         ) or "-"
         out.append(f"<tr><td>{escape(name)}</td>"
