@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -119,7 +119,7 @@ def get_context(config: pytest.Config) -> RunContext:
 # -- configuration --------------------------------------------------------------
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto`` sizes the workers from the plan: the widest phase, capped."""
     if not is_active(config):
@@ -140,7 +140,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if worker is not None:
         config.stash[CONTEXT_KEY] = RunContext.for_worker(plan, worker["aperture"])
     else:
-        _default_report_paths(config)
+        if not config.getoption("collectonly"):
+            _default_report_paths(config)
         try:
             ctx = RunContext.for_controller(
                 plan, os.environ, connect=not config.getoption("collectonly")
@@ -192,6 +193,7 @@ def _install_sigterm_handler() -> None:
             signal.signal(signal.SIGTERM, interrupt)
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     config = node.config
     if CONTEXT_KEY in config.stash:
@@ -204,6 +206,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         ctx.close()
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> PhaseScheduling | None:
     if CONTEXT_KEY not in config.stash:
         return None
@@ -385,7 +388,3 @@ def pytest_runtest_makereport(
         if text:
             report.sections.append(("Captured stdout job", text + "\n"))
     return report
-
-
-def iter_results(config: pytest.Config) -> Iterator[WorkflowResult]:
-    yield from get_context(config).ledger.results()
