@@ -27,7 +27,7 @@ class RunLedger:
         self.run_dir = run_dir
         self.writer = writer
         self._results: dict[str, WorkflowResult] = {}
-        self._mtime_ns = -1
+        self._seen: tuple[int, int, int] | None = None
 
     @property
     def path(self) -> Path:
@@ -50,14 +50,17 @@ class RunLedger:
         if self.writer:
             return
         try:
-            mtime = self.path.stat().st_mtime_ns
+            st = self.path.stat()
         except FileNotFoundError:
             return
-        if mtime == self._mtime_ns:
+        # Every write replaces the file (a new inode), so this changes on each write
+        # even when two writes fall in the same coarse mtime tick.
+        seen = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if seen == self._seen:
             return
         data = json.loads(self.path.read_text(encoding="utf-8"))
         self._results = {d["label"]: WorkflowResult.from_dict(d) for d in data}
-        self._mtime_ns = mtime
+        self._seen = seen
 
     def get(self, label: str) -> WorkflowResult | None:
         self.refresh()
