@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -38,13 +40,14 @@ class Project:
 
     def write(
         self,
-        phases: dict[str, Sequence[str]],
+        phases: Mapping[str, Sequence[str]],
         *,
         on_failure: str = "stop",
         max_parallel: int = 8,
         extra: str = "",
         defaults: str = 'min_duration = "0s"\nmax_duration = "20s"',
         modules: bool = True,
+        server: str = "",
     ) -> None:
         names = ", ".join(f'"{p}"' for p in phases)
         text = [
@@ -53,6 +56,7 @@ class Project:
             f'url = "{self.emulator.url}"',
             'api = "v2"',
             'space = "Demo"',
+            server,
             "[defaults]",
             defaults,
             "[plans.main]",
@@ -71,13 +75,34 @@ class Project:
             for phase in phases:
                 (folder / f"test_{phase}.py").write_text(PHASE_MODULE.format(phase=phase))
 
-    def run(self, *args: str) -> pytest.RunResult:
+    def run(self, *args: str, timeout: float | None = None) -> pytest.RunResult:
+        """Run the project in a subprocess; *timeout* (seconds) fails a run that hangs."""
         return self.pytester.runpytest_subprocess(
-            "test_phases", "-p", "no:cacheprovider", "-o", "console_output_style=classic", *args
+            "test_phases", "-p", "no:cacheprovider", "-o", "console_output_style=classic", *args,
+            timeout=timeout,
         )
 
     def jobs(self) -> list[JobRecord]:
         return self.emulator.jobs
+
+    def results(self) -> dict[str, dict[str, Any]]:
+        """The workflows of reports/results.json, by external label."""
+        data = json.loads((self.pytester.path / "reports" / "results.json").read_text())
+        return {w["label"]: w for w in data["workflows"]}
+
+
+TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+
+
+def assert_no_job_active(jobs: list[JobRecord]) -> None:
+    """Every job the run started has ended on the server (none left QUEUED or RUNNING)."""
+    active = [(j.label, j.state) for j in jobs if j.state not in TERMINAL]
+    assert not active, f"jobs left active on the server: {active}"
+
+
+def assert_one_job_per_workflow(jobs: list[JobRecord]) -> None:
+    labels = [j.label for j in jobs]
+    assert len(labels) == len(set(labels)), f"a workflow was started twice: {sorted(labels)}"
 
 
 @pytest.fixture
@@ -90,7 +115,7 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Itera
         emu.check()
 
 
-def assert_phase_order(jobs: list[JobRecord], phases: dict[str, Sequence[str]]) -> None:
+def assert_phase_order(jobs: list[JobRecord], phases: Mapping[str, Sequence[str]]) -> None:
     """No job of phase N+1 started before every job of phase N ended (server's clock)."""
     by_label = {j.label: j for j in jobs}
     ordered = list(phases.values())
