@@ -82,6 +82,7 @@ def test_failure_stops_later_phases_and_they_are_reported_skipped(project: Proje
     result.stdout.fnmatch_lines(["*W3*state = FAILED, expected COMPLETED*"])
     result.stdout.fnmatch_lines(["*SKIPPED*not run: W3 (phase 'second') failed*"])
     assert sorted(j.label for j in project.jobs()) == ["W1", "W2", "W3", "W4"]
+    assert_phase_order(project.jobs(), PHASES)
 
 
 def test_continue_runs_later_phases_after_a_failure(project: Project) -> None:
@@ -219,3 +220,23 @@ def test_a_bad_plan_is_one_line_and_nothing_runs(project: Project) -> None:
     assert len(errors) == 1 and "plans.toml" in errors[0] and "max_duraton" in errors[0]
     assert "Traceback" not in result.stderr.str()
     assert project.jobs() == []
+
+
+def test_a_failed_phase_check_stops_the_later_phases_too(project: Project) -> None:
+    add_all(project)
+    project.write(PHASES)
+    module = project.pytester.path / "test_phases" / "test_second.py"
+    module.write_text(
+        module.read_text()
+        + '''
+def test_rows_agree(phase_results):
+    assert len(phase_results) == 4, "deliberately wrong"
+'''
+    )
+    result = project.run("-n", "2", "-rs")
+    result.assert_outcomes(passed=4, failed=1, skipped=3)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["*not run: the phase check test_rows_agree (phase 'second') failed*"]
+    )
+    assert sorted(j.label for j in project.jobs()) == ["W1", "W2", "W3", "W4"]

@@ -27,6 +27,7 @@ class RunLedger:
         self.run_dir = run_dir
         self.writer = writer
         self._results: dict[str, WorkflowResult] = {}
+        self._check_failures: dict[str, str] = {}  # failed phase check name -> its phase
         self._seen: tuple[int, int, int] | None = None
 
     @property
@@ -38,8 +39,17 @@ class RunLedger:
         if self.writer:
             self._write()
 
+    def record_check_failure(self, phase: str, name: str) -> None:
+        """A hand-written phase check failed: the phase failed, like a workflow would."""
+        self._check_failures[name] = phase
+        if self.writer:
+            self._write()
+
     def _write(self) -> None:
-        data: list[dict[str, Any]] = [r.to_dict() for r in self._results.values()]
+        data: dict[str, Any] = {
+            "results": [r.to_dict() for r in self._results.values()],
+            "check_failures": self._check_failures,
+        }
         fd, tmp = tempfile.mkstemp(dir=self.run_dir, prefix=".ledger-")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh)
@@ -59,7 +69,8 @@ class RunLedger:
         if seen == self._seen:
             return
         data = json.loads(self.path.read_text(encoding="utf-8"))
-        self._results = {d["label"]: WorkflowResult.from_dict(d) for d in data}
+        self._results = {d["label"]: WorkflowResult.from_dict(d) for d in data["results"]}
+        self._check_failures = dict(data["check_failures"])
         self._seen = seen
 
     def get(self, label: str) -> WorkflowResult | None:
@@ -75,4 +86,15 @@ class RunLedger:
         for result in self.results():
             if result.phase in phases and result.outcome is Outcome.FAILED:
                 return result
+        return None
+
+    def failure_reason(self, phases: set[str]) -> str | None:
+        """Why a later phase must not run: the first failure in *phases*, if any."""
+        failed = self.first_failure(phases)
+        if failed is not None:
+            kind = failed.failure_kind.label if failed.failure_kind else "failure"
+            return f"{failed.label} (phase '{failed.phase}') failed with a {kind}"
+        for name, phase in self._check_failures.items():
+            if phase in phases:
+                return f"the phase check {name} (phase '{phase}') failed"
         return None

@@ -346,13 +346,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if plan.on_failure != "stop" or phase_index >= len(plan.phases) or phase_index == 0:
         return
     earlier = {p.name for p in plan.phases[:phase_index]}
-    failed = ctx.ledger.first_failure(earlier)
-    if failed is not None:
-        kind = failed.failure_kind.label if failed.failure_kind else "failure"
-        pytest.skip(
-            f"not run: {failed.label} (phase '{failed.phase}') failed with a {kind} "
-            f"and the plan says on_failure = \"stop\""
-        )
+    reason = ctx.ledger.failure_reason(earlier)
+    if reason is not None:
+        pytest.skip(f"not run: {reason} and the plan says on_failure = \"stop\"")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -362,6 +358,13 @@ def pytest_runtest_makereport(
     report = yield
     spec = getattr(item, "callspec", None)
     if spec is None or coll.WORKFLOW_FIXTURE not in spec.params:
+        stage = item.stash.get(STAGE_KEY, None)
+        if report.failed and stage is not None and CONTEXT_KEY in item.config.stash:
+            phases = get_context(item.config).plan.phases
+            if stage[0] < len(phases):  # a failed phase check fails its phase
+                report.aperture_check = {  # type: ignore[attr-defined]
+                    "phase": phases[stage[0]].name, "name": item.name,
+                }
         return report
     workflow = spec.params[coll.WORKFLOW_FIXTURE]
     result = item.stash.get(RESULT_KEY, None)

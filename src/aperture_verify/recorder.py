@@ -21,6 +21,9 @@ class RunRecorder:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "aperture", None)
+        check = getattr(report, "aperture_check", None)
+        if check is not None:
+            self.ctx.ledger.record_check_failure(check["phase"], check["name"])
         if data is not None:
             self.ctx.ledger.record(WorkflowResult.from_dict(data))
         elif str(report.when) == "???" and report.failed:  # an xdist worker died running it
