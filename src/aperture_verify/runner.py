@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 #: Added to a workflow's max_duration before the suite gives up and cancels the job.
 DEADLINE_GRACE = 5.0
 
+_CHECK_IT = "it may still be running; check it in Data Studio"
+
 
 class WorkflowFailed(Failed):
     """A workflow did not pass; ``kind`` says which stage failed."""
@@ -170,13 +172,15 @@ class WorkflowRunner:
             while not profile.is_terminal(job.state):
                 now = self._clock()
                 if now >= deadline:
-                    self._cancel(job, result)
+                    cancelled = self._cancel(job, result)
                     raise WorkflowFailed(
                         FailureKind.EXECUTION,
                         f"{spec.label} did not finish within max_duration "
                         f"{format_duration(spec.max_duration)} "
                         f"(+{format_duration(self.deadline_grace)} grace); last state "
-                        f"{job.state}; job {job.id} was cancelled on the server",
+                        f"{job.state}; "
+                        + (f"job {job.id} was cancelled on the server" if cancelled
+                           else f"cancelling job {job.id} failed: {_CHECK_IT}"),
                     )
                 self._sleep(self.poll.interval(now - start, deadline - now))
                 try:
@@ -187,10 +191,12 @@ class WorkflowRunner:
                 except AuthenticationError as e:
                     raise WorkflowFailed(FailureKind.LOGIN, str(e)) from e
                 except ClientError as e:
-                    self._cancel(job, result)
+                    cancelled = self._cancel(job, result)
                     raise WorkflowFailed(
                         FailureKind.EXECUTION,
-                        f"lost contact while waiting for job {job.id}: {e}; the job was cancelled",
+                        f"lost contact while waiting for job {job.id}: {e}; "
+                        + ("the job was cancelled" if cancelled
+                           else f"cancelling it failed too: {_CHECK_IT}"),
                     ) from e
                 result.polls += 1
                 result.record_job(job)
@@ -203,13 +209,18 @@ class WorkflowRunner:
         self._on_ended(job.id)
         return job
 
-    def _cancel(self, job: Job, result: WorkflowResult) -> None:
-        """Cancel *job* on the server; a failure to cancel is logged, not raised."""
+    def _cancel(self, job: Job, result: WorkflowResult) -> bool:
+        """Cancel *job* on the server; a failure to cancel is logged and returns ``False``.
+
+        A job that could not be cancelled stays marked active, so the end of the
+        session tries again.
+        """
         try:
             cancelled = self.client.cancel_job(job.id)
-            result.record_job(cancelled)
-            result.transitions.append(Transition(cancelled.state, _now()))
         except ClientError as e:
             log.warning("could not cancel job %s: %s", job.id, e)
-        finally:
-            self._on_ended(job.id)
+            return False
+        self._on_ended(job.id)
+        result.record_job(cancelled)
+        result.transitions.append(Transition(cancelled.state, _now()))
+        return True
