@@ -192,3 +192,40 @@ def test_job_links_and_ci_build_reach_the_reports(
     assert "https://ci.example.com/job/nightly/42/" in html
     assert "hunter2-secret" not in html and "db_password" not in html
     assert_no_secret(project)
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_an_interrupted_run_still_writes_all_three(project: Project, workers: str) -> None:
+    add_all(project)
+    project.write(PHASES)
+    # Ctrl-C on the controller (or the only process) as W2's result comes in
+    project.pytester.makeconftest(
+        """
+        controller = []
+
+        def pytest_configure(config):
+            if not hasattr(config, "workerinput"):
+                controller.append(config)
+
+        def pytest_runtest_logreport(report):
+            if controller and report.when == "call" and report.nodeid.endswith("[W2]"):
+                raise KeyboardInterrupt
+        """
+    )
+    result = project.run("-n", workers)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    for name in ("report.html", "junit.xml", "results.json"):
+        assert (reports(project) / name).stat().st_size > 0
+    cases = workflow_cases(project)
+    assert sorted(cases) == sorted(ALL)
+    for label in ("W5", "W6"):
+        skipped = cases[label].find("skipped")
+        assert skipped is not None
+        assert "interrupted" in (skipped.get("message") or "")
+    assert_schema_valid(project)
+    data = results(project)
+    assert data["exit_status"] == 2
+    assert [w["label"] for w in data["workflows"]] == ALL
+    assert data["workflows"][0]["outcome"] == "passed"
+    assert {w["outcome"] for w in data["workflows"][4:]} == {"skipped"}
+    assert_no_secret(project)
