@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -103,6 +105,36 @@ def assert_no_job_active(jobs: list[JobRecord]) -> None:
 def assert_one_job_per_workflow(jobs: list[JobRecord]) -> None:
     labels = [j.label for j in jobs]
     assert len(labels) == len(set(labels)), f"a workflow was started twice: {sorted(labels)}"
+
+
+class WhenRunning(threading.Thread):
+    """In the background: wait until a job of *label* is RUNNING on *emulator*, then *act*.
+
+    ``join()`` re-raises what went wrong in the thread (say, the job never ran).
+    """
+
+    def __init__(self, emulator: Emulator, label: str, act: Callable[[], object],
+                 timeout: float = 30.0) -> None:
+        super().__init__(name=f"when {label} runs", daemon=True)
+        self.emulator, self.label, self.act, self.timeout = emulator, label, act, timeout
+        self.acted_at: float | None = None  # time.time() when *act* ran
+        self.error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.emulator.wait_until(
+                lambda: any(j.label == self.label and j.state == "RUNNING"
+                            for j in self.emulator.jobs), timeout=self.timeout)
+            self.acted_at = time.time()
+            self.act()
+        except BaseException as e:  # handed to the test by join()
+            self.error = e
+
+    def join(self, timeout: float | None = None) -> None:
+        super().join(self.timeout if timeout is None else timeout)
+        if self.error is not None:
+            raise self.error
 
 
 @pytest.fixture
