@@ -136,6 +136,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not is_active(config):
         return
     plan = get_plan(config)
+    grace = _deadline_grace(config)  # before the server is contacted: a bad value runs nothing
     worker = getattr(config, "workerinput", None)
     if worker is not None:
         config.stash[CONTEXT_KEY] = RunContext.for_worker(plan, worker["aperture"])
@@ -158,7 +159,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # and the reports must see what the recorder records there.
         config.pluginmanager.register(ReportPlugin(config, ctx), "aperture-reports")
         config.pluginmanager.register(RunRecorder(config, ctx), "aperture-recorder")
-    config.stash[CONTEXT_KEY].deadline_grace = _deadline_grace(config)
+    config.stash[CONTEXT_KEY].deadline_grace = grace
     _install_sigterm_handler()
     config.pluginmanager.register(AperturePhaseFixtures(config), "aperture-fixtures")
 
