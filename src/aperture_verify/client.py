@@ -11,6 +11,7 @@ field and state name comes from the ``ApiProfile``.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from collections.abc import Iterable, Mapping
@@ -189,7 +190,7 @@ class DataStudioClient(ApiSession):
                 ) from e
             raise
         if isinstance(result, Job):  # adopted by reconciliation
-            return result
+            return self._remember(result)
         return self._remember(self._decoder("POST", path).job(result, label=label))
 
     def get_job(self, job_id: str) -> Job:
@@ -279,6 +280,8 @@ class DataStudioClient(ApiSession):
         with self._lock:
             self._seen_jobs.add(job.id)
         self._note_state(job)
+        if job.error:  # the server's text: it may repeat the credential back
+            job = dataclasses.replace(job, error=self._redact(job.error))
         return job
 
     def _note_state(self, job: Job) -> None:
