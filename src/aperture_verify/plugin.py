@@ -31,6 +31,7 @@ from .reporting import ReportPlugin
 from .results import FailureKind, Outcome, WorkflowResult
 from .runner import DEADLINE_GRACE
 from .scheduler import ItemKey, PhaseScheduling
+from .server_safety import tls_metadata, transport_warnings
 
 #: Upper bound on worker processes chosen by ``-n auto``.
 MAX_AUTO_WORKERS = 32
@@ -233,16 +234,25 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> PhaseSchedul
     )
 
 
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if CONTEXT_KEY in config.stash and not hasattr(config, "workerinput"):
+        for warning in transport_warnings(get_context(config).plan):
+            terminalreporter.write_line(f"aperture: WARNING: {warning}", yellow=True, bold=True)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[SESSION_KEY] = session
     if CONTEXT_KEY in session.config.stash and not hasattr(session.config, "workerinput"):
         ctx = get_context(session.config)
+        tls_metadata(session.config, ctx.plan)
         tr = session.config.pluginmanager.get_plugin("terminalreporter")
         if tr is not None:
             plan = ctx.plan
             phases = " → ".join(f"{p.name}({len(p.workflows)})" for p in plan.phases)
             where = f"emulator at {ctx.url}" if plan.server.is_emulator else ctx.url
             tr.write_line(f"aperture: plan '{plan.name}' on {where} [{plan.server.api}]: {phases}")
+            for warning in transport_warnings(plan):
+                tr.write_line(f"aperture: WARNING: {warning}", yellow=True, bold=True)
             if ctx.login_error:
                 tr.write_line(f"aperture: LOGIN FAILED: {ctx.login_error}", red=True, bold=True)
 
