@@ -171,13 +171,18 @@ class RunContext:
             found.append((job_id, label))
         return found
 
-    def cancel_unfinished_jobs(self) -> list[tuple[str, str]]:
-        """Cancel every job of the run still marked active; return (job id, label)."""
+    def cancel_unfinished_jobs(self, label: str | None = None) -> list[tuple[str, str]]:
+        """Cancel the run's jobs still marked active (of *label* only, if given).
+
+        Returns (job id, label) of each job cancelled.
+        """
         cancelled = []
-        for job_id, label in self.unfinished_jobs():
+        for job_id, job_label in self.unfinished_jobs():
+            if label is not None and job_label != label:
+                continue
             try:
                 self.client.cancel_job(job_id)
-                cancelled.append((job_id, label))
+                cancelled.append((job_id, job_label))
             except ClientError as e:
                 log.warning("could not cancel job %s: %s", job_id, e)
             self.job_ended(job_id)

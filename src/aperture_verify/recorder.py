@@ -19,6 +19,7 @@ class RunRecorder:
         self.ctx = ctx
         self.cancelled: list[str] = []
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "aperture", None)
         check = getattr(report, "aperture_check", None)
@@ -32,7 +33,17 @@ class RunRecorder:
                 result = WorkflowResult(spec.label, spec.phase, outcome=Outcome.FAILED)
                 result.failure_kind = FailureKind.CRASH
                 result.message = str(report.longrepr)
+                # Its job may still run on the server: cancel it now, before the
+                # scheduler lets the next phase start, so the barrier really holds.
+                for job_id, _label in self.ctx.cancel_unfinished_jobs(spec.label):
+                    self.cancelled.append(job_id)
+                    result.job_id = job_id
+                    result.state = "CANCELLED"
+                    result.message += f"; its job {job_id} was cancelled"
                 self.ctx.ledger.record(result)
+            # xdist reports a crash with when="???", which JUnit would file as a set-up
+            # <error>; it is the test's own failure, so it is reported as one.
+            report.when = "call"
 
     def _spec_for(self, nodeid: str) -> Any:
         for spec in self.ctx.plan.workflows:
