@@ -87,7 +87,7 @@ class AperturePhaseFixtures:
 
     @pytest.fixture
     def phase_results(self, request: pytest.FixtureRequest) -> PhaseResults:
-        from .plugin import phases_dir
+        from .options import phases_dir
 
         ctx = self.config.stash[CONTEXT_KEY]
         phase = phase_of_item(request.node, phases_dir(self.config))

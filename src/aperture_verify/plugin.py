@@ -21,100 +21,32 @@ from _pytest.runner import runtestprotocol
 
 from . import collection as coll
 from .context import RunContext
-from .durations import parse_duration
 from .errors import PlanError
 from .fixtures import AperturePhaseFixtures
-from .keys import CONTEXT_KEY, PLAN_KEY, RESULT_KEY, SESSION_KEY, STAGE_KEY
-from .plan import Plan, load_plan
+from .keys import CONTEXT_KEY, RESULT_KEY, SESSION_KEY, STAGE_KEY
+from .options import (
+    MAX_AUTO_WORKERS,
+    add_options,
+    deadline_grace,
+    default_report_paths,
+    get_plan,
+    is_active,
+    phases_dir,
+)
+from .plan import Plan
 from .recorder import RunRecorder
 from .reporting import ReportPlugin
 from .results import FailureKind, Outcome, WorkflowResult
-from .runner import DEADLINE_GRACE
 from .scheduler import ItemKey, PhaseScheduling
 from .server_safety import tls_metadata, transport_warnings
-
-#: Upper bound on worker processes chosen by ``-n auto``.
-MAX_AUTO_WORKERS = 32
-
-_OPTIONS = (
-    # (flag, ini key, env var, help)
-    ("--plans", "aperture_plans", None, "the plans file (default: plans.toml in the rootdir)"),
-    ("--plan", "aperture_plan", "APERTURE_PLAN", "the plan to run (default: default_plan)"),
-    ("--server-url", "aperture_server_url", None,
-     "Data Studio URL, or 'emulator' (overrides APERTURE_URL and [server] url)"),
-    ("--api", "aperture_api", None, "API form: v2 (API key) or v1 (login); overrides APERTURE_API"),
-    ("--reports-dir", "aperture_reports_dir", None,
-     "where report.html, junit.xml and results.json go (default: reports)"),
-    ("--phases-dir", "aperture_phases_dir", None,
-     "the phase modules' directory (default: test_phases)"),
-    ("--deadline-grace", "aperture_deadline_grace", None,
-     "time allowed past a workflow's max_duration before its job is cancelled (default: 5s)"),
-)
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("aperture", "Aperture Data Studio workflow verification")
-    for flag, ini, env, text in _OPTIONS:
-        dest = ini
-        suffix = f" [env {env}]" if env else ""
-        group.addoption(flag, dest=dest, default=None, help=text + suffix)
-        parser.addini(ini, text, default="")
-
-
-def option(config: pytest.Config, ini: str, default: str = "") -> str:
-    """One option, resolved: command line > environment > ini > *default*."""
-    value = config.getoption(ini)
-    if value:
-        return str(value)
-    for _flag, key, env, _text in _OPTIONS:
-        if key == ini and env and os.environ.get(env):
-            return os.environ[env]
-    value = config.getini(ini)
-    return str(value) if value else default
-
-
-def _path_option(config: pytest.Config, ini: str, default: str) -> Path:
-    path = Path(option(config, ini, default))
-    return path if path.is_absolute() else config.rootpath / path
-
-
-def phases_dir(config: pytest.Config) -> Path:
-    return _path_option(config, "aperture_phases_dir", "test_phases")
-
-
-def is_active(config: pytest.Config) -> bool:
-    if hasattr(config, "workerinput"):
-        return "aperture" in config.workerinput
-    if config.getoption("aperture_plan"):
-        return True
-    target = phases_dir(config).resolve()
-    for arg in config.args:
-        path = Path(arg.split("::")[0])
-        path = (path if path.is_absolute() else config.invocation_params.dir / path).resolve()
-        if path == target or target in path.parents or path in target.parents:
-            return True
-    return False
-
-
-def get_plan(config: pytest.Config) -> Plan:
-    """The selected plan, loaded once per process; a bad plan is a usage error."""
-    if PLAN_KEY not in config.stash:
-        source = _path_option(config, "aperture_plans", "plans.toml")
-        try:
-            config.stash[PLAN_KEY] = load_plan(
-                source,
-                option(config, "aperture_plan") or None,
-                url=config.getoption("aperture_server_url"),
-                api=config.getoption("aperture_api"),
-                environ=os.environ,
-            )
-        except PlanError as e:
-            raise pytest.UsageError(str(e)) from None
-    return config.stash[PLAN_KEY]
 
 
 def get_context(config: pytest.Config) -> RunContext:
     return config.stash[CONTEXT_KEY]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
 
 
 # -- configuration --------------------------------------------------------------
@@ -137,13 +69,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if not is_active(config):
         return
     plan = get_plan(config)
-    grace = _deadline_grace(config)  # before the server is contacted: a bad value runs nothing
+    grace = deadline_grace(config)  # before the server is contacted: a bad value runs nothing
     worker = getattr(config, "workerinput", None)
     if worker is not None:
         config.stash[CONTEXT_KEY] = RunContext.for_worker(plan, worker["aperture"])
     else:
         if not config.getoption("collectonly"):
-            _default_report_paths(config)
+            default_report_paths(config)
         try:
             ctx = RunContext.for_controller(
                 plan, os.environ, connect=not config.getoption("collectonly")
@@ -163,25 +95,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[CONTEXT_KEY].deadline_grace = grace
     _install_sigterm_handler()
     config.pluginmanager.register(AperturePhaseFixtures(config), "aperture-fixtures")
-
-
-def _deadline_grace(config: pytest.Config) -> float:
-    text = option(config, "aperture_deadline_grace")
-    if not text:
-        return DEADLINE_GRACE
-    try:
-        return parse_duration(text)
-    except ValueError as e:
-        raise pytest.UsageError(f"--deadline-grace / aperture_deadline_grace: {e}") from None
-
-
-def _default_report_paths(config: pytest.Config) -> None:
-    reports = _path_option(config, "aperture_reports_dir", "reports")
-    if getattr(config.option, "htmlpath", "missing") is None:
-        config.option.htmlpath = str(reports / "report.html")
-        config.option.self_contained_html = True
-    if config.option.xmlpath is None:
-        config.option.xmlpath = str(reports / "junit.xml")
 
 
 def _install_sigterm_handler() -> None:

@@ -271,6 +271,6 @@ def _extra(content: str, format_type: str, name: str | None = None) -> dict[str,
 
 
 def _option(config: pytest.Config, ini: str) -> str:
-    from ..plugin import option
+    from ..options import option
 
     return option(config, ini)
