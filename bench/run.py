@@ -3,8 +3,8 @@
 
 Usage::
 
-    .venv/bin/python bench/run.py                 # every scenario, about 7-8 minutes
-    .venv/bin/python bench/run.py --quick         # smaller plans, about 2 minutes
+    .venv/bin/python bench/run.py                 # every scenario, about 6.5 minutes
+    .venv/bin/python bench/run.py --quick         # smaller plans, 1-2 minutes
     .venv/bin/python bench/run.py --scenario demo # one scenario (repeatable)
 
 For each scenario it starts an ``Emulator`` in this process on 127.0.0.1,
@@ -384,6 +384,8 @@ class Figures:
     critical_path_queued: float  # sum over phases of max(finished - submitted)
     wall: float
     boundaries: list[float]
+    excess: list[float]  # per phase: (last end - first submit) - longest running time
+    spread: list[float]  # per phase: last submit - first submit
     latency: list[float]
     latency_source: str
     latency_log: list[float]  # the same from the request log (last GET of the job)
@@ -434,6 +436,14 @@ def measure(scenario: Scenario, suite: Run, baseline: Run) -> Figures:
             last_end = max(j.finished_at for j in earlier if j.finished_at)
             first_submit = min(j.submitted_at for j in later)
             boundaries.append(_seconds(first_submit, last_end))
+    excess, spread = [], []
+    for jobs in done:
+        if jobs:
+            first_submit = min(j.submitted_at for j in jobs)
+            last_end = max(j.finished_at for j in jobs if j.finished_at)
+            longest = max(j.duration or 0.0 for j in jobs)
+            excess.append(_seconds(last_end, first_submit) - longest)
+            spread.append(_seconds(max(j.submitted_at for j in jobs), first_submit))
     last_get: dict[str, float] = {}
     per_job: Counter[str] = Counter()
     ids = {j.job_id for j in suite.jobs}
@@ -465,6 +475,8 @@ def measure(scenario: Scenario, suite: Run, baseline: Run) -> Figures:
         critical_path_queued=critical_q,
         wall=suite.wall,
         boundaries=boundaries,
+        excess=excess,
+        spread=spread,
         latency=latency,
         latency_source=source,
         latency_log=latency_log,
@@ -504,7 +516,10 @@ def detail(f: Figures) -> str:
         f"  wall (pytest run)    {_s(f.wall)}  = {f.ratio:.3f} x critical path, "
         f"{f.wall - f.critical_path:+.2f} s",
         f"                       of which start-up (pytest started -> first job submitted) "
-        f"{_s(f.startup)}, wind-down (last job ended -> pytest exited) {_s(f.winddown)}",
+        f"{_s(f.startup)}, wind-down (last job ended -> pytest exited) {_s(f.winddown)},",
+        f"                       phase boundaries {_s(sum(f.boundaries))} in all, phases' excess "
+        f"over their longest job {_s(sum(f.excess))} in all (queue time and dispatch spread; "
+        f"submit spread per phase median {_s(_median(f.spread))}, max {_s(_max(f.spread))})",
         "  phase boundaries     " + (
             f"median {_s(_median(f.boundaries))}, max {_s(_max(f.boundaries))} "
             f"({len(f.boundaries)} boundaries)" if f.boundaries else "n/a (one phase)"),
