@@ -245,17 +245,34 @@ def test_remove_node_does_not_advance_the_phase_so_a_rerun_stays_in_its_phase() 
     assert sim.spans[0][1] <= sim.spans[1][0]
 
 
-def test_different_collections_abort_the_run() -> None:
-    ids, keys = make_collection([1])
+def test_a_worker_that_collected_other_tests_is_shut_down_and_not_used() -> None:
+    ids, keys = make_collection([2])
     sched = PhaseScheduling(None, numnodes=2, max_parallel=4, load_keys=lambda n, c: dict(keys))
     a, b = FakeNode(Gateway("gw0")), FakeNode(Gateway("gw1"))
     sched.add_node(a)
     sched.add_node(b)
     sched.add_node_collection(a, ids)
+    sched.schedule()
     sched.add_node_collection(b, [*ids, "extra"])
     sched.schedule()
-    assert a.shutdown_received and b.shutdown_received
-    assert a.queue == [] and b.queue == []
+    assert b.shutdown_received and b.queue == []
+    assert not a.shutdown_received and a.queue[:2] == [0, keys[0].barrier]
+
+
+def test_work_starts_with_the_first_worker_and_later_workers_join() -> None:
+    ids, keys = make_collection([3])
+    sched = PhaseScheduling(None, numnodes=3, max_parallel=4, load_keys=lambda n, c: dict(keys))
+    nodes = [FakeNode(Gateway(f"gw{i}")) for i in range(3)]
+    for node in nodes:
+        sched.add_node(node)
+    sched.add_node_collection(nodes[0], ids)
+    assert sched.collection_is_completed
+    sched.schedule()
+    assert nodes[0].queue and not nodes[1].queue
+    sched.add_node_collection(nodes[1], ids)
+    sched.schedule()
+    assert nodes[1].queue
+    assert {n.queue[0] for n in nodes[:2]} == {0, 1}
 
 
 def test_nothing_collected_shuts_down_at_once() -> None:

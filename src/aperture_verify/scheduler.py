@@ -88,7 +88,9 @@ class PhaseScheduling:
 
     @property
     def collection_is_completed(self) -> bool:
-        return len(self.node2collection) >= self.numnodes
+        # Work starts as soon as one worker has collected; the others join as they
+        # finish (xdist starts workers one after another: with 20 that is seconds).
+        return bool(self.node2collection)
 
     @property
     def tests_finished(self) -> bool:
@@ -114,7 +116,7 @@ class PhaseScheduling:
     def add_node_collection(self, node: Any, collection: Sequence[str]) -> None:
         assert node in self.node2pending
         if self.collection is not None and list(collection) != self.collection:
-            self.log(f"node {node.gateway.id} collected different tests; not used")
+            self._refuse(node, collection)
             return
         self.node2collection[node] = list(collection)
 
@@ -168,20 +170,32 @@ class PhaseScheduling:
     def schedule(self) -> None:
         if not self.collection_is_completed:
             return
-        if self.collection is None and not self._init_stages():
-            return
+        if self.collection is None:
+            self._init_stages()
         self._dispatch()
 
     # -- internals ------------------------------------------------------------
 
-    def _init_stages(self) -> bool:
-        collections = list(self.node2collection.items())
-        first_node, first = collections[0]
-        if any(c != first for _, c in collections[1:]):
-            self.log("workers collected different tests; aborting")
-            for node in self.nodes:
-                node.shutdown()
-            return False
+    def _refuse(self, node: Any, collection: Sequence[str]) -> None:
+        """A worker that collected other tests than the first is shut down, and said so."""
+        assert self.collection is not None
+        missing = sorted(set(self.collection) - set(collection))[:3]
+        extra = sorted(set(collection) - set(self.collection))[:3]
+        message = (
+            f"worker {node.gateway.id} collected different tests than the first worker "
+            f"(missing {missing}, extra {extra}); it is not used"
+        )
+        self.log(message)
+        node.shutdown()
+        if self.config is not None:
+            import pytest
+
+            self.config.hook.pytest_collectreport(
+                report=pytest.CollectReport(node.gateway.id, "failed", message, [])
+            )
+
+    def _init_stages(self) -> None:
+        first_node, first = next(iter(self.node2collection.items()))
         self.collection = first
         self._keys = self._load_keys(first_node, first)
         for index, key in sorted(self._keys.items()):
@@ -194,7 +208,6 @@ class PhaseScheduling:
             self._outstanding[key.stage].add(index)
         self._stages = sorted(self._queues)
         self._on_collected(sum(len(q) for q in self._queues.values()))
-        return True
 
     def _free_nodes(self) -> list[Any]:
         free = []
