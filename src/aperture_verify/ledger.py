@@ -93,7 +93,7 @@ class RunLedger:
         failed = self.first_failure(phases)
         if failed is not None:
             kind = failed.failure_kind.label if failed.failure_kind else "failure"
-            return f"{failed.label} (phase '{failed.phase}') failed with a {kind}"
+            return f"{failed.label} (phase '{failed.phase}') failed ({kind})"
         for name, phase in self._check_failures.items():
             if phase in phases:
                 return f"the phase check {name} (phase '{phase}') failed"
