@@ -45,7 +45,6 @@ class RunContext:
     _client: DataStudioClient | None = field(default=None, repr=False)
     _runner: WorkflowRunner | None = field(default=None, repr=False)
     deadline_grace: float = DEADLINE_GRACE
-    active_jobs: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- construction ----------------------------------------------------------
@@ -153,12 +152,10 @@ class RunContext:
         return self.run_dir / "active"
 
     def job_started(self, job_id: str, label: str) -> None:
-        self.active_jobs.add(job_id)
         self._active_dir.mkdir(exist_ok=True)
         (self._active_dir / _safe_name(job_id)).write_text(f"{job_id}\n{label}", encoding="utf-8")
 
     def job_ended(self, job_id: str) -> None:
-        self.active_jobs.discard(job_id)
         (self._active_dir / _safe_name(job_id)).unlink(missing_ok=True)
 
     def unfinished_jobs(self) -> list[tuple[str, str]]:
