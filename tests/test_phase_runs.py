@@ -240,3 +240,13 @@ def test_rows_agree(phase_results):
         ["*not run: the phase check test_rows_agree (phase 'second') failed*"]
     )
     assert sorted(j.label for j in project.jobs()) == ["W1", "W2", "W3", "W4"]
+
+
+def test_plan_option_picks_another_plan_sharing_the_phases(project: Project) -> None:
+    add_all(project)
+    project.write(PHASES, extra='[plans.smoke]\nphases = ["fourth", "first"]\n')
+    result = project.run("-n", "2", "--plan", "smoke", "-v")
+    result.assert_outcomes(passed=2)
+    jobs = project.jobs()
+    assert [j.label for j in sorted(jobs, key=lambda j: j.submitted_at)] == ["W7", "W1"]
+    assert_phase_order(jobs, {"fourth": ["W7"], "first": ["W1"]})
