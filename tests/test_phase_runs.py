@@ -28,6 +28,12 @@ PHASES = {
 }
 
 
+def add_phase_check(project: Project, phase: str, code: str) -> None:
+    """Append hand-written phase checks to a phase module of *project*."""
+    module = project.pytester.path / "test_phases" / f"test_{phase}.py"
+    module.write_text(module.read_text() + code)
+
+
 def add_all(project: Project, duration: float = 0.4) -> None:
     for labels in PHASES.values():
         for label in labels:
@@ -135,15 +141,11 @@ def test_worker_crash_fails_that_workflow_and_the_barrier_holds(project: Project
 def test_phase_checks_see_the_phase_results_after_its_workflows(project: Project) -> None:
     add_all(project)
     project.write(PHASES)
-    module = project.pytester.path / "test_phases" / "test_second.py"
-    module.write_text(
-        module.read_text()
-        + '''
+    add_phase_check(project, "second", '''
 def test_all_three_completed(phase_results):
     assert sorted(phase_results) == ["W2", "W3", "W4"]
     assert {r.state for r in phase_results.values()} == {"COMPLETED"}
-'''
-    )
+''')
     result = project.run("-n", "3", "-v")
     result.assert_outcomes(passed=8)
 
@@ -225,14 +227,10 @@ def test_a_bad_plan_is_one_line_and_nothing_runs(project: Project) -> None:
 def test_a_failed_phase_check_stops_the_later_phases_too(project: Project) -> None:
     add_all(project)
     project.write(PHASES)
-    module = project.pytester.path / "test_phases" / "test_second.py"
-    module.write_text(
-        module.read_text()
-        + '''
+    add_phase_check(project, "second", '''
 def test_rows_agree(phase_results):
     assert len(phase_results) == 4, "deliberately wrong"
-'''
-    )
+''')
     result = project.run("-n", "2", "-rs")
     result.assert_outcomes(passed=4, failed=1, skipped=3)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
