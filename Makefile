@@ -28,6 +28,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests test_phases bench conftest.py
+	$(BIN)/ruff format --check src tests test_phases bench conftest.py
 	$(BIN)/mypy
 
 clean:

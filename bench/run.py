@@ -54,26 +54,27 @@ from aperture_verify.emulator import (
     StepScript,
     WorkflowScript,
 )
-from aperture_verify.polling import PollSchedule
+from aperture_verify.execution.polling import PollSchedule
 
 API_KEY = "bench-key-loopback-only"
 SEED = 20240606
 GB = 1_000_000_000
 MB = 1_000_000
 
-PHASE_MODULE = '''import pytest
+PHASE_MODULE = """import pytest
 
 pytestmark = pytest.mark.phase("{phase}")
 
 
 def test_workflow(workflow, verify):
     verify(workflow)
-'''
+"""
 
 STEPS = (
     StepScript("Load", type="SOURCE", rows_out=1000),
-    StepScript("Validate", type="VALIDATE", rows_in=1000, rows_out=1000, passed_rows=1000,
-               failed_rows=0),
+    StepScript(
+        "Validate", type="VALIDATE", rows_in=1000, rows_out=1000, passed_rows=1000, failed_rows=0
+    ),
 )
 
 
@@ -121,9 +122,13 @@ def _grid(
     rng: random.Random, phases: int, width: int, low: float, high: float
 ) -> tuple[Phase, ...]:
     return tuple(
-        Phase(f"p{i + 1:02d}", tuple(
-            (f"P{i + 1:02d} W{j + 1:02d}", round(rng.uniform(low, high), 2)) for j in range(width)
-        ))
+        Phase(
+            f"p{i + 1:02d}",
+            tuple(
+                (f"P{i + 1:02d} W{j + 1:02d}", round(rng.uniform(low, high), 2))
+                for j in range(width)
+            ),
+        )
         for i in range(phases)
     )
 
@@ -134,8 +139,12 @@ def scenarios(quick: bool) -> list[Scenario]:
     demo_len = 1.0 if quick else 2.0
     demo = tuple(
         Phase(name, tuple((f"Workflow {n}", demo_len) for n in numbers))
-        for name, numbers in (("ingest", (1,)), ("cleanse", (2, 3, 4)), ("enrich", (5, 6)),
-                              ("publish", (7,)))
+        for name, numbers in (
+            ("ingest", (1,)),
+            ("cleanse", (2, 3, 4)),
+            ("enrich", (5, 6)),
+            ("publish", (7,)),
+        )
     )
     small = _grid(rng, 3, 4, 0.5, 1.5) if quick else _grid(rng, 6, 4, 1.0, 3.0)
     large = _grid(rng, 3, 6, 1.0, 2.0) if quick else _grid(rng, 10, 20, 3.0, 6.0)
@@ -143,11 +152,16 @@ def scenarios(quick: bool) -> list[Scenario]:
     return [
         Scenario("demo", f"demo plan, {demo_len:g} s workflows (1; 3; 2; 1)", demo, 8),
         Scenario("small", f"{len(small)} phases x 4 workflows", small, 8),
-        Scenario("large", f"{len(large)} phases x {len(large[0].workflows)} workflows "
-                 f"({sum(len(p.workflows) for p in large)} jobs)", large,
-                 6 if quick else 20),
-        Scenario("long", f"one {long_len:g} s workflow", (Phase("only", (("Long", long_len),)),),
-                 8),
+        Scenario(
+            "large",
+            f"{len(large)} phases x {len(large[0].workflows)} workflows "
+            f"({sum(len(p.workflows) for p in large)} jobs)",
+            large,
+            6 if quick else 20,
+        ),
+        Scenario(
+            "long", f"one {long_len:g} s workflow", (Phase("only", (("Long", long_len),)),), 8
+        ),
     ]
 
 
@@ -179,16 +193,18 @@ def write_project(root: Path, scenario: Scenario, url: str) -> None:
     folder = root / "test_phases"
     folder.mkdir(exist_ok=True)
     for phase in scenario.phases:
-        (folder / f"test_{phase.name}.py").write_text(PHASE_MODULE.format(phase=phase.name),
-                                                      encoding="utf-8")
+        (folder / f"test_{phase.name}.py").write_text(
+            PHASE_MODULE.format(phase=phase.name), encoding="utf-8"
+        )
 
 
 def make_emulator(scenario: Scenario) -> Emulator:
     emu = Emulator(None, api_keys=(API_KEY,), seed=SEED)
     for phase in scenario.phases:
         for label, duration in phase.workflows:
-            emu.add_workflow(WorkflowScript(label, space="Demo", duration=duration,
-                                            queue_time=0.05, steps=STEPS))
+            emu.add_workflow(
+                WorkflowScript(label, space="Demo", duration=duration, queue_time=0.05, steps=STEPS)
+            )
     return emu
 
 
@@ -202,8 +218,13 @@ BLOCK_DEV_PLUGINS = ("-p", "no:hypothesispytest")
 def child_env(keep_bytecode_setting: bool) -> dict[str, str]:
     env = dict(os.environ)
     env["APERTURE_API_KEY"] = API_KEY
-    for name in ("APERTURE_URL", "APERTURE_API", "APERTURE_PLAN", "PYTEST_ADDOPTS",
-                 "PYTEST_XDIST_AUTO_NUM_WORKERS"):
+    for name in (
+        "APERTURE_URL",
+        "APERTURE_API",
+        "APERTURE_PLAN",
+        "PYTEST_ADDOPTS",
+        "PYTEST_XDIST_AUTO_NUM_WORKERS",
+    ):
         env.pop(name, None)
     if not keep_bytecode_setting:
         # With it set, pytest cannot cache the modules it rewrites, and every process
@@ -309,17 +330,37 @@ def execute(command: list[str], cwd: Path, env: dict[str, str], emu: Emulator) -
         out.seek(0)
         output = out.read()
     emu.check()
-    return Run(wall, status, rss.peak, emu.jobs, emu.requests, output=output,
-               began_at=began_at, ended_at=ended_at, cpu=usage.ru_utime + usage.ru_stime,
-               load=os.getloadavg()[0])
+    return Run(
+        wall,
+        status,
+        rss.peak,
+        emu.jobs,
+        emu.requests,
+        output=output,
+        began_at=began_at,
+        ended_at=ended_at,
+        cpu=usage.ru_utime + usage.ru_stime,
+        load=os.getloadavg()[0],
+    )
 
 
-def run_suite(scenario: Scenario, root: Path, env: dict[str, str],
-              extra: Sequence[str] = ()) -> Run:
+def run_suite(
+    scenario: Scenario, root: Path, env: dict[str, str], extra: Sequence[str] = ()
+) -> Run:
     with make_emulator(scenario) as emu:
         write_project(root, scenario, emu.url)
-        command = [sys.executable, "-m", "pytest", "test_phases", "-n", str(scenario.workers),
-                   "-p", "no:cacheprovider", "-q", *extra]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "test_phases",
+            "-n",
+            str(scenario.workers),
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            *extra,
+        ]
         run = execute(command, root, env, emu)
     results = root / "reports" / "results.json"
     if results.is_file():
@@ -342,8 +383,9 @@ def baseline_script(scenario: Scenario, python: str, extra: Sequence[str] = ()) 
     return "\n".join(lines)
 
 
-def run_baseline(scenario: Scenario, root: Path, env: dict[str, str],
-                 extra: Sequence[str] = ()) -> Run:
+def run_baseline(
+    scenario: Scenario, root: Path, env: dict[str, str], extra: Sequence[str] = ()
+) -> Run:
     with make_emulator(scenario) as emu:
         write_project(root, scenario, emu.url)
         script = baseline_script(scenario, sys.executable, extra)
@@ -428,7 +470,8 @@ def measure(scenario: Scenario, suite: Run, baseline: Run) -> Figures:
     critical = sum(max((j.duration or 0.0) for j in jobs) for jobs in done if jobs)
     critical_q = sum(
         max(_seconds(j.finished_at, j.submitted_at) for j in jobs if j.finished_at)
-        for jobs in done if jobs
+        for jobs in done
+        if jobs
     )
     boundaries = []
     for earlier, later in zip(done, by_phase[1:], strict=False):
@@ -449,7 +492,7 @@ def measure(scenario: Scenario, suite: Run, baseline: Run) -> Figures:
     ids = {j.job_id for j in suite.jobs}
     for req in suite.requests:
         match = _ID.search(req.path)
-        job_id = match.group(0)[len("/jobs/"):] if match else None
+        job_id = match.group(0)[len("/jobs/") :] if match else None
         if job_id in ids:
             per_job[job_id] += 1
             if req.method == "GET":
@@ -488,9 +531,10 @@ def measure(scenario: Scenario, suite: Run, baseline: Run) -> Figures:
         load=suite.load,
         startup=min((j.submitted_at.timestamp() for j in suite.jobs), default=suite.ended_at)
         - suite.began_at,
-        winddown=suite.ended_at - max(
-            (j.finished_at.timestamp() for j in suite.jobs if j.finished_at),
-            default=suite.began_at),
+        winddown=suite.ended_at
+        - max(
+            (j.finished_at.timestamp() for j in suite.jobs if j.finished_at), default=suite.began_at
+        ),
         baseline_wall=baseline.wall,
         baseline_requests=len(baseline.requests),
         baseline_peak_rss=baseline.peak_rss,
@@ -520,9 +564,13 @@ def detail(f: Figures) -> str:
         f"                       phase boundaries {_s(sum(f.boundaries))} in all, phases' excess "
         f"over their longest job {_s(sum(f.excess))} in all (queue time and dispatch spread; "
         f"submit spread per phase median {_s(_median(f.spread))}, max {_s(_max(f.spread))})",
-        "  phase boundaries     " + (
+        "  phase boundaries     "
+        + (
             f"median {_s(_median(f.boundaries))}, max {_s(_max(f.boundaries))} "
-            f"({len(f.boundaries)} boundaries)" if f.boundaries else "n/a (one phase)"),
+            f"({len(f.boundaries)} boundaries)"
+            if f.boundaries
+            else "n/a (one phase)"
+        ),
         f"  detection latency    median {_s(_median(f.latency))}, max {_s(_max(f.latency))}"
         f"  [{f.latency_source}; request log: median {_s(_median(f.latency_log))}, "
         f"max {_s(_max(f.latency_log))}]",
@@ -541,15 +589,20 @@ def detail(f: Figures) -> str:
 
 
 def table(figures: Sequence[Figures]) -> str:
-    head = ("| scenario | jobs | -n | critical path | wall | wall / CP | start-up / wind-down "
-            "| boundary median / max "
-            "| latency median / max | requests total (per job median / max) | peak RSS "
-            "| CPU | baseline wall | suite / baseline |")
+    head = (
+        "| scenario | jobs | -n | critical path | wall | wall / CP | start-up / wind-down "
+        "| boundary median / max "
+        "| latency median / max | requests total (per job median / max) | peak RSS "
+        "| CPU | baseline wall | suite / baseline |"
+    )
     rows = [head, _rule(head)]
     for f in figures:
         per_job = f.requests_per_job or [0]
-        bounds = (f"{_median(f.boundaries):.2f} / {_max(f.boundaries):.2f} s"
-                  if f.boundaries else "n/a (1 phase)")
+        bounds = (
+            f"{_median(f.boundaries):.2f} / {_max(f.boundaries):.2f} s"
+            if f.boundaries
+            else "n/a (1 phase)"
+        )
         rows.append(
             f"| {f.scenario.name}: {f.scenario.title} | {f.jobs} | {f.scenario.workers} "
             f"| {f.critical_path:.2f} s | {f.wall:.2f} s | {f.ratio:.3f} "
@@ -585,37 +638,73 @@ def targets(figures: Sequence[Figures]) -> list[Target]:
             met, figure = check(f)
             found.append(Target(text, met and f.ok, figure))
 
-    add("demo", "demo: wall <= critical path + 3 s",
-        lambda f: (f.wall <= f.critical_path + 3.0,
-                   f"{f.wall:.2f} s vs {f.critical_path:.2f} + 3 = {f.critical_path + 3:.2f} s"))
-    add("demo", "demo: phase boundary overhead <= 0.25 s median",
-        lambda f: (_median(f.boundaries) <= 0.25, f"{_median(f.boundaries):.3f} s"))
-    add("large", "200-job plan: wall <= 1.15 x critical path",
-        lambda f: (f.ratio <= 1.15, f"{f.ratio:.3f} x ({f.wall:.1f} / {f.critical_path:.1f} s)"))
-    add("large", "200-job plan: peak RSS of the process tree <= 1.5 GB",
-        lambda f: (f.peak_rss <= 1.5 * GB, f"{f.peak_rss / MB:.0f} MB"))
+    add(
+        "demo",
+        "demo: wall <= critical path + 3 s",
+        lambda f: (
+            f.wall <= f.critical_path + 3.0,
+            f"{f.wall:.2f} s vs {f.critical_path:.2f} + 3 = {f.critical_path + 3:.2f} s",
+        ),
+    )
+    add(
+        "demo",
+        "demo: phase boundary overhead <= 0.25 s median",
+        lambda f: (_median(f.boundaries) <= 0.25, f"{_median(f.boundaries):.3f} s"),
+    )
+    add(
+        "large",
+        "200-job plan: wall <= 1.15 x critical path",
+        lambda f: (f.ratio <= 1.15, f"{f.ratio:.3f} x ({f.wall:.1f} / {f.critical_path:.1f} s)"),
+    )
+    add(
+        "large",
+        "200-job plan: peak RSS of the process tree <= 1.5 GB",
+        lambda f: (f.peak_rss <= 1.5 * GB, f"{f.peak_rss / MB:.0f} MB"),
+    )
     for name in ("demo", "small", "large"):
-        add(name, f"{name}: detection latency <= 0.5 s median (jobs under a minute)",
-            lambda f: (_median(f.latency) <= 0.5, f"{_median(f.latency):.3f} s"))
-    add("long", "long job: detection latency <= 10 % of its running time",
-        lambda f: (max(f.latency) <= 0.10 * f.critical_path,
-                   f"{max(f.latency):.2f} s = {100 * max(f.latency) / f.critical_path:.1f} % of "
-                   f"{f.critical_path:.1f} s"))
-    add("long", "long job: <= 40 requests for it",
-        lambda f: (max(f.requests_per_job) <= 40, f"{max(f.requests_per_job)} requests"))
+        add(
+            name,
+            f"{name}: detection latency <= 0.5 s median (jobs under a minute)",
+            lambda f: (_median(f.latency) <= 0.5, f"{_median(f.latency):.3f} s"),
+        )
+    add(
+        "long",
+        "long job: detection latency <= 10 % of its running time",
+        lambda f: (
+            max(f.latency) <= 0.10 * f.critical_path,
+            f"{max(f.latency):.2f} s = {100 * max(f.latency) / f.critical_path:.1f} % of "
+            f"{f.critical_path:.1f} s",
+        ),
+    )
+    add(
+        "long",
+        "long job: <= 40 requests for it",
+        lambda f: (max(f.requests_per_job) <= 40, f"{max(f.requests_per_job)} requests"),
+    )
     schedule = PollSchedule()
     polls = schedule.poll_times(3600.0)
     beyond = [t for t in polls if t > 600.0]
     rate = len(beyond) / (polls[-1] - 600.0)
-    found.append(Target("jobs beyond 10 min: < 1 request per 10 s (PollSchedule; "
-                        "tests/test_polling.py)", rate < 0.1, f"{rate:.3f} requests/s"))
+    found.append(
+        Target(
+            "jobs beyond 10 min: < 1 request per 10 s (PollSchedule; tests/test_polling.py)",
+            rate < 0.1,
+            f"{rate:.3f} requests/s",
+        )
+    )
     for f in figures:
         text = f"{f.scenario.name}: faster than the per-phase baseline"
         figure = f"suite/baseline = {f.vs_baseline:.2f}"
         if len(f.scenario.phases) == 1:
             # one phase: the loop runs the very same command once, so it can only tie
-            found.append(Target(text, None, figure + " (one phase: the baseline is the same "
-                                "command, a tie by construction)"))
+            found.append(
+                Target(
+                    text,
+                    None,
+                    figure + " (one phase: the baseline is the same "
+                    "command, a tie by construction)",
+                )
+            )
         else:
             found.append(Target(text, f.vs_baseline < 1.0 and f.ok, figure))
     return found
@@ -637,8 +726,10 @@ def machine() -> str:
                 ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
     except OSError:
         pass
-    return (f"{cpu}, {os.cpu_count()} cores, {ram} RAM, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {ram} RAM, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
 
 
 def warm_up(base: Path, env: dict[str, str], extra: Sequence[str]) -> None:
@@ -653,12 +744,22 @@ def warm_up(base: Path, env: dict[str, str], extra: Sequence[str]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="smaller plans (a smoke test)")
-    parser.add_argument("--scenario", action="append", default=[],
-                        help="run only this scenario (demo, small, large, long); repeatable")
-    parser.add_argument("--keep-bytecode-setting", action="store_true",
-                        help="pass PYTHONDONTWRITEBYTECODE on to the runs if it is set")
-    parser.add_argument("--keep-dev-plugins", action="store_true",
-                        help="do not block the hypothesis pytest plugin (a dev dependency)")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        help="run only this scenario (demo, small, large, long); repeatable",
+    )
+    parser.add_argument(
+        "--keep-bytecode-setting",
+        action="store_true",
+        help="pass PYTHONDONTWRITEBYTECODE on to the runs if it is set",
+    )
+    parser.add_argument(
+        "--keep-dev-plugins",
+        action="store_true",
+        help="do not block the hypothesis pytest plugin (a dev dependency)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary projects")
     args = parser.parse_args(argv)
     chosen = scenarios(args.quick)
@@ -675,8 +776,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra:
         print(f"pytest runs get {' '.join(extra)} (see the README's Benchmark section)", flush=True)
     if "PYTHONDONTWRITEBYTECODE" in os.environ and not args.keep_bytecode_setting:
-        print("note: PYTHONDONTWRITEBYTECODE is set in this shell; it is removed for the runs "
-              "(see the README's Benchmark section)", flush=True)
+        print(
+            "note: PYTHONDONTWRITEBYTECODE is set in this shell; it is removed for the runs "
+            "(see the README's Benchmark section)",
+            flush=True,
+        )
     base = Path(tempfile.mkdtemp(prefix="aperture-bench-"))
     figures: list[Figures] = []
     try:
@@ -699,8 +803,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         verdict = "n/a" if t.met is None else ("MET" if t.met else "NOT MET")
         print(f"- {verdict}: {t.text} -- {t.figure}")
     print(f"\nmachine: {machine()}")
-    print(f"benchmark time: {time.monotonic() - began:.0f} s"
-          + (" (--quick: smaller plans; the targets are for the full run)" if args.quick else ""))
+    print(
+        f"benchmark time: {time.monotonic() - began:.0f} s"
+        + (" (--quick: smaller plans; the targets are for the full run)" if args.quick else "")
+    )
     return 0 if all(f.ok for f in figures) else 1
 
 

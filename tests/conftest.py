@@ -13,28 +13,51 @@ from aperture_verify.emulator import Emulator, Scenario, StepScript, WorkflowScr
 @pytest.fixture
 def emulator_scenario() -> Scenario:
     """A small, fast scenario; override this fixture in a module to serve another."""
-    return Scenario(workflows=(
-        WorkflowScript("Quick", duration=0.3, queue_time=0.05, steps=(
-            StepScript("Load", type="SOURCE", rows_out=1000),
-            StepScript("Validate", type="VALIDATE", rows_in=1000, rows_out=1000,
-                       passed_rows=990, failed_rows=10),
-        )),
-        WorkflowScript("Fails", duration=0.2, outcome="FAILED", error="boom", steps=(
-            StepScript("Load", type="SOURCE", rows_out=10),
-            StepScript("Lookup", type="LOOKUP", rows_in=10),
-        )),
-        WorkflowScript("Draft", published=False, has_draft=True, duration=0.2),
-        WorkflowScript("Slow", duration=30.0),
-    ))
+    return Scenario(
+        workflows=(
+            WorkflowScript(
+                "Quick",
+                duration=0.3,
+                queue_time=0.05,
+                steps=(
+                    StepScript("Load", type="SOURCE", rows_out=1000),
+                    StepScript(
+                        "Validate",
+                        type="VALIDATE",
+                        rows_in=1000,
+                        rows_out=1000,
+                        passed_rows=990,
+                        failed_rows=10,
+                    ),
+                ),
+            ),
+            WorkflowScript(
+                "Fails",
+                duration=0.2,
+                outcome="FAILED",
+                error="boom",
+                steps=(
+                    StepScript("Load", type="SOURCE", rows_out=10),
+                    StepScript("Lookup", type="LOOKUP", rows_in=10),
+                ),
+            ),
+            WorkflowScript("Draft", published=False, has_draft=True, duration=0.2),
+            WorkflowScript("Slow", duration=30.0),
+        )
+    )
 
 
 @pytest.fixture
 def emulator(emulator_scenario: Scenario) -> Iterator[Emulator]:
     """A running emulator: API key ``test-api-key`` (read-only: ``test-readonly-key``)
     in environment ``default``, 1.x user ``alice`` / ``test-password``."""
-    emu = Emulator(emulator_scenario, api_keys=("test-api-key",),
-                   readonly_keys=("test-readonly-key",), users={"alice": "test-password"},
-                   seed=1)
+    emu = Emulator(
+        emulator_scenario,
+        api_keys=("test-api-key",),
+        readonly_keys=("test-readonly-key",),
+        users={"alice": "test-password"},
+        seed=1,
+    )
     with emu:
         yield emu
     emu.check()

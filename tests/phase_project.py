@@ -17,21 +17,30 @@ from aperture_verify.emulator import Emulator, JobRecord, StepScript, WorkflowSc
 
 API_KEY = "test-key-3f9a"
 
-PHASE_MODULE = '''
+PHASE_MODULE = """
 import pytest
 pytestmark = pytest.mark.phase("{phase}")
 
 def test_workflow(workflow, verify):
     verify(workflow)
-'''
+"""
 
 
 def workflow(label: str, duration: float = 0.4, **kw: object) -> WorkflowScript:
-    steps = kw.pop("steps", (
-        StepScript("Load", type="SOURCE", rows_out=100),
-        StepScript("Validate", type="VALIDATE", rows_in=100, rows_out=100, passed_rows=100,
-                   failed_rows=0),
-    ))
+    steps = kw.pop(
+        "steps",
+        (
+            StepScript("Load", type="SOURCE", rows_out=100),
+            StepScript(
+                "Validate",
+                type="VALIDATE",
+                rows_in=100,
+                rows_out=100,
+                passed_rows=100,
+                failed_rows=0,
+            ),
+        ),
+    )
     return WorkflowScript(label, space="Demo", duration=duration, steps=steps, **kw)  # type: ignore[arg-type]
 
 
@@ -80,7 +89,12 @@ class Project:
     def run(self, *args: str, timeout: float | None = None) -> pytest.RunResult:
         """Run the project in a subprocess; *timeout* (seconds) fails a run that hangs."""
         return self.pytester.runpytest_subprocess(
-            "test_phases", "-p", "no:cacheprovider", "-o", "console_output_style=classic", *args,
+            "test_phases",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "console_output_style=classic",
+            *args,
             timeout=timeout,
         )
 
@@ -113,8 +127,9 @@ class WhenRunning(threading.Thread):
     ``join()`` re-raises what went wrong in the thread (say, the job never ran).
     """
 
-    def __init__(self, emulator: Emulator, label: str, act: Callable[[], object],
-                 timeout: float = 30.0) -> None:
+    def __init__(
+        self, emulator: Emulator, label: str, act: Callable[[], object], timeout: float = 30.0
+    ) -> None:
         super().__init__(name=f"when {label} runs", daemon=True)
         self.emulator, self.label, self.act, self.timeout = emulator, label, act, timeout
         self.acted_at: float | None = None  # time.time() when *act* ran
@@ -124,8 +139,11 @@ class WhenRunning(threading.Thread):
     def run(self) -> None:
         try:
             self.emulator.wait_until(
-                lambda: any(j.label == self.label and j.state == "RUNNING"
-                            for j in self.emulator.jobs), timeout=self.timeout)
+                lambda: any(
+                    j.label == self.label and j.state == "RUNNING" for j in self.emulator.jobs
+                ),
+                timeout=self.timeout,
+            )
             self.acted_at = time.time()
             self.act()
         except BaseException as e:  # handed to the test by join()

@@ -11,9 +11,9 @@ import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .fixtures import PhaseResults, Verify
-    from .plan import WorkflowSpec
-    from .results import WorkflowResult
+    from aperture_verify.execution.results import WorkflowResult
+    from aperture_verify.plan.model import WorkflowSpec
+    from aperture_verify.plugin.fixtures import PhaseResults, Verify
 
 __version__ = "0.1.0"
 
@@ -24,15 +24,15 @@ def __getattr__(name: str) -> object:
     # The public names phase modules use, imported lazily so that importing the
     # package (e.g. the emulator alone) does not pull in pytest.
     if name in {"Verify", "PhaseResults"}:
-        from . import fixtures
+        from aperture_verify.plugin import fixtures
 
         return getattr(fixtures, name)
     if name == "WorkflowSpec":
-        from .plan import WorkflowSpec
+        from aperture_verify.plan.model import WorkflowSpec
 
         return WorkflowSpec
     if name == "WorkflowResult":
-        from .results import WorkflowResult
+        from aperture_verify.execution.results import WorkflowResult
 
         return WorkflowResult
     raise AttributeError(name)

@@ -11,11 +11,17 @@ tests, and standalone (``python -m aperture_verify.emulator``)::
 
 from __future__ import annotations
 
-from .core import Emulator
-from .faults import Fault
-from .scenario import Scenario, StepScript, WorkflowScript, load_scenario, parse_scenario
-from .state import JobRecord
-from .wire import RecordedRequest
+from aperture_verify.emulator.core import Emulator
+from aperture_verify.emulator.faults import Fault
+from aperture_verify.emulator.scenario import (
+    Scenario,
+    StepScript,
+    WorkflowScript,
+    load_scenario,
+    parse_scenario,
+)
+from aperture_verify.emulator.state import JobRecord
+from aperture_verify.emulator.wire import RecordedRequest
 
 __all__ = [
     "Emulator",

@@ -19,11 +19,11 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from ..durations import parse_duration
-from ..errors import PlanError
-from .core import Emulator
-from .scenario import load_scenario
-from .wire import RecordedRequest
+from aperture_verify.common.durations import parse_duration
+from aperture_verify.emulator.core import Emulator
+from aperture_verify.emulator.scenario import load_scenario
+from aperture_verify.emulator.wire import RecordedRequest
+from aperture_verify.errors import PlanError
 
 KEY_VARIABLE = "APERTURE_EMULATOR_API_KEY"
 PASSWORD_VARIABLE = "APERTURE_EMULATOR_PASSWORD"
@@ -44,19 +44,35 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Serve the Aperture Data Studio REST API locally from a scenario file. "
-                    f"API key from ${KEY_VARIABLE} (generated if unset); the --user "
-                    f"password from ${PASSWORD_VARIABLE}.",
+        f"API key from ${KEY_VARIABLE} (generated if unset); the --user "
+        f"password from ${PASSWORD_VARIABLE}.",
     )
-    parser.add_argument("--workflows", required=True, type=Path, metavar="FILE",
-                        help="scenario TOML file, e.g. demo/workflows.toml")
+    parser.add_argument(
+        "--workflows",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="scenario TOML file, e.g. demo/workflows.toml",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=7701, help="port (7701; 0 = any free port)")
-    parser.add_argument("--environment", default=None,
-                        help="environment label of API keys (scenario's, else 'default')")
-    parser.add_argument("--token-lifetime", default=None, metavar="DURATION",
-                        help="lifetime of 1.x login tokens, e.g. 1h (scenario's, else 1h)")
-    parser.add_argument("--user", default=None, metavar="NAME",
-                        help=f"a 1.x login user; password from ${PASSWORD_VARIABLE}")
+    parser.add_argument(
+        "--environment",
+        default=None,
+        help="environment label of API keys (scenario's, else 'default')",
+    )
+    parser.add_argument(
+        "--token-lifetime",
+        default=None,
+        metavar="DURATION",
+        help="lifetime of 1.x login tokens, e.g. 1h (scenario's, else 1h)",
+    )
+    parser.add_argument(
+        "--user",
+        default=None,
+        metavar="NAME",
+        help=f"a 1.x login user; password from ${PASSWORD_VARIABLE}",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed for duration jitter")
     parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
     return parser
@@ -97,12 +113,20 @@ def _build(args: argparse.Namespace) -> tuple[Emulator, str | None]:
     if args.user is not None:
         password = os.environ.get(PASSWORD_VARIABLE)
         if not password:
-            raise _UsageError(f"--user {args.user}: set ${PASSWORD_VARIABLE} to the password "
-                              "this user logs in with")
+            raise _UsageError(
+                f"--user {args.user}: set ${PASSWORD_VARIABLE} to the password "
+                "this user logs in with"
+            )
         users[args.user] = password
     emulator = Emulator(
-        scenario, api_keys=keys, users=users, environment=args.environment,
-        token_lifetime=token_lifetime, host=args.host, port=args.port, seed=args.seed,
+        scenario,
+        api_keys=keys,
+        users=users,
+        environment=args.environment,
+        token_lifetime=token_lifetime,
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
         on_request=None if args.quiet else _access_log,
     )
     return emulator, generated
@@ -135,10 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     count = len(emulator.workflows)
     print(f"Aperture Data Studio emulator: {count} workflows from {args.workflows}")
     if generated is not None:
-        print(f"No ${KEY_VARIABLE} was set, so this run generated an API key:\n"
-              f"    {generated}\n"
-              f"Send it as 'Authorization: {emulator.environment} <key>', or set "
-              f"${KEY_VARIABLE} before starting to choose your own.")
+        print(
+            f"No ${KEY_VARIABLE} was set, so this run generated an API key:\n"
+            f"    {generated}\n"
+            f"Send it as 'Authorization: {emulator.environment} <key>', or set "
+            f"${KEY_VARIABLE} before starting to choose your own."
+        )
     print(f"Listening on {emulator.url}  (Ctrl+C to stop)", flush=True)
     try:
         # a timed wait, so signals are handled promptly on every platform

@@ -16,12 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from ..profile import ApiProfile
-from .auth import Authenticator
-from .faults import Fault, FaultSet
-from .scenario import WorkflowScript
-from .state import JobRecord, JobStore
-from .wire import (
+from aperture_verify.client.profile import ApiProfile
+from aperture_verify.emulator.auth import Authenticator
+from aperture_verify.emulator.faults import Fault, FaultSet
+from aperture_verify.emulator.scenario import WorkflowScript
+from aperture_verify.emulator.state import JobRecord, JobStore
+from aperture_verify.emulator.wire import (
     RecordedRequest,
     Response,
     error_response,
@@ -117,8 +117,14 @@ class Api:
 
     # --- serving ---------------------------------------------------------------
 
-    def serve(self, method: str, path: str, query: Mapping[str, str],
-              headers: Mapping[str, str], raw_body: bytes) -> Response | None:
+    def serve(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        raw_body: bytes,
+    ) -> Response | None:
         """Answer one request; ``None`` means: close the connection, send nothing."""
         began = time.monotonic()
         if len(path) > 1:
@@ -130,8 +136,9 @@ class Api:
             body, body_ok = None, False
         name, params, allowed = self._route(method, path)
         label = self._workflow_of(name, params, query, body)
-        rec = RecordedRequest(method, path, dict(query), dict(headers), body, None,
-                              time.time(), label)
+        rec = RecordedRequest(
+            method, path, dict(query), dict(headers), body, None, time.time(), label
+        )
         with self._lock:
             self._requests.append(rec)
         fault = self.faults.take_response_fault(method, path, label)
@@ -145,8 +152,9 @@ class Api:
                 response = self._fault_response(fault, path)
                 self._finish(rec, response.status, began)
                 return response
-        response = self._dispatch(name, params, allowed, method, path, query, headers,
-                                  body, body_ok)
+        response = self._dispatch(
+            name, params, allowed, method, path, query, headers, body, body_ok
+        )
         if fault is not None and fault.drop_after_processing:
             self._finish(rec, None, began)
             return None
@@ -163,8 +171,9 @@ class Api:
                 allowed.append(route_method)
         return None, {}, allowed
 
-    def _workflow_of(self, name: str | None, params: Mapping[str, str],
-                     query: Mapping[str, str], body: Any) -> str | None:
+    def _workflow_of(
+        self, name: str | None, params: Mapping[str, str], query: Mapping[str, str], body: Any
+    ) -> str | None:
         """The workflow a request concerns, for fault matching and the request log."""
         if name == "execute" and isinstance(body, dict):
             label = body.get(self.profile.execute_label_field)
@@ -175,13 +184,26 @@ class Api:
             return query.get(self.profile.jobs_label_param)
         return None
 
-    def _dispatch(self, name: str | None, params: Mapping[str, str], allowed: list[str],
-                  method: str, path: str, query: Mapping[str, str],
-                  headers: Mapping[str, str], body: Any, body_ok: bool) -> Response:
+    def _dispatch(
+        self,
+        name: str | None,
+        params: Mapping[str, str],
+        allowed: list[str],
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: Any,
+        body_ok: bool,
+    ) -> Response:
         if name is None:
             if allowed:
-                return self.error(405, f"Request method '{method}' is not supported", path,
-                                  headers=(("Allow", ", ".join(sorted(set(allowed)))),))
+                return self.error(
+                    405,
+                    f"Request method '{method}' is not supported",
+                    path,
+                    headers=(("Allow", ", ".join(sorted(set(allowed)))),),
+                )
             return self.error(404, f"No endpoint {method} {path}", path)
         if name == "login":
             return self._login(path, body, body_ok)
@@ -193,8 +215,9 @@ class Api:
             return self.error(403, f"This API key does not have permission to {what}", path)
         try:
             if name == "workflows":
-                return self.json(200, [workflow_json(self.profile, i, wf)
-                                       for i, wf in self.workflow_list()])
+                return self.json(
+                    200, [workflow_json(self.profile, i, wf) for i, wf in self.workflow_list()]
+                )
             if name == "execute":
                 return self._execute(path, body, body_ok)
             if name == "jobs":
@@ -215,19 +238,27 @@ class Api:
     def _login(self, path: str, body: Any, body_ok: bool) -> Response:
         p = self.profile
         if not body_ok or not isinstance(body, dict):
-            return self.error(400, "Malformed JSON request body: expected "
-                              f'{{"{p.login_username_field}": ..., '
-                              f'"{p.login_password_field}": ...}}', path)
+            return self.error(
+                400,
+                "Malformed JSON request body: expected "
+                f'{{"{p.login_username_field}": ..., '
+                f'"{p.login_password_field}": ...}}',
+                path,
+            )
         username = body.get(p.login_username_field)
         password = body.get(p.login_password_field)
         if not isinstance(username, str) or not isinstance(password, str):
-            return self.error(400, f"'{p.login_username_field}' and "
-                              f"'{p.login_password_field}' must be strings", path)
+            return self.error(
+                400,
+                f"'{p.login_username_field}' and '{p.login_password_field}' must be strings",
+                path,
+            )
         token = self.auth.login(username, password)
         if token is None:
             return self.error(401, "Bad credentials", path)
-        return self.json(200, {p.token_field: token,
-                               p.expires_in_field: int(self.auth.token_lifetime)})
+        return self.json(
+            200, {p.token_field: token, p.expires_in_field: int(self.auth.token_lifetime)}
+        )
 
     def _execute(self, path: str, body: Any, body_ok: bool) -> Response:
         p = self.profile
@@ -242,11 +273,14 @@ class Api:
         prefer_draft, published_only = p.version_values[0], p.version_values[-1]
         version = _optional(body, p.execute_version_field, str, "a string") or published_only
         dependencies = _optional(body, p.execute_dependencies_field, str, "a string")
-        for key, value in ((p.execute_version_field, version),
-                           (p.execute_dependencies_field, dependencies)):
+        for key, value in (
+            (p.execute_version_field, version),
+            (p.execute_dependencies_field, dependencies),
+        ):
             if value is not None and value not in p.version_values:
-                raise _BadRequest(f"'{key}' must be one of {', '.join(p.version_values)}, "
-                                  f"not '{value}'")
+                raise _BadRequest(
+                    f"'{key}' must be one of {', '.join(p.version_values)}, not '{value}'"
+                )
         _optional(body, p.execute_refresh_field, bool, "true or false")
         parameters = _optional(body, p.execute_parameters_field, dict, "an object") or {}
         sources = _optional(body, p.execute_sources_field, list, "an array")
@@ -261,14 +295,18 @@ class Api:
         elif wf.published:
             chosen = "published"
         elif version == prefer_draft:
-            return self.error(409, f"Workflow '{label}' has no published version and no "
-                              "draft to execute", path)
+            return self.error(
+                409, f"Workflow '{label}' has no published version and no draft to execute", path
+            )
         else:
-            return self.error(409, f"Workflow '{label}' has no published version "
-                              f"({p.execute_version_field} is {published_only})", path)
+            return self.error(
+                409,
+                f"Workflow '{label}' has no published version "
+                f"({p.execute_version_field} is {published_only})",
+                path,
+            )
         stuck = self.faults.take_stuck(label)
-        record = self.jobs.submit(wf, body=body, parameters=parameters, version=chosen,
-                                  stuck=stuck)
+        record = self.jobs.submit(wf, body=body, parameters=parameters, version=chosen, stuck=stuck)
         return self.json(202, {p.job_id_field: record.job_id, p.job_state_field: record.state})
 
     def _cancel(self, path: str, job_id: str) -> Response:
@@ -276,8 +314,7 @@ class Api:
         if record is None:
             return self.error(404, f"No job with id '{job_id}'", path)
         if outcome == "terminal":
-            return self.error(409, f"Job '{job_id}' has already finished ({record.state})",
-                              path)
+            return self.error(409, f"Job '{job_id}' has already finished ({record.state})", path)
         return self.json(202, self.job_json(record))
 
     # --- JSON ----------------------------------------------------------------
@@ -287,12 +324,12 @@ class Api:
         return job_json(self.profile, job)
 
     @staticmethod
-    def json(status: int, payload: Any,
-             headers: tuple[tuple[str, str], ...] = ()) -> Response:
+    def json(status: int, payload: Any, headers: tuple[tuple[str, str], ...] = ()) -> Response:
         return json_response(status, payload, headers)
 
-    def error(self, status: int, message: str, path: str,
-              headers: tuple[tuple[str, str], ...] = ()) -> Response:
+    def error(
+        self, status: int, message: str, path: str, headers: tuple[tuple[str, str], ...] = ()
+    ) -> Response:
         """A Spring-style error body."""
         return error_response(self.profile, status, message, path, headers)
 
@@ -301,16 +338,20 @@ class Api:
         headers: tuple[tuple[str, str], ...] = ()
         if fault.retry_after is not None:
             seconds = fault.retry_after
-            headers = (("Retry-After", str(int(seconds)) if seconds == int(seconds)
-                        else str(seconds)),)
+            headers = (
+                ("Retry-After", str(int(seconds)) if seconds == int(seconds) else str(seconds)),
+            )
         if fault.body is None:
             return self.error(status, f"Injected fault: {status}", path, headers)
         if isinstance(fault.body, bytes | str):
             raw = fault.body.encode() if isinstance(fault.body, str) else fault.body
-            return Response(status, raw, fault.content_type or "text/plain; charset=utf-8",
-                            headers)
-        return Response(status, json.dumps(fault.body).encode(),
-                        fault.content_type or "application/json", headers)
+            return Response(status, raw, fault.content_type or "text/plain; charset=utf-8", headers)
+        return Response(
+            status,
+            json.dumps(fault.body).encode(),
+            fault.content_type or "application/json",
+            headers,
+        )
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -70,13 +70,21 @@ class Authenticator:
     def check(self, header: str | None) -> AuthResult:
         """Check an ``Authorization`` header value."""
         if header is None or not header.strip():
-            return AuthResult(False, 401, "Full authentication is required to access this "
-                              "resource: send an Authorization header")
+            return AuthResult(
+                False,
+                401,
+                "Full authentication is required to access this "
+                "resource: send an Authorization header",
+            )
         scheme, _, credential = header.strip().partition(" ")
         credential = credential.strip()
         if not credential:
-            return AuthResult(False, 401, "Malformed Authorization header: expected "
-                              "'<environment> <API key>' or 'Bearer <token>'")
+            return AuthResult(
+                False,
+                401,
+                "Malformed Authorization header: expected "
+                "'<environment> <API key>' or 'Bearer <token>'",
+            )
         if scheme.lower() == "bearer":
             return self._check_token(credential)
         return self._check_key(scheme, credential)

@@ -14,14 +14,14 @@ from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TypeVar
 
-from ..profile import DEFAULT_PROFILE, ApiProfile
-from .api import Api
-from .auth import Authenticator
-from .faults import Fault, FaultSet
-from .scenario import Scenario, WorkflowScript
-from .server import EmulatorHTTPServer
-from .state import JobRecord, JobStore
-from .wire import RecordedRequest
+from aperture_verify.client.profile import DEFAULT_PROFILE, ApiProfile
+from aperture_verify.emulator.api import Api
+from aperture_verify.emulator.auth import Authenticator
+from aperture_verify.emulator.faults import Fault, FaultSet
+from aperture_verify.emulator.scenario import Scenario, WorkflowScript
+from aperture_verify.emulator.server import EmulatorHTTPServer
+from aperture_verify.emulator.state import JobRecord, JobStore
+from aperture_verify.emulator.wire import RecordedRequest
 
 T = TypeVar("T")
 
@@ -63,8 +63,14 @@ class Emulator:
         )
         self._jobs = JobStore(profile, seed=seed)
         self._faults = FaultSet()
-        self._api = Api(profile=profile, auth=self._auth, jobs=self._jobs, faults=self._faults,
-                        workflows=sc.workflows, on_request=on_request)
+        self._api = Api(
+            profile=profile,
+            auth=self._auth,
+            jobs=self._jobs,
+            faults=self._faults,
+            workflows=sc.workflows,
+            on_request=on_request,
+        )
         self._errors: list[BaseException] = []
         self._errors_lock = threading.Lock()
         self._server: EmulatorHTTPServer | None = None
@@ -80,8 +86,10 @@ class Emulator:
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02},
-            name=f"aperture-emulator:{self.port}", daemon=True,
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name=f"aperture-emulator:{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -105,8 +113,12 @@ class Emulator:
     def __enter__(self) -> Emulator:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     def __repr__(self) -> str:
@@ -211,8 +223,9 @@ class Emulator:
                 first.add_note(f"(and {len(errors) - 1} more error(s) in the emulator)")
             raise first
 
-    def wait_until(self, predicate: Callable[[], T], timeout: float = 5.0,
-                   interval: float = 0.01) -> T:
+    def wait_until(
+        self, predicate: Callable[[], T], timeout: float = 5.0, interval: float = 0.01
+    ) -> T:
         """Poll *predicate* until it returns something truthy, and return that.
 
         Raises ``TimeoutError`` after *timeout* seconds. Meant for tests: wait

@@ -61,8 +61,9 @@ class Fault:
             if self.workflow is None:
                 raise ValueError("a stuck fault needs workflow=")
             if self.status is not None or self.drop or self.drop_after_processing:
-                raise ValueError("a stuck fault changes jobs, not responses: "
-                                 "give it no status or drop")
+                raise ValueError(
+                    "a stuck fault changes jobs, not responses: give it no status or drop"
+                )
         self.remaining = self.times
 
     def matches(self, method: str, path: str, workflow: str | None) -> bool:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..durations import parse_duration
-from ..errors import PlanError
+from aperture_verify.common.durations import parse_duration
+from aperture_verify.errors import PlanError
 
 OUTCOMES = ("COMPLETED", "FAILED")
 
@@ -96,8 +96,17 @@ class Scenario:
 _TOP_KEYS = ("auth", "workflows")
 _AUTH_KEYS = ("environment", "token_lifetime", "api_keys", "readonly_keys", "users")
 _WORKFLOW_KEYS = (
-    "space", "name", "published", "has_draft", "duration", "jitter", "queue_time",
-    "outcome", "error", "stuck", "steps",
+    "space",
+    "name",
+    "published",
+    "has_draft",
+    "duration",
+    "jitter",
+    "queue_time",
+    "outcome",
+    "error",
+    "stuck",
+    "steps",
 )
 _STEP_KEYS = ("name", "type", "state", "rowsIn", "rowsOut", "passedRows", "failedRows")
 
@@ -130,15 +139,17 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "<scenario>") -> S
     auth = _table(data.get("auth", {}), "auth", source)
     _check_keys(auth, _AUTH_KEYS, "auth", source)
     workflows_table = _table(data.get("workflows", {}), "workflows", source)
-    workflows = tuple(
-        _workflow(label, raw, source) for label, raw in workflows_table.items()
-    )
+    workflows = tuple(_workflow(label, raw, source) for label, raw in workflows_table.items())
     token_lifetime = None
     if "token_lifetime" in auth:
         token_lifetime = _duration(auth["token_lifetime"], "auth.token_lifetime", source)
         if token_lifetime <= 0:
-            raise PlanError(source, "auth.token_lifetime", "must be longer than 0s",
-                            'write it like token_lifetime = "1h"')
+            raise PlanError(
+                source,
+                "auth.token_lifetime",
+                "must be longer than 0s",
+                'write it like token_lifetime = "1h"',
+            )
     users_raw = _table(auth.get("users", {}), "auth.users", source)
     users: dict[str, str] = {}
     for name, password in users_raw.items():
@@ -147,7 +158,8 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "<scenario>") -> S
         workflows=workflows,
         environment=(
             _string(auth["environment"], "auth.environment", source)
-            if "environment" in auth else None
+            if "environment" in auth
+            else None
         ),
         token_lifetime=token_lifetime,
         api_keys=_strings(auth.get("api_keys", []), "auth.api_keys", source),
@@ -160,33 +172,58 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "<scenario>") -> S
 def _workflow(label: str, raw: Any, source: str) -> WorkflowScript:
     where = f"workflows.{_quote(label)}"
     if not label.strip():
-        raise PlanError(source, where, "a workflow's external label cannot be empty",
-                        'name it like [workflows."Workflow 1"]')
+        raise PlanError(
+            source,
+            where,
+            "a workflow's external label cannot be empty",
+            'name it like [workflows."Workflow 1"]',
+        )
     table = _table(raw, where, source)
     _check_keys(table, _WORKFLOW_KEYS, where, source)
     outcome = _string(table.get("outcome", "COMPLETED"), f"{where}.outcome", source)
     if outcome not in OUTCOMES:
-        raise PlanError(source, f"{where}.outcome", f"unknown outcome {outcome!r}",
-                        f"use one of: {', '.join(OUTCOMES)}")
+        raise PlanError(
+            source,
+            f"{where}.outcome",
+            f"unknown outcome {outcome!r}",
+            f"use one of: {', '.join(OUTCOMES)}",
+        )
     error = _string(table["error"], f"{where}.error", source) if "error" in table else None
     if outcome == "FAILED" and error is None:
-        raise PlanError(source, f"{where}.error", "a FAILED workflow needs an error message",
-                        'add error = "..." (what the job reports when it fails)')
+        raise PlanError(
+            source,
+            f"{where}.error",
+            "a FAILED workflow needs an error message",
+            'add error = "..." (what the job reports when it fails)',
+        )
     if outcome == "COMPLETED" and error is not None:
-        raise PlanError(source, f"{where}.error", "only a FAILED workflow has an error",
-                        'remove error or set outcome = "FAILED"')
+        raise PlanError(
+            source,
+            f"{where}.error",
+            "only a FAILED workflow has an error",
+            'remove error or set outcome = "FAILED"',
+        )
     steps_raw = table.get("steps", [])
     if not isinstance(steps_raw, list):
-        raise PlanError(source, f"{where}.steps", "must be an array of tables",
-                        f"write each step as [[{where}.steps]]")
-    steps = tuple(_step(raw_step, f"{where}.steps[{i}]", source)
-                  for i, raw_step in enumerate(steps_raw, start=1))
+        raise PlanError(
+            source,
+            f"{where}.steps",
+            "must be an array of tables",
+            f"write each step as [[{where}.steps]]",
+        )
+    steps = tuple(
+        _step(raw_step, f"{where}.steps[{i}]", source)
+        for i, raw_step in enumerate(steps_raw, start=1)
+    )
     seen: set[str] = set()
     for i, step in enumerate(steps, start=1):
         if step.name in seen:
-            raise PlanError(source, f"{where}.steps[{i}].name",
-                            f"step name {step.name!r} is used twice",
-                            "give each step of a workflow its own name")
+            raise PlanError(
+                source,
+                f"{where}.steps[{i}].name",
+                f"step name {step.name!r} is used twice",
+                "give each step of a workflow its own name",
+            )
         seen.add(step.name)
     return WorkflowScript(
         label=label,
@@ -208,8 +245,9 @@ def _step(raw: Any, where: str, source: str) -> StepScript:
     table = _table(raw, where, source)
     _check_keys(table, _STEP_KEYS, where, source)
     if "name" not in table:
-        raise PlanError(source, f"{where}.name", "every step needs a name",
-                        'add name = "..." to the step')
+        raise PlanError(
+            source, f"{where}.name", "every step needs a name", 'add name = "..." to the step'
+        )
     return StepScript(
         name=_string(table["name"], f"{where}.name", source),
         type=_string(table.get("type", "TRANSFORM"), f"{where}.type", source),
@@ -218,11 +256,13 @@ def _step(raw: Any, where: str, source: str) -> StepScript:
         rows_out=_rows(table.get("rowsOut", 0), f"{where}.rowsOut", source),
         passed_rows=(
             _rows(table["passedRows"], f"{where}.passedRows", source)
-            if "passedRows" in table else None
+            if "passedRows" in table
+            else None
         ),
         failed_rows=(
             _rows(table["failedRows"], f"{where}.failedRows", source)
-            if "failedRows" in table else None
+            if "failedRows" in table
+            else None
         ),
     )
 
@@ -241,8 +281,9 @@ def _key(where: str, key: str) -> str:
     return f"{where}.{_quote(key)}" if where else _quote(key)
 
 
-def _check_keys(table: Mapping[str, Any], allowed: tuple[str, ...], where: str,
-                source: str) -> None:
+def _check_keys(
+    table: Mapping[str, Any], allowed: tuple[str, ...], where: str, source: str
+) -> None:
     for key in table:
         if key not in allowed:
             close = difflib.get_close_matches(key, allowed, n=1)
@@ -252,43 +293,61 @@ def _check_keys(table: Mapping[str, Any], allowed: tuple[str, ...], where: str,
 
 def _table(value: Any, where: str, source: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise PlanError(source, where, f"must be a table, not {_kind(value)}",
-                        f"write it as [{where}]")
+        raise PlanError(
+            source, where, f"must be a table, not {_kind(value)}", f"write it as [{where}]"
+        )
     return value
 
 
 def _string(value: Any, where: str, source: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise PlanError(source, where, f"must be a non-empty string, not {_kind(value)}",
-                        'write it in quotes, like "..."')
+        raise PlanError(
+            source,
+            where,
+            f"must be a non-empty string, not {_kind(value)}",
+            'write it in quotes, like "..."',
+        )
     return value
 
 
 def _strings(value: Any, where: str, source: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise PlanError(source, where, "must be a list of non-empty strings",
-                        'write it like ["..."]')
+        raise PlanError(
+            source, where, "must be a list of non-empty strings", 'write it like ["..."]'
+        )
     return tuple(value)
 
 
 def _bool(value: Any, where: str, source: str) -> bool:
     if not isinstance(value, bool):
-        raise PlanError(source, where, f"must be true or false, not {_kind(value)}",
-                        "write true or false without quotes")
+        raise PlanError(
+            source,
+            where,
+            f"must be true or false, not {_kind(value)}",
+            "write true or false without quotes",
+        )
     return value
 
 
 def _rows(value: Any, where: str, source: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise PlanError(source, where, f"must be a whole number ≥ 0, not {value!r}",
-                        "write a row count like 1000")
+        raise PlanError(
+            source,
+            where,
+            f"must be a whole number ≥ 0, not {value!r}",
+            "write a row count like 1000",
+        )
     return value
 
 
 def _duration(value: Any, where: str, source: str) -> float:
     if not isinstance(value, str):
-        raise PlanError(source, where, f"must be a duration string, not {_kind(value)}",
-                        'write it in quotes, like "2s", "1.5s" or "250ms"')
+        raise PlanError(
+            source,
+            where,
+            f"must be a duration string, not {_kind(value)}",
+            'write it in quotes, like "2s", "1.5s" or "250ms"',
+        )
     try:
         return parse_duration(value)
     except ValueError as e:

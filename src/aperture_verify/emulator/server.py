@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from .api import Api
+from aperture_verify.emulator.api import Api
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
@@ -26,8 +26,9 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     # a restarted emulator (CLI, or a test) must be able to take its port back at once
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], api: Api,
-                 on_error: Callable[[BaseException], None]) -> None:
+    def __init__(
+        self, address: tuple[str, int], api: Api, on_error: Callable[[BaseException], None]
+    ) -> None:
         self.api = api
         self.on_error = on_error
         self._connections: set[socket.socket] = set()
@@ -83,12 +84,14 @@ class _Handler(BaseHTTPRequestHandler):
             raw = self.rfile.read(length) if length > 0 else b""
             target = urlsplit(self.path)
             query = dict(parse_qsl(target.query, keep_blank_values=True))
-            response = self.server.api.serve(self.command, target.path, query,
-                                             dict(self.headers.items()), raw)
+            response = self.server.api.serve(
+                self.command, target.path, query, dict(self.headers.items()), raw
+            )
         except Exception as e:
             self.server.on_error(e)
-            response = self.server.api.error(500, f"Emulator error: {type(e).__name__}: {e}",
-                                             self.path.split("?")[0])
+            response = self.server.api.error(
+                500, f"Emulator error: {type(e).__name__}: {e}", self.path.split("?")[0]
+            )
         if response is None:
             # answer nothing: the client sees the connection close mid-request
             self.close_connection = True

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ..models import Step
-from ..profile import DEFAULT_PROFILE, ApiProfile
-from .scenario import StepScript, WorkflowScript
+from aperture_verify.client.models import Step
+from aperture_verify.client.profile import DEFAULT_PROFILE, ApiProfile
+from aperture_verify.emulator.scenario import StepScript, WorkflowScript
 
 
 @dataclass(frozen=True)
@@ -129,8 +129,11 @@ class JobStore:
         """Jobs in order of submission, optionally only one workflow's or one state's."""
         with self._lock:
             now = self._clock()
-            records = [self._record(job, now) for job in self._jobs.values()
-                       if label is None or job.script.label == label]
+            records = [
+                self._record(job, now)
+                for job in self._jobs.values()
+                if label is None or job.script.label == label
+            ]
         return [r for r in records if state is None or r.state == state]
 
     def cancel(self, job_id: str) -> tuple[str, JobRecord | None]:
@@ -218,9 +221,7 @@ class JobStore:
             elif elapsed >= begin_at:
                 span = done_at - begin_at
                 progress = min((elapsed - begin_at) / span, 0.99) if span > 0 else 0.99
-                steps.append(
-                    _shown(s, unfinished or p.running_states[0], progress, started=True)
-                )
+                steps.append(_shown(s, unfinished or p.running_states[0], progress, started=True))
             else:
                 steps.append(_shown(s, unfinished or p.queued_states[0], 0.0, started=False))
         return tuple(steps)

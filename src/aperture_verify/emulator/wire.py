@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
-from ..profile import ApiProfile
-from .scenario import WorkflowScript
-from .state import JobRecord
+from aperture_verify.client.profile import ApiProfile
+from aperture_verify.emulator.scenario import WorkflowScript
+from aperture_verify.emulator.state import JobRecord
 
 _REDACTED = "<redacted>"
 
@@ -40,14 +40,17 @@ class RecordedRequest:
     elapsed: float | None = None  # seconds taken to answer (or drop)
 
     def __repr__(self) -> str:
-        headers = {k: (_REDACTED if k.lower() == "authorization" else v)
-                   for k, v in self.headers.items()}
+        headers = {
+            k: (_REDACTED if k.lower() == "authorization" else v) for k, v in self.headers.items()
+        }
         body = self.json
         if isinstance(body, dict) and "password" in body:
             body = {**body, "password": _REDACTED}
-        return (f"RecordedRequest(method={self.method!r}, path={self.path!r}, "
-                f"query={dict(self.query)!r}, headers={headers!r}, json={body!r}, "
-                f"status={self.status!r}, workflow_label={self.workflow_label!r})")
+        return (
+            f"RecordedRequest(method={self.method!r}, path={self.path!r}, "
+            f"query={dict(self.query)!r}, headers={headers!r}, json={body!r}, "
+            f"status={self.status!r}, workflow_label={self.workflow_label!r})"
+        )
 
 
 @dataclass(frozen=True)
@@ -67,26 +70,34 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def json_response(status: int, payload: Any,
-                  headers: tuple[tuple[str, str], ...] = ()) -> Response:
+def json_response(status: int, payload: Any, headers: tuple[tuple[str, str], ...] = ()) -> Response:
     """*payload* as a JSON response."""
     return Response(status, json.dumps(payload).encode(), "application/json", headers)
 
 
-def error_response(profile: ApiProfile, status: int, message: str, path: str,
-                   headers: tuple[tuple[str, str], ...] = ()) -> Response:
+def error_response(
+    profile: ApiProfile,
+    status: int,
+    message: str,
+    path: str,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> Response:
     """A Spring-style error body: timestamp, status, error, message, path."""
     try:
         reason = HTTPStatus(status).phrase
     except ValueError:
         reason = "Error"
-    return json_response(status, {
-        "timestamp": iso(datetime.now(UTC)),
-        "status": status,
-        "error": reason,
-        profile.error_message_field: message,
-        "path": path,
-    }, headers)
+    return json_response(
+        status,
+        {
+            "timestamp": iso(datetime.now(UTC)),
+            "status": status,
+            "error": reason,
+            profile.error_message_field: message,
+            "path": path,
+        },
+        headers,
+    )
 
 
 def workflow_json(profile: ApiProfile, wf_id: int, wf: WorkflowScript) -> dict[str, Any]:
@@ -108,9 +119,11 @@ def job_json(profile: ApiProfile, job: JobRecord) -> dict[str, Any]:
     steps = []
     for s in job.steps:
         step: dict[str, Any] = {
-            p.step_name_field: s.name, p.step_type_field: s.type,
+            p.step_name_field: s.name,
+            p.step_type_field: s.type,
             p.step_state_field: s.state,
-            p.step_rows_in_field: s.rows_in, p.step_rows_out_field: s.rows_out,
+            p.step_rows_in_field: s.rows_in,
+            p.step_rows_out_field: s.rows_out,
         }
         # passed/failed rows exist only for steps that validate rows
         if s.passed_rows is not None:
@@ -121,9 +134,11 @@ def job_json(profile: ApiProfile, job: JobRecord) -> dict[str, Any]:
     return {
         p.job_id_field: job.job_id,
         p.job_state_field: job.state,
-        p.job_workflow_field: {p.workflow_label_field: job.label,
-                               p.workflow_name_field: job.name,
-                               p.workflow_space_field: job.space},
+        p.job_workflow_field: {
+            p.workflow_label_field: job.label,
+            p.workflow_name_field: job.name,
+            p.workflow_space_field: job.space,
+        },
         p.job_submitted_field: iso(job.submitted_at),
         p.job_started_field: iso(job.started_at),
         p.job_finished_field: iso(job.finished_at),

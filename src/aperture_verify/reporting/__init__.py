@@ -19,13 +19,20 @@ from typing import Any
 
 import pytest
 
-from ..context import RunContext
-from ..plan import WorkflowSpec
-from ..results import Outcome, WorkflowResult
-from . import html as html_report
-from . import junit
-from .results_json import write_results
-from .run import RunSummary, ci_build, in_plan_order, is_secret_key, safe_url, scrub
+from aperture_verify.execution.results import Outcome, WorkflowResult
+from aperture_verify.plan.model import WorkflowSpec
+from aperture_verify.plugin.context import RunContext
+from aperture_verify.reporting import html as html_report
+from aperture_verify.reporting import junit
+from aperture_verify.reporting.results_json import write_results
+from aperture_verify.reporting.run import (
+    RunSummary,
+    ci_build,
+    in_plan_order,
+    is_secret_key,
+    safe_url,
+    scrub,
+)
 
 __all__ = ["RESULTS_FILE", "ReportPlugin"]
 
@@ -46,8 +53,9 @@ class ReportPlugin:
         self.module_phase: dict[str, str] = {}  # module path -> phase, for phase checks
         self.synthesized: set[str] = set()
         reports_dir = Path(_option(config, "aperture_reports_dir") or "reports")
-        self.reports_dir = reports_dir if reports_dir.is_absolute() else (
-            config.rootpath / reports_dir)
+        self.reports_dir = (
+            reports_dir if reports_dir.is_absolute() else (config.rootpath / reports_dir)
+        )
 
     # -- what the run contains ---------------------------------------------------
 
@@ -62,8 +70,9 @@ class ReportPlugin:
         if spec is None and nodeid.endswith("]") and "[" in nodeid:
             spec = self.labels.get(nodeid[nodeid.rindex("[", 0, len(nodeid)) + 1 : -1])
             if spec is None:  # a label containing "[": try every label
-                spec = next((w for w in self.labels.values()
-                             if nodeid.endswith(f"[{w.label}]")), None)
+                spec = next(
+                    (w for w in self.labels.values() if nodeid.endswith(f"[{w.label}]")), None
+                )
             if spec is not None:
                 self.nodeids[nodeid] = spec
         return spec
@@ -93,8 +102,7 @@ class ReportPlugin:
             results=in_plan_order(self.ctx.plan, self.ctx.ledger.results()),
             exit_status=None,
             ci=ci_build(os.environ),
-            login_error=scrub(self.ctx.login_error, self.secrets) if self.ctx.login_error
-            else None,
+            login_error=scrub(self.ctx.login_error, self.secrets) if self.ctx.login_error else None,
         )
 
     # -- environment table -------------------------------------------------------
@@ -121,8 +129,9 @@ class ReportPlugin:
         secrets = self.secrets
         for key in list(metadata):
             value = metadata[key]
-            if is_secret_key(key) or (isinstance(value, str) and secrets
-                                      and scrub(value, secrets) != value):
+            if is_secret_key(key) or (
+                isinstance(value, str) and secrets and scrub(value, secrets) != value
+            ):
                 del metadata[key]
             elif isinstance(value, dict):
                 self._redact(value)
@@ -138,16 +147,16 @@ class ReportPlugin:
         self.started.add(spec.label)
         xml = junit.log_xml(self.config)
         if xml is not None:
-            junit.name_case(xml, report, *junit.case_names(self.ctx.plan.name, spec.phase,
-                                                            spec.label))
+            junit.name_case(
+                xml, report, *junit.case_names(self.ctx.plan.name, spec.phase, spec.label)
+            )
         data = getattr(report, "aperture", None)
         if data is not None:
             # pytest-html reads the extras of every report of a test when its
             # teardown report arrives, after this hook: the details land there.
             result = WorkflowResult.from_dict(data)
             extras: list[dict[str, Any]] = list(getattr(report, "extras", []))
-            extras.append(_extra(scrub(html_report.details_html(result), self.secrets),
-                                 "html"))
+            extras.append(_extra(scrub(html_report.details_html(result), self.secrets), "html"))
             if result.job_url:
                 extras.append(_extra(result.job_url, "url", name="job"))
             report.extras = extras  # type: ignore[attr-defined]
@@ -172,8 +181,11 @@ class ReportPlugin:
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
         spec = self.spec_for(report.nodeid)
         data = getattr(report, "aperture", None)
-        result = WorkflowResult.from_dict(data) if data is not None else (
-            self.result_of(spec.label) if spec is not None else None)
+        result = (
+            WorkflowResult.from_dict(data)
+            if data is not None
+            else (self.result_of(spec.label) if spec is not None else None)
+        )
         phase = spec.phase if spec else self.module_phase.get(report.nodeid.split("::")[0])
         cells[2:2] = html_report.table_cells(result, phase)
 
@@ -255,22 +267,36 @@ def _skipped_reports(nodeid: str, result: WorkflowResult) -> list[pytest.TestRep
     path = nodeid.split("::")[0]
     location = (path, None, nodeid.split("::")[-1])
     setup = pytest.TestReport(
-        nodeid, location, {}, "skipped", (path, 0, f"Skipped: {result.message}"), "setup",
-        duration=0.0, start=now, stop=now, user_properties=[("phase", result.phase)],
+        nodeid,
+        location,
+        {},
+        "skipped",
+        (path, 0, f"Skipped: {result.message}"),
+        "setup",
+        duration=0.0,
+        start=now,
+        stop=now,
+        user_properties=[("phase", result.phase)],
     )
     setup.aperture = result.to_dict()  # type: ignore[attr-defined]
-    teardown = pytest.TestReport(nodeid, location, {}, "passed", None, "teardown",
-                                 duration=0.0, start=now, stop=now)
+    teardown = pytest.TestReport(
+        nodeid, location, {}, "passed", None, "teardown", duration=0.0, start=now, stop=now
+    )
     return [setup, teardown]
 
 
 def _extra(content: str, format_type: str, name: str | None = None) -> dict[str, Any]:
     """A pytest-html extra as a plain dict (what ``pytest_html.extras`` builds)."""
-    return {"name": name, "format_type": format_type, "content": content,
-            "mime_type": None, "extension": None}
+    return {
+        "name": name,
+        "format_type": format_type,
+        "content": content,
+        "mime_type": None,
+        "extension": None,
+    }
 
 
 def _option(config: pytest.Config, ini: str) -> str:
-    from ..options import option
+    from aperture_verify.plugin.options import option
 
     return option(config, ini)

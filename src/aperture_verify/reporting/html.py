@@ -13,10 +13,10 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from ..durations import format_duration
-from ..results import CheckResult, Outcome, WorkflowResult
-from .run import RunSummary
-from .timeline import COLOURS, render_timeline
+from aperture_verify.common.durations import format_duration
+from aperture_verify.execution.results import CheckResult, Outcome, WorkflowResult
+from aperture_verify.reporting.run import RunSummary
+from aperture_verify.reporting.timeline import COLOURS, render_timeline
 
 STYLE = """
 <style>
@@ -53,15 +53,24 @@ def summary_html(run: RunSummary) -> str:
     server = escape(run.server_url) + (" (the bundled emulator)" if plan.server.is_emulator else "")
     took = format_duration(run.duration) if run.duration is not None else "-"
     rows = [
-        ("Plan", f"{escape(plan.name)} <small>({escape(plan.source.name)}, "
-                 f"on_failure = {escape(plan.on_failure)})</small>"),
+        (
+            "Plan",
+            f"{escape(plan.name)} <small>({escape(plan.source.name)}, "
+            f"on_failure = {escape(plan.on_failure)})</small>",
+        ),
         ("Server", server),
-        ("API profile", f"{escape(run.api)} · environment {escape(plan.server.environment)}"
-                        f" · space {escape(plan.server.space)}"),
+        (
+            "API profile",
+            f"{escape(run.api)} · environment {escape(plan.server.environment)}"
+            f" · space {escape(plan.server.space)}",
+        ),
         ("Started", escape(_when(run.started_at))),
         ("Duration", escape(took)),
-        ("Verdict", f'<span class="verdict-{run.verdict}">{run.verdict.upper()}</span>'
-                    + (f" (exit status {run.exit_status})" if run.exit_status is not None else "")),
+        (
+            "Verdict",
+            f'<span class="verdict-{run.verdict}">{run.verdict.upper()}</span>'
+            + (f" (exit status {run.exit_status})" if run.exit_status is not None else ""),
+        ),
     ]
     if run.ci.get("url") or run.ci.get("number"):
         build = escape(run.ci.get("number", "build"))
@@ -70,13 +79,18 @@ def summary_html(run: RunSummary) -> str:
         rows.append(("CI build", build))
     if run.login_error:
         rows.append(("Login", f'<span class="server-error">{escape(run.login_error)}</span>'))
-    out = [STYLE, '<div class="aperture aperture-summary" id="aperture-summary">',
-           '<h3>Run</h3><dl class="av">']
+    out = [
+        STYLE,
+        '<div class="aperture aperture-summary" id="aperture-summary">',
+        '<h3>Run</h3><dl class="av">',
+    ]
     out += [f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows]
     out.append("</dl>")
-    out.append('<table class="av phases"><thead><tr><th>#</th><th>Phase</th><th>Workflows</th>'
-               "<th>Passed</th><th>Failed</th><th>Skipped</th><th>Interrupted</th></tr>"
-               "</thead><tbody>")
+    out.append(
+        '<table class="av phases"><thead><tr><th>#</th><th>Phase</th><th>Workflows</th>'
+        "<th>Passed</th><th>Failed</th><th>Skipped</th><th>Interrupted</th></tr>"
+        "</thead><tbody>"
+    )
     for index, c in enumerate(run.phase_counts(), 1):
         out.append(
             f'<tr data-phase="{escape(c.name)}"><td>{index}</td><td>{escape(c.name)}</td>'
@@ -88,8 +102,11 @@ def summary_html(run: RunSummary) -> str:
     failed = [r for r in run.results if r.outcome is Outcome.FAILED]
     if failed:
         out.append('<h3>What failed</h3><ul class="failed-checks">')
-        out += [f"<li><b>{escape(r.label)}</b> ({escape(r.phase)}): "
-                f"{escape(r.message or 'failed')}</li>" for r in failed]
+        out += [
+            f"<li><b>{escape(r.label)}</b> ({escape(r.phase)}): "
+            f"{escape(r.message or 'failed')}</li>"
+            for r in failed
+        ]
         out.append("</ul>")
     out.append('<h3>Timeline</h3><div class="timeline">')
     out.append(render_timeline(run.results, [p.name for p in run.plan.phases]))
@@ -131,16 +148,25 @@ def details_html(r: WorkflowResult) -> str:
     rows = [
         ("Workflow", escape(r.label)),
         ("Phase", escape(r.phase)),
-        ("Outcome", f'<span class="verdict-{r.outcome.value}">{r.outcome.value.upper()}</span>'
-                    + (f" ({escape(r.failure_kind.label)})" if r.failure_kind else "")),
+        (
+            "Outcome",
+            f'<span class="verdict-{r.outcome.value}">{r.outcome.value.upper()}</span>'
+            + (f" ({escape(r.failure_kind.label)})" if r.failure_kind else ""),
+        ),
         ("State", escape(r.state or "-")),
         ("Duration", duration),
         ("Job", job),
     ]
     if r.submitted_at or r.started_at or r.finished_at:
-        rows.append(("Times (server)", escape(
-            f"submitted {_clock(r.submitted_at)} · started {_clock(r.started_at)} · "
-            f"finished {_clock(r.finished_at)}")))
+        rows.append(
+            (
+                "Times (server)",
+                escape(
+                    f"submitted {_clock(r.submitted_at)} · started {_clock(r.started_at)} · "
+                    f"finished {_clock(r.finished_at)}"
+                ),
+            )
+        )
     if r.polls:
         rows.append(("Polls", str(r.polls)))
     if r.message and r.outcome is not Outcome.PASSED:
@@ -156,14 +182,21 @@ def details_html(r: WorkflowResult) -> str:
     failed = r.failed_checks
     if failed:
         out.append('<b>Failed checks</b><ul class="failed-checks">')
-        out += [f"<li>{escape(c.name)} = {escape(c.actual)}, expected {escape(c.expected)}</li>"
-                for c in failed]
+        out += [
+            f"<li>{escape(c.name)} = {escape(c.actual)}, expected {escape(c.expected)}</li>"
+            for c in failed
+        ]
         out.append("</ul>")
     if r.checks:
-        out.append('<table class="av checks"><thead><tr><th>Check</th><th>Expected</th>'
-                   "<th>Actual</th><th></th></tr></thead><tbody>")
-        out += [f"<tr><td>{escape(c.name)}</td><td>{escape(c.expected)}</td>"
-                f"<td>{escape(c.actual)}</td><td>{_mark(c.ok)}</td></tr>" for c in r.checks]
+        out.append(
+            '<table class="av checks"><thead><tr><th>Check</th><th>Expected</th>'
+            "<th>Actual</th><th></th></tr></thead><tbody>"
+        )
+        out += [
+            f"<tr><td>{escape(c.name)}</td><td>{escape(c.expected)}</td>"
+            f"<td>{escape(c.actual)}</td><td>{_mark(c.ok)}</td></tr>"
+            for c in r.checks
+        ]
         out.append("</tbody></table>")
     out.append("</div>")
     return "".join(out)
@@ -176,24 +209,34 @@ def steps_table(r: WorkflowResult) -> str:
         m = _STEP_CHECK.match(c.name)
         if m:
             by_step.setdefault(m.group("step"), []).append((m.group("what") or "present", c))
-    out = ['<table class="av steps"><thead><tr><th>Step</th><th>Type</th><th>State</th>'
-           "<th>rowsIn</th><th>rowsOut</th><th>passed</th><th>failed</th>"
-           "<th>Expectations</th></tr></thead><tbody>"]
+    out = [
+        '<table class="av steps"><thead><tr><th>Step</th><th>Type</th><th>State</th>'
+        "<th>rowsIn</th><th>rowsOut</th><th>passed</th><th>failed</th>"
+        "<th>Expectations</th></tr></thead><tbody>"
+    ]
     names = [s.name for s in r.steps] + [n for n in by_step if n not in {s.name for s in r.steps}]
     steps = {s.name: s for s in r.steps}
     for name in names:
         s = steps.get(name)
-        cells = ([s.type, s.state] + [_num(v) for v in (s.rows_in, s.rows_out, s.passed_rows,
-                                                          s.failed_rows)]
-                 if s is not None else ["-", "missing", "", "", "", ""])
-        expectations = "<br>".join(
-            f"{escape(what if what == 'present' else f'{what} {c.expected}')}: "
-            f"{escape(c.actual)} {_mark(c.ok)}"
-            for what, c in by_step.get(name, [])
-        ) or "-"
-        out.append(f"<tr><td>{escape(name)}</td>"
-                   + "".join(f"<td>{escape(str(v))}</td>" for v in cells)
-                   + f"<td>{expectations}</td></tr>")
+        cells = (
+            [s.type, s.state]
+            + [_num(v) for v in (s.rows_in, s.rows_out, s.passed_rows, s.failed_rows)]
+            if s is not None
+            else ["-", "missing", "", "", "", ""]
+        )
+        expectations = (
+            "<br>".join(
+                f"{escape(what if what == 'present' else f'{what} {c.expected}')}: "
+                f"{escape(c.actual)} {_mark(c.ok)}"
+                for what, c in by_step.get(name, [])
+            )
+            or "-"
+        )
+        out.append(
+            f"<tr><td>{escape(name)}</td>"
+            + "".join(f"<td>{escape(str(v))}</td>" for v in cells)
+            + f"<td>{expectations}</td></tr>"
+        )
     out.append("</tbody></table>")
     return "".join(out)
 
@@ -222,8 +265,11 @@ TABLE_HEADER = [
 def table_cells(result: WorkflowResult | None, phase: str | None) -> list[str]:
     """The extra cells of one results-table row (empty ones for a non-workflow test)."""
     if result is None:
-        return [f'<td class="col-phase">{escape(phase or "")}</td>',
-                '<td class="col-state"></td>', '<td class="col-jobduration"></td>']
+        return [
+            f'<td class="col-phase">{escape(phase or "")}</td>',
+            '<td class="col-state"></td>',
+            '<td class="col-jobduration"></td>',
+        ]
     took = format_duration(result.duration) if result.duration is not None else ""
     colour = COLOURS[result.outcome]
     return [

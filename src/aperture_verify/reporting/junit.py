@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
-from ..results import WorkflowResult
-from .run import scrub
+from aperture_verify.execution.results import WorkflowResult
+from aperture_verify.reporting.run import scrub
 
 #: The schema the tests validate junit.xml against (see the file's header).
 SCHEMA_FILE = "junit-jenkins.xsd"

@@ -12,8 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..results import WorkflowResult
-from .run import RunSummary, iso
+from aperture_verify.execution.results import WorkflowResult
+from aperture_verify.reporting.run import RunSummary, iso
 
 FORMAT_VERSION = 1
 
@@ -47,8 +47,14 @@ def build_results(run: RunSummary) -> dict[str, Any]:
         "login_error": run.login_error,
         "ci": run.ci or None,
         "phases": [
-            {"name": c.name, "total": c.total, "passed": c.passed, "failed": c.failed,
-             "skipped": c.skipped, "interrupted": c.interrupted}
+            {
+                "name": c.name,
+                "total": c.total,
+                "passed": c.passed,
+                "failed": c.failed,
+                "skipped": c.skipped,
+                "interrupted": c.interrupted,
+            }
             for c in run.phase_counts()
         ],
         "workflows": [workflow_entry(r) for r in run.results],

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
-from ..plan import Plan
-from ..results import Outcome, WorkflowResult
+from aperture_verify.execution.results import Outcome, WorkflowResult
+from aperture_verify.plan.model import Plan
 
 #: Metadata keys whose values are never shown (matched anywhere in the key, any case).
 SECRET_KEY_PATTERN = re.compile(
@@ -69,8 +69,9 @@ def ci_build(environ: Mapping[str, str]) -> dict[str, str]:
             info["url"] = safe_url(environ[var])
             break
     else:
-        server, repo, run = (environ.get(v) for v in
-                             ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"))
+        server, repo, run = (
+            environ.get(v) for v in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+        )
         if server and repo and run:
             info["url"] = safe_url(f"{server}/{repo}/actions/runs/{run}")
     for var in CI_BUILD_NUMBER_VARS:
@@ -124,9 +125,16 @@ class RunSummary:
             if not mine:
                 continue
             by = {o: sum(1 for r in mine if r.outcome is o) for o in Outcome}
-            counts.append(PhaseCounts(phase.name, len(mine), by[Outcome.PASSED],
-                                      by[Outcome.FAILED], by[Outcome.SKIPPED],
-                                      by[Outcome.INTERRUPTED]))
+            counts.append(
+                PhaseCounts(
+                    phase.name,
+                    len(mine),
+                    by[Outcome.PASSED],
+                    by[Outcome.FAILED],
+                    by[Outcome.SKIPPED],
+                    by[Outcome.INTERRUPTED],
+                )
+            )
         return counts
 
     @property

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
-from ..durations import format_duration
-from ..results import Outcome, WorkflowResult
+from aperture_verify.common.durations import format_duration
+from aperture_verify.execution.results import Outcome, WorkflowResult
 
 COLOURS = {
     Outcome.PASSED: "#3a9a5b",
@@ -30,8 +30,28 @@ ROW = 22
 PHASE_HEADER = 20
 AXIS = 30
 LEGEND = 26
-_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200,
-          14400, 28800, 86400)
+_STEPS = (
+    0.1,
+    0.2,
+    0.5,
+    1,
+    2,
+    5,
+    10,
+    15,
+    30,
+    60,
+    120,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    7200,
+    14400,
+    28800,
+    86400,
+)
 
 
 def _span(r: WorkflowResult) -> tuple[datetime | None, datetime | None, datetime | None]:
@@ -83,8 +103,9 @@ def render_timeline(results: Sequence[WorkflowResult], phases: Sequence[str]) ->
         fill = "#f4f6f8" if index % 2 == 0 else "#ffffff"
         out.append(f'<g class="phase" data-phase="{escape(phase)}">')
         out.append(f'<rect x="0" y="{y}" width="{WIDTH}" height="{band}" fill="{fill}"/>')
-        out.append(f'<text x="4" y="{y + 14}" font-weight="bold">phase {index + 1}: '
-                   f'{escape(phase)}</text>')
+        out.append(
+            f'<text x="4" y="{y + 14}" font-weight="bold">phase {index + 1}: {escape(phase)}</text>'
+        )
         ends: list[datetime] = []
         for row, r in enumerate(rows):
             ry = y + PHASE_HEADER + row * ROW
@@ -93,13 +114,17 @@ def render_timeline(results: Sequence[WorkflowResult], phases: Sequence[str]) ->
             colour = COLOURS[r.outcome]
             if t0 is None or start is None:
                 why = "skipped" if r.outcome is Outcome.SKIPPED else "no job ran"
-                out.append(f'<text class="no-job" x="{GUTTER + 4}" y="{ry + 15}" '
-                           f'fill="#666" font-style="italic">{why}</text>')
+                out.append(
+                    f'<text class="no-job" x="{GUTTER + 4}" y="{ry + 15}" '
+                    f'fill="#666" font-style="italic">{why}</text>'
+                )
                 continue
             if submitted is not None and submitted < start:
-                out.append(f'<rect class="queued" x="{x(submitted):.1f}" y="{ry + 5}" '
-                           f'width="{max(x(start) - x(submitted), 1):.1f}" height="12" '
-                           f'fill="{colour}" fill-opacity="0.3"/>')
+                out.append(
+                    f'<rect class="queued" x="{x(submitted):.1f}" y="{ry + 5}" '
+                    f'width="{max(x(start) - x(submitted), 1):.1f}" height="12" '
+                    f'fill="{colour}" fill-opacity="0.3"/>'
+                )
             right = x(end) if end is not None else WIDTH - RIGHT
             if end is not None:
                 ends.append(end)
@@ -109,16 +134,18 @@ def render_timeline(results: Sequence[WorkflowResult], phases: Sequence[str]) ->
                 f'x="{x(start):.1f}" y="{ry + 3}" width="{max(right - x(start), 2):.1f}" '
                 f'height="16" rx="2" fill="{colour}"'
                 + (' stroke="#333" stroke-dasharray="3 2"' if end is None else "")
-                + f'><title>{escape(tip)}</title></rect>'
+                + f"><title>{escape(tip)}</title></rect>"
             )
         out.append("</g>")
         if ends and t0 is not None and index < len(grouped) - 1:
             boundaries.append((x(max(ends)), phase))
         y += band
     for bx, phase in boundaries:
-        out.append(f'<line class="barrier" x1="{bx:.1f}" y1="{AXIS - 4}" x2="{bx:.1f}" '
-                   f'y2="{y}" stroke="#555" stroke-dasharray="4 3">'
-                   f'<title>end of phase {escape(phase)}</title></line>')
+        out.append(
+            f'<line class="barrier" x1="{bx:.1f}" y1="{AXIS - 4}" x2="{bx:.1f}" '
+            f'y2="{y}" stroke="#555" stroke-dasharray="4 3">'
+            f"<title>end of phase {escape(phase)}</title></line>"
+        )
     out.extend(_legend(y + 8))
     out.append("</svg>")
     return "".join(out)
@@ -126,18 +153,25 @@ def render_timeline(results: Sequence[WorkflowResult], phases: Sequence[str]) ->
 
 def _axis(span: float, scale: float, height: int, t0: datetime | None) -> list[str]:
     step = tick_step(span)
-    parts = [f'<line x1="{GUTTER}" y1="{AXIS - 6}" x2="{WIDTH - RIGHT}" y2="{AXIS - 6}" '
-             f'stroke="#888"/>']
+    parts = [
+        f'<line x1="{GUTTER}" y1="{AXIS - 6}" x2="{WIDTH - RIGHT}" y2="{AXIS - 6}" stroke="#888"/>'
+    ]
     count = int(span // step)
     for i in range(count + 1):
         tx = GUTTER + i * step * scale
-        parts.append(f'<line x1="{tx:.1f}" y1="{AXIS - 10}" x2="{tx:.1f}" '
-                     f'y2="{height - LEGEND}" stroke="#ddd"/>')
-        parts.append(f'<text x="{tx:.1f}" y="{AXIS - 13}" text-anchor="middle" fill="#444">'
-                     f'+{escape(format_duration(i * step))}</text>')
+        parts.append(
+            f'<line x1="{tx:.1f}" y1="{AXIS - 10}" x2="{tx:.1f}" '
+            f'y2="{height - LEGEND}" stroke="#ddd"/>'
+        )
+        parts.append(
+            f'<text x="{tx:.1f}" y="{AXIS - 13}" text-anchor="middle" fill="#444">'
+            f"+{escape(format_duration(i * step))}</text>"
+        )
     if t0 is not None:
-        parts.append(f'<text x="4" y="{AXIS - 13}" fill="#444">0 = '
-                     f'{t0.strftime("%H:%M:%S")} {escape(t0.tzname() or "")}</text>')
+        parts.append(
+            f'<text x="4" y="{AXIS - 13}" fill="#444">0 = '
+            f"{t0.strftime('%H:%M:%S')} {escape(t0.tzname() or '')}</text>"
+        )
     return parts
 
 
@@ -148,9 +182,11 @@ def _legend(y: int) -> list[str]:
         parts.append(f'<rect x="{lx}" y="{y}" width="12" height="12" fill="{colour}"/>')
         parts.append(f'<text x="{lx + 16}" y="{y + 10}">{outcome.value}</text>')
         lx += 100
-    parts.append(f'<rect x="{lx}" y="{y}" width="12" height="12" fill="#888" '
-                 f'fill-opacity="0.3"/><text x="{lx + 16}" y="{y + 10}">queued '
-                 f'(submitted, not started)</text>')
+    parts.append(
+        f'<rect x="{lx}" y="{y}" width="12" height="12" fill="#888" '
+        f'fill-opacity="0.3"/><text x="{lx + 16}" y="{y + 10}">queued '
+        f"(submitted, not started)</text>"
+    )
     return parts
 
 
@@ -158,8 +194,11 @@ def _tooltip(r: WorkflowResult) -> str:
     lines = [f"{r.label} ({r.phase}): {r.outcome.value}, state {r.state or '-'}"]
     if r.duration is not None:
         lines.append(f"ran {format_duration(r.duration)}")
-    for name, t in (("submitted", r.submitted_at), ("started", r.started_at),
-                    ("finished", r.finished_at)):
+    for name, t in (
+        ("submitted", r.submitted_at),
+        ("started", r.started_at),
+        ("finished", r.finished_at),
+    ):
         if t is not None:
             lines.append(f"{name} {t.strftime('%H:%M:%S.%f')[:-3]}")
     if r.job_id:

@@ -1,0 +1,333 @@
+"""The Data Studio REST client: start, watch and cancel workflow jobs.
+
+``DataStudioClient`` is a session-shaped client: one core ``request()`` (in
+``session.ApiSession``: timeouts, auth, retries, error translation) and thin
+verbs here, each turning the profile's JSON into typed models. Every path,
+field and state name comes from the ``ApiProfile``.
+
+``execute`` is not blindly retried; see ``DataStudioClient.execute`` and
+``docs/client.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from aperture_verify.client.credentials import Credentials
+from aperture_verify.client.http import ApiSession, ClientStats, logger
+from aperture_verify.client.models import Job, Workflow
+from aperture_verify.client.profile import ApiProfile
+from aperture_verify.client.retry import RetryPolicy
+from aperture_verify.errors import (
+    AuthenticationError,
+    ClientError,
+    JobLostError,
+    ServerRefusedError,
+    TransportError,
+    WorkflowNotReadyError,
+)
+
+__all__ = ["ClientStats", "DataStudioClient", "RetryPolicy"]
+
+
+class DataStudioClient(ApiSession):
+    """A client of one Data Studio server.
+
+    ``DataStudioClient(base_url, credentials, api="v2", environment="default",
+    profile=ApiProfile(), connect_timeout=5.0, read_timeout=30.0, verify=True,
+    retry=RetryPolicy(), session=None)``. Thread-safe; a context manager.
+    Unknown job states are kept as they are, logged once per client and
+    treated by callers as still running (``profile.is_terminal(state)``).
+    """
+
+    CLOCK_SKEW_TOLERANCE = 120.0
+    """Seconds a job's ``submittedAt`` (server clock) may precede the start of
+    an execute (client clock) and still be adopted by reconciliation."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        api: str = "v2",
+        environment: str = "default",
+        profile: ApiProfile | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        verify: bool | str | os.PathLike[str] = True,
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        """Raises ``PlanError`` if *credentials* lack what *api* needs; sends nothing."""
+        super().__init__(
+            base_url,
+            credentials,
+            api=api,
+            environment=environment,
+            profile=profile,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            verify=verify,
+            retry=retry,
+            session=session,
+        )
+        self._seen_jobs: set[str] = set()
+        self._warned_states: set[str] = set()
+
+    # -- the verbs -------------------------------------------------------------
+
+    def check_credentials(self) -> None:
+        """Prove the credentials work: v1 logs in, v2 lists workflows.
+
+        Raises ``AuthenticationError`` when they are refused.
+        """
+        if self.api == "v1":
+            self._token_auth.log_in()
+        else:
+            self.list_workflows()
+
+    def list_workflows(self) -> list[Workflow]:
+        """Every workflow the credential can see."""
+        path = self.profile.path("workflows")
+        body = self._request("GET", path)
+        return self._decoder("GET", path).workflows(body)
+
+    def find_workflow(self, label: str, space: str | None = None) -> Workflow:
+        """The workflow with external *label* (in *space*, when given).
+
+        Raises ``WorkflowNotReadyError`` naming both and listing close matches.
+        """
+        workflows = self.list_workflows()
+        for wf in workflows:
+            if wf.label == label and (space is None or wf.space == space):
+                return wf
+        where = f" in space '{space}'" if space is not None else ""
+        hints: list[str] = []
+        other_spaces = sorted({wf.space for wf in workflows if wf.label == label})
+        if other_spaces:
+            hints.append(f"it exists in space(s) {', '.join(map(repr, other_spaces))}")
+        in_space = [wf.label for wf in workflows if space is None or wf.space == space]
+        close = difflib.get_close_matches(label, in_space, n=5, cutoff=0.6)
+        if close:
+            hints.append(f"close matches{where}: {', '.join(map(repr, close))}")
+        message = f"no workflow with external label '{label}'{where}"
+        if hints:
+            message += "; " + "; ".join(hints)
+        raise WorkflowNotReadyError(
+            message + " (check the label and space in the plan against Data Studio)",
+            method="GET",
+            url=self._show_url(self.base_url + self.profile.path("workflows"), None),
+        )
+
+    def execute(
+        self,
+        label: str,
+        *,
+        space: str | None = None,
+        version: str = "PublishedOnly",
+        dependencies: str = "PublishedOnly",
+        refresh_sources: bool = False,
+        parameters: Mapping[str, Any] | None = None,
+        sources: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    ) -> Job:
+        """Start the workflow with external *label*; return the new job.
+
+        *sources* maps Source step external labels to Dataset external labels;
+        it is sent as a list of objects with the profile's source field names.
+        Raises ``WorkflowNotReadyError`` when the server does not know the
+        workflow (404) or it has no published version (409), and
+        ``ServerRefusedError`` for a refused body (400).
+
+        Not blindly retried. Failures that prove the request never reached the
+        server (connection refused, connect timeout, DNS) and 429/503 (refused
+        before acting) are retried like any call. After an ambiguous failure
+        (read timeout, connection dropped after sending, 502, 504) the client
+        waits its backoff, then lists the jobs of *label* and adopts a job
+        submitted since this call began (less ``CLOCK_SKEW_TOLERANCE``) that it
+        has never seen: exactly one is returned; none means nothing started,
+        so the execute is sent again; several raise ``TransportError`` naming
+        them.
+        """
+        p = self.profile
+        body: dict[str, Any] = {
+            p.execute_label_field: label,
+            p.execute_version_field: version,
+            p.execute_dependencies_field: dependencies,
+        }
+        if space is not None:
+            body[p.execute_space_field] = space
+        if refresh_sources:
+            body[p.execute_refresh_field] = True
+        if parameters:
+            body[p.execute_parameters_field] = dict(parameters)
+        if sources:
+            pairs = sources.items() if isinstance(sources, Mapping) else sources
+            body[p.execute_sources_field] = [
+                {p.execute_source_step_field: step, p.execute_source_dataset_field: dataset}
+                for step, dataset in pairs
+            ]
+        path = p.path("execute")
+        since = datetime.now(UTC) - timedelta(seconds=self.CLOCK_SKEW_TOLERANCE)
+        try:
+            result = self._request(
+                "POST",
+                path,
+                json=body,
+                idempotent=False,
+                reconcile=lambda: self._reconcile_execute(label, since),
+            )
+        except ServerRefusedError as e:
+            if e.status == 404:
+                raise WorkflowNotReadyError(
+                    f"no workflow with external label '{label}'"
+                    + (f" in space '{space}'" if space else "")
+                    + f": {e} (check the plan's label and space against Data Studio)",
+                    method=e.method,
+                    url=e.url,
+                    status=e.status,
+                    server_message=e.server_message,
+                ) from e
+            if e.status == 409:
+                raise WorkflowNotReadyError(
+                    f"no published version of workflow '{label}' to execute "
+                    f"({p.execute_version_field}={version}): {e} (publish it in Data "
+                    'Studio, or set version = "PreferDraft" for it in the plan)',
+                    method=e.method,
+                    url=e.url,
+                    status=e.status,
+                    server_message=e.server_message,
+                ) from e
+            raise
+        if isinstance(result, Job):  # adopted by reconciliation
+            return self._remember(result)
+        return self._remember(self._decoder("POST", path).job(result, label=label))
+
+    def get_job(self, job_id: str) -> Job:
+        """The job's current state. Raises ``JobLostError`` if the server forgot it (404)."""
+        path = self.profile.path("job", job_id=job_id)
+        try:
+            body = self._request("GET", path)
+        except ServerRefusedError as e:
+            if e.status == 404:
+                raise self._lost(job_id, e) from e
+            raise
+        return self._remember(self._decoder("GET", path).job(body))
+
+    def list_jobs(self, label: str | None = None, state: str | None = None) -> list[Job]:
+        """Jobs the server knows (complete, running, queued), optionally filtered."""
+        return [self._remember(job) for job in self._list_jobs(label, state)]
+
+    def cancel_job(self, job_id: str) -> Job:
+        """Cancel the job; a job already finished (409) is returned as it is."""
+        path = self.profile.path("cancel", job_id=job_id)
+        try:
+            body = self._request("POST", path)  # cancelling twice is harmless
+        except ServerRefusedError as e:
+            if e.status == 409:
+                return self.get_job(job_id)
+            if e.status == 404:
+                raise self._lost(job_id, e) from e
+            raise
+        return self._remember(self._decoder("POST", path).job(body))
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _list_jobs(self, label: str | None, state: str | None) -> list[Job]:
+        params: dict[str, str] = {}
+        if label is not None:
+            params[self.profile.jobs_label_param] = label
+        if state is not None:
+            params[self.profile.jobs_state_param] = state
+        path = self.profile.path("jobs")
+        body = self._request("GET", path, params=params or None)
+        jobs = self._decoder("GET", path).jobs(body)
+        for job in jobs:
+            self._note_state(job)
+        return jobs
+
+    def _reconcile_execute(self, label: str, since: datetime) -> Job | None:
+        try:
+            jobs = self._list_jobs(label, None)
+        except AuthenticationError:
+            raise
+        except ClientError as e:
+            raise TransportError(
+                f"execute of '{label}' failed in a way that may have started a job, and "
+                f"listing its jobs to find out failed too: {e} (check Data Studio for a "
+                "job of this workflow before running again)",
+                method=e.method,
+                url=e.url,
+                status=e.status,
+                server_message=e.server_message,
+            ) from e
+        with self._lock:
+            candidates = [
+                job
+                for job in jobs
+                if job.workflow_label == label
+                and job.id not in self._seen_jobs
+                and job.submitted_at is not None
+                and job.submitted_at >= since
+            ]
+            # Whatever is listed now is not ours if not adopted now: a later
+            # reconciliation of this call must not pick it up.
+            self._seen_jobs.update(job.id for job in jobs)
+        if len(candidates) > 1:
+            ids = ", ".join(job.id for job in candidates)
+            raise TransportError(
+                f"execute of '{label}' failed in a way that may have started a job, and "
+                f"the server now has {len(candidates)} new jobs of it ({ids}): execute "
+                "may have started several jobs; check them in Data Studio and cancel "
+                "the extra ones",
+                url=self._show_url(self.base_url + self.profile.path("execute"), None),
+                method="POST",
+            )
+        if candidates:
+            logger.info(
+                "execute of %r: adopted job %s, which the server started although "
+                "its answer was lost",
+                label,
+                candidates[0].id,
+            )
+            return candidates[0]
+        logger.info("execute of %r: the server started no job; sending execute again", label)
+        return None
+
+    def _remember(self, job: Job) -> Job:
+        with self._lock:
+            self._seen_jobs.add(job.id)
+        self._note_state(job)
+        if job.error:  # the server's text: it may repeat the credential back
+            job = dataclasses.replace(job, error=self._redact(job.error))
+        return job
+
+    def _note_state(self, job: Job) -> None:
+        if self.profile.is_known(job.state):
+            return
+        with self._lock:
+            if job.state in self._warned_states:
+                return
+            self._warned_states.add(job.state)
+        logger.warning(
+            "job %s of workflow %r is in state %r, which the API profile does not know; "
+            "treating it as still running (add it to the profile's states if it is final)",
+            job.id,
+            job.workflow_label,
+            job.state,
+        )
+
+    def _lost(self, job_id: str, e: ClientError) -> JobLostError:
+        return JobLostError(
+            f"the server no longer knows job {job_id} (restarted?): {e}",
+            method=e.method,
+            url=e.url,
+            status=e.status,
+            server_message=e.server_message,
+        )

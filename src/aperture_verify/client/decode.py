@@ -1,0 +1,203 @@
+"""Server JSON to typed models, through the API profile.
+
+Every way a body can be the wrong shape becomes a ``ProtocolError`` naming the
+request and what was wrong; no ``KeyError`` or ``TypeError`` leaks out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aperture_verify.client.models import Job, Step, Workflow
+from aperture_verify.client.profile import ApiProfile
+from aperture_verify.errors import ProtocolError
+
+
+def parse_timestamp(value: str) -> datetime:
+    """An aware datetime from ISO-8601 text, with ``Z`` or an offset, with or without fractions.
+
+    Text without an offset is taken as UTC, which is what the contract sends.
+    Raises ``ValueError`` on anything else.
+    """
+    text = value.strip()
+    if text[-1:] in ("z", "Z"):
+        text = text[:-1] + "+00:00"
+    when = datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
+
+
+class Decoder:
+    """Turns bodies of one request into models; errors name ``<METHOD> <URL>``."""
+
+    def __init__(self, profile: ApiProfile, method: str, url: str) -> None:
+        self.profile = profile
+        self.method = method
+        self.url = url
+
+    def fail(self, problem: str) -> ProtocolError:
+        return ProtocolError(
+            f"{self.method} {self.url}: unexpected response: {problem} "
+            "(check the API profile against the server's Swagger)",
+            method=self.method,
+            url=self.url,
+        )
+
+    def as_obj(self, value: object, what: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(f"{what} is {_kind(value)}, expected an object")
+        return value
+
+    def as_list(self, value: object, what: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(f"{what} is {_kind(value)}, expected a list")
+        return value
+
+    def text(
+        self, data: dict[str, Any], key: str, what: str, *, required: bool = True
+    ) -> str | None:
+        if key not in data or data[key] is None:
+            if required:
+                raise self.fail(f"{what} has no '{key}'")
+            return None
+        value = data[key]
+        if not isinstance(value, str):
+            raise self.fail(f"{what} '{key}' is {_kind(value)}, expected a string")
+        return value
+
+    def req_text(self, data: dict[str, Any], key: str, what: str) -> str:
+        value = self.text(data, key, what)
+        if value is None:  # unreachable: required=True raises first
+            raise self.fail(f"{what} has no '{key}'")
+        return value
+
+    def whole(self, data: dict[str, Any], key: str, what: str) -> int | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        # bool is an int subclass in Python but never a row count.
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(f"{what} '{key}' is {_kind(value)}, expected a whole number")
+        return value
+
+    def flag(self, data: dict[str, Any], key: str, what: str, default: bool) -> bool:
+        value = data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.fail(f"{what} '{key}' is {_kind(value)}, expected true or false")
+        return value
+
+    def time(self, data: dict[str, Any], key: str, what: str) -> datetime | None:
+        value = self.text(data, key, what, required=False)
+        if value is None:
+            return None
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            pass  # raised below, so the ProtocolError carries no parser exception
+        raise self.fail(f"{what} '{key}' is {value[:40]!r}, not an ISO-8601 time")
+
+    # -- models --------------------------------------------------------------
+
+    def workflow(self, value: object) -> Workflow:
+        p = self.profile
+        data = self.as_obj(value, "a workflow")
+        label = self.req_text(data, p.workflow_label_field, "a workflow")
+        what = f"workflow '{label}'"
+        raw_id = data.get(p.workflow_id_field)
+        if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, int | str)):
+            raise self.fail(f"{what} '{p.workflow_id_field}' is {_kind(raw_id)}")
+        return Workflow(
+            label=label,
+            name=self.text(data, p.workflow_name_field, what, required=False) or label,
+            space=self.text(data, p.workflow_space_field, what, required=False) or "",
+            published=self.flag(data, p.workflow_published_field, what, default=False),
+            has_draft=self.flag(data, p.workflow_draft_field, what, default=False),
+            id=None if raw_id is None else str(raw_id),
+        )
+
+    def workflows(self, value: object) -> list[Workflow]:
+        return [self.workflow(item) for item in self.as_list(value, "the workflow list")]
+
+    def job(self, value: object, *, label: str | None = None) -> Job:
+        """A job; *label* stands in when the body names no workflow (execute's answer)."""
+        p = self.profile
+        data = self.as_obj(value, "the job")
+        job_id = data.get(p.job_id_field)
+        if isinstance(job_id, int) and not isinstance(job_id, bool):
+            job_id = str(job_id)  # a numeric id is still an id
+        if not isinstance(job_id, str) or not job_id:
+            raise self.fail(f"the job has no usable '{p.job_id_field}' (it is {_kind(job_id)})")
+        what = f"job {job_id}"
+        state = self.req_text(data, p.job_state_field, what)
+        workflow_label = self._job_workflow(data.get(p.job_workflow_field), what) or label
+        if workflow_label is None:
+            raise self.fail(f"{what} has no '{p.job_workflow_field}'")
+        raw_steps = data.get(p.job_steps_field)
+        steps = (
+            ()
+            if raw_steps is None
+            else tuple(
+                self.step(s, what) for s in self.as_list(raw_steps, f"{what} '{p.job_steps_field}'")
+            )
+        )
+        return Job(
+            id=job_id,
+            state=state,
+            workflow_label=workflow_label,
+            submitted_at=self.time(data, p.job_submitted_field, what),
+            started_at=self.time(data, p.job_started_field, what),
+            finished_at=self.time(data, p.job_finished_field, what),
+            error=self._job_error(data.get(p.job_error_field), what),
+            steps=steps,
+        )
+
+    def jobs(self, value: object) -> list[Job]:
+        return [self.job(item) for item in self.as_list(value, "the job list")]
+
+    def _job_workflow(self, value: object, what: str) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # some servers name the workflow by its label only
+            return value
+        data = self.as_obj(value, f"{what} '{self.profile.job_workflow_field}'")
+        return self.req_text(data, self.profile.workflow_label_field, f"{what} workflow")
+
+    def _job_error(self, value: object, what: str) -> str | None:
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, dict):  # a structured error: keep its message
+            message = self.text(value, self.profile.error_message_field, f"{what} error")
+            return message
+        raise self.fail(f"{what} '{self.profile.job_error_field}' is {_kind(value)}")
+
+    def step(self, value: object, what: str) -> Step:
+        p = self.profile
+        data = self.as_obj(value, f"a step of {what}")
+        name = self.req_text(data, p.step_name_field, f"a step of {what}")
+        where = f"step '{name}' of {what}"
+        return Step(
+            name=name,
+            type=self.text(data, p.step_type_field, where, required=False) or "",
+            state=self.text(data, p.step_state_field, where, required=False) or "",
+            rows_in=self.whole(data, p.step_rows_in_field, where),
+            rows_out=self.whole(data, p.step_rows_out_field, where),
+            passed_rows=self.whole(data, p.step_passed_rows_field, where),
+            failed_rows=self.whole(data, p.step_failed_rows_field, where),
+        )

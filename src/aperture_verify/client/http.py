@@ -1,0 +1,358 @@
+"""The HTTP core of the client: one session, one ``request()``, retries, auth, errors.
+
+``ApiSession`` sends every call with a ``(connect, read)`` timeout and the
+credential, logs in again when a 1.x token expires or is refused, retries
+transient failures under a ``RetryPolicy``, and turns every failure into a
+``ClientError`` subclass whose message reads ``<METHOD> <URL> -> <status>
+<reason>: <server message>``. No message, log line or ``repr`` ever contains
+the API key, password or token. ``DataStudioClient`` adds the verbs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from types import TracebackType
+from typing import Any, Self
+
+import requests
+
+from aperture_verify.client.auth import ApiKeyAuth, Auth, TokenAuth
+from aperture_verify.client.credentials import Credentials
+from aperture_verify.client.decode import Decoder
+from aperture_verify.client.failures import (
+    Failure,
+    redact,
+    response_failure,
+    strip_userinfo,
+    transport_failure,
+)
+from aperture_verify.client.profile import ApiProfile
+from aperture_verify.client.retry import RetryPolicy
+from aperture_verify.errors import (
+    AuthenticationError,
+    ClientError,
+    ProtocolError,
+    ServerRefusedError,
+    TransportError,
+)
+
+# Log under the client's name: users filter on "aperture_verify.client".
+logger = logging.getLogger("aperture_verify.client")
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("aperture-verify")
+    except metadata.PackageNotFoundError:  # running from a source tree that was not installed
+        return "unknown"
+
+
+USER_AGENT = f"aperture-verify/{_package_version()}"
+DEFAULT_TOKEN_LIFETIME = 3600.0  # 1.x tokens last an hour when the server does not say
+
+
+@dataclass(frozen=True)
+class ClientStats:
+    """Counters of one client: HTTP requests sent (retries and logins included)."""
+
+    requests: int = 0
+    retries: int = 0
+    logins: int = 0
+
+
+class ApiSession:
+    """A session with one Data Studio server; see ``DataStudioClient`` for the verbs.
+
+    Thread-safe: several threads may share one session (token renewal is
+    serialised). Use it as a context manager, or call ``close()``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        api: str = "v2",
+        environment: str = "default",
+        profile: ApiProfile | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        verify: bool | str | os.PathLike[str] = True,
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        credentials.require(api)
+        self.base_url = base_url.rstrip("/")
+        self.api = api
+        self.environment = environment
+        self.profile = profile or ApiProfile()
+        self.retry = retry or RetryPolicy()
+        self.timeout = (connect_timeout, read_timeout)
+        self.verify: bool | str = verify if isinstance(verify, bool) else os.fspath(verify)
+        self._owns_session = session is None
+        self._session = session or requests.Session()
+        self._lock = threading.Lock()
+        self._stats = ClientStats()
+        self._clock: Callable[[], float] = time.monotonic
+        self._sleep: Callable[[float], None] = time.sleep
+        self._auth: Auth
+        if api == "v2":
+            assert credentials.api_key is not None  # require() checked it
+            self._auth = ApiKeyAuth(environment, credentials.api_key)
+        else:
+            assert credentials.password is not None
+            self._token_auth = TokenAuth(
+                lambda: self._log_in(credentials), credentials.password, clock=self._now
+            )
+            self._auth = self._token_auth
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({strip_userinfo(self.base_url)!r}, api={self.api!r}, "
+            f"environment={self.environment!r})"
+        )
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the HTTP session (only if this client created it)."""
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def stats(self) -> ClientStats:
+        """A snapshot of the request counters."""
+        with self._lock:
+            return self._stats
+
+    # -- the core --------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> Any:
+        """Send one authenticated API call; return its decoded JSON body (``None`` if empty).
+
+        Transient failures (connection errors, timeouts, 429, 502, 503, 504) are
+        retried under the retry policy. With ``idempotent=False`` a failure
+        that may have reached the server (read timeout, dropped connection,
+        502, 504) is raised, not retried. Raises a ``ClientError`` subclass.
+        """
+        return self._request(method, path, json=json, params=params, idempotent=idempotent)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+        authenticate: bool = True,
+        reconcile: Callable[[], Any] | None = None,
+    ) -> Any:
+        # Returns the decoded body, or what *reconcile* returned when not None.
+        method = method.upper()
+        url = self.base_url + path
+        shown = self._show_url(url, params)
+        started = self._clock()
+        attempt = 0
+        renewed = False
+        while True:
+            attempt += 1
+            # Per request, so a session passed in by the caller is left as it was.
+            headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+            sent_auth = ""
+            if authenticate:
+                sent_auth = self._auth.header()
+                headers["Authorization"] = sent_auth
+            self._count(requests=1)
+            logger.debug("%s %s attempt %d", method, path, attempt)
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers=headers,
+                    timeout=self.timeout,
+                    verify=self.verify,
+                )
+            except requests.RequestException as e:
+                failure = transport_failure(method, shown, _scrubbed(e), self.timeout)
+                logger.debug("%s %s attempt %d failed: %s", method, path, attempt, failure.kind)
+                if not failure.retryable:
+                    raise self._error(failure) from e
+            else:
+                logger.debug(
+                    "%s %s -> %d (attempt %d)", method, path, response.status_code, attempt
+                )
+                if 200 <= response.status_code < 300:
+                    return self._decode_body(method, shown, response)
+                if (
+                    response.status_code == 401
+                    and authenticate
+                    and not renewed
+                    and self._auth.renew(sent_auth)
+                ):
+                    # An expired or revoked token: log in again, once per request.
+                    renewed = True
+                    attempt -= 1
+                    continue
+                failure = response_failure(method, shown, response, self.profile)
+                if not failure.retryable:
+                    raise self._error(failure)
+
+            if failure.ambiguous and not idempotent and reconcile is None:
+                raise self._error(
+                    failure,
+                    note=f"not retried, because the server may already have acted on this {method}",
+                ) from failure.cause
+            elapsed = self._clock() - started
+            delay = self.retry.next_delay(attempt, failure.retry_after)
+            if not self.retry.allows(attempt, elapsed, delay):
+                raise self._gave_up(failure, attempt, elapsed, delay) from failure.cause
+            logger.debug("%s %s retrying in %.2fs", method, path, delay)
+            self._sleep(delay)
+            if failure.ambiguous and not idempotent and reconcile is not None:
+                adopted = reconcile()
+                if adopted is not None:
+                    return adopted
+            self._count(retries=1)
+
+    def _log_in(self, credentials: Credentials) -> tuple[str, float]:
+        p = self.profile
+        path = p.path("login")
+        body = {
+            p.login_username_field: credentials.username,
+            p.login_password_field: credentials.password,
+        }
+        with self._lock:
+            self._stats = _bump(self._stats, logins=1)
+        data = self._request("POST", path, json=body, authenticate=False)
+        decoder = self._decoder("POST", path)
+        data = decoder.as_obj(data, "the login answer")
+        token = data.get(p.token_field)
+        if not isinstance(token, str) or not token:
+            raise decoder.fail(f"the login answer has no usable '{p.token_field}'")
+        expires_in = data.get(p.expires_in_field, DEFAULT_TOKEN_LIFETIME)
+        if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
+            raise decoder.fail(f"the login answer '{p.expires_in_field}' is not a number")
+        return token, float(expires_in)
+
+    def _now(self) -> float:
+        return self._clock()
+
+    def _decoder(self, method: str, path: str) -> Decoder:
+        return Decoder(self.profile, method, strip_userinfo(self.base_url + path))
+
+    def _decode_body(self, method: str, shown: str, response: requests.Response) -> Any:
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            pass  # raised below, outside the handler: the decode error holds the whole body
+        ctype = response.headers.get("Content-Type", "no Content-Type")
+        text = self._redact(response.text[:200])
+        raise ProtocolError(
+            f"{method} {shown} -> {response.status_code} {response.reason}: the response "
+            f"is not JSON ({ctype}): {text!r} (is the URL a Data Studio API server?)",
+            method=method,
+            url=shown,
+            status=response.status_code,
+        )
+
+    def _count(self, requests: int = 0, retries: int = 0) -> None:
+        with self._lock:
+            self._stats = _bump(self._stats, requests=requests, retries=retries)
+
+    def _show_url(self, url: str, params: Mapping[str, str] | None) -> str:
+        if params:
+            prepared = requests.PreparedRequest()
+            prepared.prepare_url(url, dict(params))
+            url = prepared.url or url
+        return strip_userinfo(url)
+
+    def _redact(self, text: str) -> str:
+        return redact(text, self._auth.secrets())
+
+    def _error(self, failure: Failure, note: str = "") -> ClientError:
+        message = self._redact(failure.message + (f"; {note}" if note else ""))
+        if failure.status in (401, 403):
+            return AuthenticationError(
+                message + self._auth_hint(failure.status, failure.url),
+                **failure.fields(self._redact),
+            )
+        cls = TransportError if failure.status is None else ServerRefusedError
+        return cls(message, **failure.fields(self._redact))
+
+    def _gave_up(
+        self, failure: Failure, attempts: int, elapsed: float, delay: float
+    ) -> ClientError:
+        why = ""
+        if failure.retry_after is not None and elapsed + delay > self.retry.budget:
+            left = max(0.0, self.retry.budget - elapsed)
+            why = (
+                f"; the server asked to wait {failure.retry_after:.1f}s, more than the "
+                f"{left:.1f}s left of the {self.retry.budget:g}s retry budget"
+            )
+        noun = "attempt" if attempts == 1 else "attempts"
+        message = self._redact(
+            f"{failure.method} {failure.url}: gave up after {attempts} {noun} over "
+            f"{elapsed:.1f}s{why}; last: {failure.message}"
+        )
+        cls = TransportError if failure.status is None else ServerRefusedError
+        return cls(message, **failure.fields(self._redact))
+
+    def _auth_hint(self, status: int | None, url: str) -> str:
+        if status == 403:
+            return (
+                "; the credential lacks permission for this call (grant it in Data "
+                "Studio, or use a credential that has it)"
+            )
+        if self.api == "v2":
+            return (
+                f"; the API key was refused: check APERTURE_API_KEY (missing, mistyped "
+                f"or expired) and the environment label '{self.environment}'"
+            )
+        if url.endswith(self.profile.path("login")):
+            return "; the login was refused: check APERTURE_USERNAME and APERTURE_PASSWORD"
+        return (
+            "; the server refused a token it had just issued (check the user's "
+            "permissions and the API profile's login path)"
+        )
+
+
+def _bump(stats: ClientStats, requests: int = 0, retries: int = 0, logins: int = 0) -> ClientStats:
+    return ClientStats(stats.requests + requests, stats.retries + retries, stats.logins + logins)
+
+
+def _scrubbed(e: requests.RequestException) -> requests.RequestException:
+    # A requests exception keeps the PreparedRequest, whose headers hold the
+    # credential; chain the exception for its text, without that object.
+    e.request = None
+    e.response = None
+    return e

@@ -1,0 +1,1 @@
+"""Small rules every layer shares: durations, timestamps, secrets, file writes."""

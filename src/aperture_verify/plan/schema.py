@@ -1,0 +1,372 @@
+"""Typed reads of raw ``plans.toml`` values that fail as one-line ``PlanError``s.
+
+``plan.py`` assembles the plan; this module knows how to read one value: a
+table with a fixed set of keys, a string from a list of choices, a duration, a
+row range, a URL. Every failure names the file, the dotted key and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from string import Formatter
+from typing import Any
+from urllib.parse import urlsplit
+
+from aperture_verify.common.durations import parse_duration
+from aperture_verify.errors import PlanError
+
+__all__ = [
+    "CREDENTIAL_FIX",
+    "Where",
+    "check_keys",
+    "check_label",
+    "is_credential_key",
+    "parse_toml",
+    "quote_key",
+    "read_bool",
+    "read_choice",
+    "read_duration",
+    "read_int",
+    "read_job_url",
+    "read_str",
+    "read_str_list",
+    "read_table",
+    "read_url",
+    "show",
+]
+
+CREDENTIAL_FIX = (
+    "remove it and set APERTURE_API_KEY (api v2) or APERTURE_USERNAME and "
+    "APERTURE_PASSWORD (api v1) in the environment"
+)
+
+# Compared after lower-casing and dropping "_" and "-": "api_key", "API-Key", "apikey".
+_CREDENTIAL_NAMES = frozenset(
+    {
+        "apikey", "password", "passwd", "pwd", "passphrase", "token", "accesstoken",
+        "authtoken", "bearertoken", "refreshtoken", "apitoken", "secret", "clientsecret",
+        "username", "credential", "credentials", "authorization",
+    }
+)  # fmt: skip
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
+
+
+def _normalize(name: str) -> str:
+    return name.replace("_", "").replace("-", "").lower()
+
+
+def is_credential_key(name: str) -> bool:
+    """Whether *name* is a key that would hold a credential (``api_key``, ``password``...)."""
+    return _normalize(name) in _CREDENTIAL_NAMES
+
+
+def _printable(text: str) -> str:
+    """*text* with every non-printable character escaped, so it stays on one line."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
+
+
+def quote_key(name: str) -> str:
+    """A key as TOML would write it: bare when it can be, else double-quoted."""
+    if _BARE_KEY.fullmatch(name):
+        return name
+    return _printable(json.dumps(name, ensure_ascii=False))
+
+
+def show(value: object, limit: int = 60) -> str:
+    """A short, single-line ``repr`` of a user's value for an error message."""
+    text = _printable(repr(value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def type_name(value: object) -> str:
+    """The TOML name of *value*'s type, with its article."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, datetime | date | time):
+        return "a date/time"
+    return type(value).__name__
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a value sits: the file (or override) it came from and its key path."""
+
+    source: str
+    path: tuple[str | int, ...] = ()
+
+    def __truediv__(self, part: str | int) -> Where:
+        return Where(self.source, (*self.path, part))
+
+    @property
+    def key(self) -> str:
+        """The dotted key, labels quoted: ``workflows."Workflow 3".steps."Export"``."""
+        text = ""
+        for part in self.path:
+            if isinstance(part, int):
+                text += f"[{part}]"
+            else:
+                text += ("." if text else "") + quote_key(part)
+        return text
+
+    @property
+    def name(self) -> str:
+        """The last key of the path (the one a user would write ``name = ...`` for)."""
+        for part in reversed(self.path):
+            if isinstance(part, str):
+                return quote_key(part)
+        return "value"
+
+    def error(self, problem: str, fix: str = "") -> PlanError:
+        """A ``PlanError`` for this key."""
+        return PlanError(self.source, self.key, problem, fix)
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    """*text* parsed as TOML; a syntax error becomes ``<file>: line L, column C: ...``."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        message = str(e)
+        position = _TOML_POSITION.search(message)
+        if position:
+            where = f"line {position[1]}, column {position[2]}"
+            message = message[: position.start()]
+        elif _TOML_END.search(message):
+            where = "end of file"
+            message = _TOML_END.sub("", message)
+        else:
+            where = ""
+        problem = " ".join(_printable(message).split()) or "invalid TOML"
+        raise PlanError(source, where, problem, "fix the TOML syntax") from e
+    except RecursionError as e:
+        raise PlanError(source, "", "arrays or tables nested too deeply", "fix the TOML") from e
+    except ValueError as e:  # defensive: tomllib reports its own errors as TOMLDecodeError
+        raise PlanError(source, "", _printable(str(e)), "fix the TOML syntax") from e
+
+
+def suggest(name: str, allowed: Sequence[str]) -> str:
+    """``did you mean 'x'? `` for the closest of *allowed*, or ``""``."""
+    same = [a for a in allowed if _normalize(a) == _normalize(name)]
+    close = same or difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+    if not close:
+        lowered = {a.lower(): a for a in allowed}
+        close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=1)]
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def read_table(value: object, where: Where, fix: str = "") -> dict[str, object]:
+    """*value* as a table."""
+    if not isinstance(value, dict):
+        raise where.error(
+            f"must be a table, not {type_name(value)}",
+            fix or f"write it as a [{where.key}] table with its keys under it",
+        )
+    return value
+
+
+def check_keys(
+    table: Mapping[str, object],
+    where: Where,
+    allowed: Sequence[str],
+    required: Mapping[str, str] | None = None,
+) -> None:
+    """Refuse unknown keys (with a suggestion) and missing *required* ones (key → fix)."""
+    for key in table:
+        if key not in allowed:
+            if is_credential_key(key):
+                raise (where / key).error("credentials never go in the plans file", CREDENTIAL_FIX)
+            raise (where / key).error(
+                "unknown key", f"{suggest(key, allowed)}allowed keys: {', '.join(allowed)}"
+            )
+    for key, fix in (required or {}).items():
+        if key not in table:
+            raise (where / key).error("missing", fix)
+
+
+def read_str(value: object, where: Where, example: str = "...") -> str:
+    """A non-empty string without leading or trailing spaces."""
+    if where.path and isinstance(where.path[-1], int):
+        fix = f'write each entry as a quoted string, like "{example}"'
+    else:
+        fix = f'write it as {where.name} = "{example}"'
+    if not isinstance(value, str):
+        raise where.error(f"must be a string, not {type_name(value)}", fix)
+    if not value.strip():
+        raise where.error("must not be empty", fix)
+    if value != value.strip():
+        raise where.error(f"{show(value)} has leading or trailing spaces", "remove them")
+    return value
+
+
+def read_choice(value: object, where: Where, choices: Sequence[str]) -> str:
+    """A string that is one of *choices*."""
+    allowed = ", ".join(repr(c) for c in choices)
+    if not isinstance(value, str):
+        raise where.error(f"must be a string, not {type_name(value)}", f"use one of: {allowed}")
+    if value not in choices:
+        raise where.error(
+            f"{show(value)} is not allowed", f"{suggest(value, choices)}use one of: {allowed}"
+        )
+    return value
+
+
+def read_bool(value: object, where: Where) -> bool:
+    """``true`` or ``false``."""
+    if not isinstance(value, bool):
+        raise where.error(
+            f"must be true or false, not {type_name(value)}",
+            f"write it as {where.name} = true or {where.name} = false (no quotes)",
+        )
+    return value
+
+
+def read_int(value: object, where: Where, minimum: int, example: int) -> int:
+    """An integer (not a boolean) of at least *minimum*."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise where.error(
+            f"must be an integer, not {type_name(value)}",
+            f"write it as {where.name} = {example} (no quotes)",
+        )
+    if value < minimum:
+        raise where.error(f"must be at least {minimum}, not {value}", f"use a number ≥ {minimum}")
+    return value
+
+
+def read_duration(value: object, where: Where, *, positive: bool = False) -> float:
+    """Seconds in a duration string like ``"90s"``, ``"10m"`` or ``"1h30m"``."""
+    fix = "write it like 90s, 10m, 1h30m or 250ms (largest unit first, each unit once)"
+    if not isinstance(value, str):
+        hint = ""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            hint = f'a bare number is ambiguous: write {where.name} = "{value}s" for seconds; '
+        raise where.error(f"must be a duration string, not {type_name(value)}", hint + fix)
+    if value.strip().startswith("-"):
+        raise where.error(f"{show(value)} is negative", "durations must be 0s or more")
+    try:
+        seconds = parse_duration(value)
+    except ValueError as e:
+        raise where.error(f"cannot read {show(value)} as a duration", fix) from e
+    if not math.isfinite(seconds) or seconds > 366 * 86400:
+        raise where.error(f"{show(value)} is too long", "use at most a year (8784h)")
+    if positive and seconds <= 0:
+        raise where.error(f"{show(value)} must be more than 0s", fix)
+    return seconds
+
+
+def read_str_list(value: object, where: Where, example: str) -> tuple[str, ...]:
+    """A non-empty array of non-empty strings."""
+    if not isinstance(value, list):
+        raise where.error(
+            f"must be an array of strings, not {type_name(value)}",
+            f"write it as {where.name} = [{example}]",
+        )
+    if not value:
+        raise where.error("must not be empty", f"list at least one: {where.name} = [{example}]")
+    item_example = example.split(",")[0].strip().strip('"')
+    return tuple(read_str(item, where / i, item_example) for i, item in enumerate(value))
+
+
+def _url_problem(value: str, *, what: str) -> tuple[str, str] | None:
+    """Why *value* is not an http(s) URL with a host, or ``None`` when it is one."""
+    creds = (
+        "credentials never go in URLs; remove the part before '@' and set APERTURE_API_KEY, "
+        "or APERTURE_USERNAME and APERTURE_PASSWORD, in the environment"
+    )
+    if any(c.isspace() or not c.isprintable() for c in value):
+        return f"{show(value)} contains spaces or control characters", f"write {what} without them"
+    if "://" not in value:
+        if "@" in value:
+            return f"the {what} contains a user name or password", creds
+        port = "" if re.search(r":\d+(/|$)", value) else ":7701"
+        return f"{show(value)} has no scheme", f"write https://{value}{port}"
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"scheme {show(parts.scheme)} is not supported", "use http:// or https://"
+    if "@" in parts.netloc:
+        return f"the {what} contains a user name or password", creds
+    if not parts.hostname:
+        return f"{show(value)} has no host", "write it like https://ads.example.com:7701"
+    try:
+        parts.port  # noqa: B018 - the property validates the port
+    except ValueError:
+        return f"{show(value)} has an invalid port", "use a number from 1 to 65535"
+    return None
+
+
+def read_url(value: object, where: Where) -> str:
+    """``"emulator"`` or an http(s) server URL; a trailing ``/`` is dropped."""
+    fix = 'write "emulator" or a URL like "https://ads.example.com:7701"'
+    if not isinstance(value, str):
+        raise where.error(f"must be a string, not {type_name(value)}", fix)
+    if value == "emulator":
+        return value
+    if value.strip().lower() == "emulator":
+        raise where.error(f"{show(value)} is not recognised", 'write "emulator" exactly')
+    if not value:
+        raise where.error("must not be empty", fix)
+    problem = _url_problem(value, what="server URL")
+    if problem:
+        raise where.error(*problem)
+    parts = urlsplit(value)
+    if parts.query or parts.fragment:
+        raise where.error(
+            f"{show(value)} has a query or fragment", "give only scheme, host, port and path"
+        )
+    return value.rstrip("/")
+
+
+def read_job_url(value: object, where: Where) -> str:
+    """A link template for a job, such as ``https://ads.example.com/#/jobs/{job_id}``."""
+    fix = 'write it like "https://ads.example.com:7701/#/jobs/{job_id}"'
+    if not isinstance(value, str):
+        raise where.error(f"must be a string, not {type_name(value)}", fix)
+    problem = _url_problem(value, what="job URL")
+    if problem:
+        raise where.error(*problem)
+    try:
+        fields = [name for _, name, _, _ in Formatter().parse(value) if name is not None]
+    except ValueError as e:
+        raise where.error(f"{show(value)} has unbalanced braces", fix) from e
+    if "job_id" not in fields:
+        raise where.error(f"{show(value)} does not contain {{job_id}}", fix)
+    others = sorted(set(fields) - {"job_id"})
+    if others:
+        raise where.error(
+            f"unknown placeholder {{{_printable(others[0])}}}", "only {job_id} is filled in"
+        )
+    return value
+
+
+def listing(names: Iterable[str]) -> str:
+    """Names for a message: ``'a', 'b'`` (or ``none``)."""
+    items = [show(n) for n in names]
+    return ", ".join(items) if items else "none"
+
+
+def check_label(name: str, where: Where, what: str) -> str:
+    """*name* (a table key that is a label) when it is non-empty and not padded with spaces."""
+    if not name.strip() or name != name.strip():
+        raise where.error(
+            f"{what} name {show(name)} is empty or has leading or trailing spaces", "fix the name"
+        )
+    return name

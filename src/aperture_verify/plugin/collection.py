@@ -1,0 +1,97 @@
+"""Which phase a collected test belongs to, the run order, and the barrier items.
+
+A *phase module* is a test module in the phases directory (``test_phases/``).
+Its phase is given by ``pytestmark = pytest.mark.phase("cleanse")`` or, when
+that is absent, by its file name (``test_cleanse.py`` → ``cleanse``). Tests
+that take the ``workflow`` fixture are the phase's workflow tests (stage 0);
+the module's other tests are phase checks (stage 1), run after the phase's
+workflows have ended.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aperture_verify.plugin.scheduler import ItemKey
+
+WORKFLOW_FIXTURE = "workflow"
+PHASE_MARK = "phase"
+WORKFLOW_STAGE = 0
+CHECK_STAGE = 1
+
+
+def phase_of_module(path: Path, marker_phase: str | None, phases_dir: Path) -> str | None:
+    """The phase a module belongs to, or None when it is not a phase module."""
+    if marker_phase is not None:
+        return marker_phase
+    if phases_dir == path.parent and path.name.startswith("test_") and path.suffix == ".py":
+        return path.stem[len("test_") :]
+    return None
+
+
+def phase_of_item(item: pytest.Item, phases_dir: Path) -> str | None:
+    mark = item.get_closest_marker(PHASE_MARK)
+    marker_phase = str(mark.args[0]) if mark is not None and mark.args else None
+    return phase_of_module(item.path, marker_phase, phases_dir)
+
+
+def stage_of_item(item: pytest.Item) -> int:
+    names = getattr(item, "fixturenames", ())
+    return WORKFLOW_STAGE if WORKFLOW_FIXTURE in names else CHECK_STAGE
+
+
+class PhaseBarrier(pytest.Item):
+    """A no-op item an xdist worker holds as its "next" item between phases.
+
+    It is collected only under xdist, runs without producing any report, and
+    so never shows in the terminal, the HTML or the JUnit output.
+    """
+
+    def runtest(self) -> None:
+        pass
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, self.name
+
+
+def add_barriers(items: list[pytest.Item]) -> dict[int, int]:
+    """Append one barrier per module of *items*; map item index → barrier index."""
+    barrier_of_parent: dict[int, int] = {}
+    mapping: dict[int, int] = {}
+    originals = list(items)
+    for index, item in enumerate(originals):
+        parent = item.parent
+        assert parent is not None
+        module = item.getparent(pytest.Module) or parent
+        key = id(module)
+        if key not in barrier_of_parent:
+            barrier = PhaseBarrier.from_parent(module, name="phase-barrier")
+            barrier_of_parent[key] = len(items)
+            items.append(barrier)
+        mapping[index] = barrier_of_parent[key]
+    return mapping
+
+
+def write_keys(path: Path, items: Sequence[pytest.Item], keys: dict[int, ItemKey]) -> None:
+    """Write the scheduler's view of the collection for the controller to read."""
+    data: dict[str, Any] = {
+        items[i].nodeid: {"stage": list(k.stage), "barrier": k.barrier} for i, k in keys.items()
+    }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_keys(path: Path, collection: Sequence[str]) -> dict[int, ItemKey]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    keys: dict[int, ItemKey] = {}
+    for index, nodeid in enumerate(collection):
+        entry = data[nodeid]
+        stage = entry["stage"]
+        keys[index] = ItemKey((int(stage[0]), int(stage[1])), entry["barrier"])
+    return keys

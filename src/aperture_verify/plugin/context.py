@@ -1,0 +1,220 @@
+"""What one process of a run knows: the plan, the server, the ledger, its client.
+
+The controller (or the only process, without xdist) builds the run context:
+it starts the embedded emulator when the plan asks for it, checks the login
+once, fetches the workflow catalog once, and hands all of that to the
+workers through ``workerinput``. A worker rebuilds its context from there.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aperture_verify.client.client import DataStudioClient
+from aperture_verify.client.credentials import Credentials
+from aperture_verify.client.models import Workflow
+from aperture_verify.errors import ClientError
+from aperture_verify.execution.runner import DEADLINE_GRACE, WorkflowRunner
+from aperture_verify.plan.model import Plan
+from aperture_verify.plugin.rundir import RunLedger
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunContext:
+    """Per-process state of a run. Never printed: it holds credentials."""
+
+    plan: Plan
+    run_dir: Path
+    url: str
+    credentials: Credentials = field(repr=False)
+    ledger: RunLedger
+    login_error: str | None = None
+    catalog: list[Workflow] | None = None
+    emulator: Any = None  # the embedded Emulator, on the controller only
+    owns_run_dir: bool = False
+    _client: DataStudioClient | None = field(default=None, repr=False)
+    _runner: WorkflowRunner | None = field(default=None, repr=False)
+    deadline_grace: float = DEADLINE_GRACE
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # -- construction ----------------------------------------------------------
+
+    @classmethod
+    def for_controller(cls, plan: Plan, environ: Mapping[str, str], *, connect: bool) -> RunContext:
+        """Start the emulator if asked, check the login once and fetch the catalog.
+
+        With *connect* false (``--collect-only``) nothing is started or called.
+        """
+        run_dir = Path(tempfile.mkdtemp(prefix="aperture-run-"))
+        ledger = RunLedger(run_dir, writer=True)
+        server = plan.server
+        emulator = None
+        if server.is_emulator and connect:
+            emulator, credentials = _start_emulator(plan)
+            url = emulator.url
+        elif server.is_emulator:
+            credentials, url = Credentials(api_key="unused"), "emulator"
+        else:
+            credentials = Credentials.from_env(api=server.api, environ=environ)
+            url = server.url
+        ctx = cls(plan, run_dir, url, credentials, ledger, emulator=emulator, owns_run_dir=True)
+        if connect:
+            ctx._check_login()
+        return ctx
+
+    @classmethod
+    def for_worker(cls, plan: Plan, data: Mapping[str, Any]) -> RunContext:
+        credentials = Credentials(
+            api_key=data.get("api_key"),
+            username=data.get("username"),
+            password=data.get("password"),
+        )
+        catalog = data.get("catalog")
+        return cls(
+            plan,
+            Path(data["run_dir"]),
+            data["url"],
+            credentials,
+            RunLedger(Path(data["run_dir"]), writer=False),
+            login_error=data.get("login_error"),
+            catalog=[Workflow(**w) for w in catalog] if catalog is not None else None,
+        )
+
+    def worker_data(self) -> dict[str, Any]:
+        """What a worker needs, as plain data for ``workerinput``."""
+        return {
+            "run_dir": str(self.run_dir),
+            "url": self.url,
+            "api_key": self.credentials.api_key,
+            "username": self.credentials.username,
+            "password": self.credentials.password,
+            "login_error": self.login_error,
+            "catalog": [asdict(w) for w in self.catalog] if self.catalog is not None else None,
+        }
+
+    # -- use -------------------------------------------------------------------
+
+    @property
+    def client(self) -> DataStudioClient:
+        with self._lock:
+            if self._client is None:
+                server = self.plan.server
+                verify: bool | str = server.verify_tls
+                if server.verify_tls and server.ca_bundle is not None:
+                    verify = str(server.ca_bundle)
+                self._client = DataStudioClient(
+                    self.url,
+                    self.credentials,
+                    api=server.api,
+                    environment=server.environment,
+                    profile=server.profile,
+                    connect_timeout=server.connect_timeout,
+                    read_timeout=server.read_timeout,
+                    verify=verify,
+                )
+            return self._client
+
+    @property
+    def runner(self) -> WorkflowRunner:
+        if self._runner is None:
+            self._runner = WorkflowRunner(
+                self.client,
+                catalog=self.catalog,
+                job_url=self.plan.server.job_url,
+                deadline_grace=self.deadline_grace,
+                on_job_started=self.job_started,
+                on_job_ended=self.job_ended,
+            )
+        return self._runner
+
+    def _check_login(self) -> None:
+        try:
+            self.client.check_credentials()
+            self.catalog = self.client.list_workflows()
+        except ClientError as e:
+            self.login_error = str(e)
+
+    # Every job a process of the run starts is marked by a file in the run
+    # directory until the process sees it end. Whoever survives an interruption
+    # (the controller, when a worker was killed) can so cancel what is left.
+
+    @property
+    def _active_dir(self) -> Path:
+        return self.run_dir / "active"
+
+    def job_started(self, job_id: str, label: str) -> None:
+        self._active_dir.mkdir(exist_ok=True)
+        (self._active_dir / _safe_name(job_id)).write_text(f"{job_id}\n{label}", encoding="utf-8")
+
+    def job_ended(self, job_id: str) -> None:
+        (self._active_dir / _safe_name(job_id)).unlink(missing_ok=True)
+
+    def unfinished_jobs(self) -> list[tuple[str, str]]:
+        """(job id, workflow label) of jobs started in the run and not seen ending."""
+        if not self._active_dir.is_dir():
+            return []
+        found = []
+        for path in sorted(self._active_dir.iterdir()):
+            job_id, _, label = path.read_text(encoding="utf-8").partition("\n")
+            found.append((job_id, label))
+        return found
+
+    def cancel_unfinished_jobs(self, label: str | None = None) -> list[tuple[str, str]]:
+        """Cancel the run's jobs still marked active (of *label* only, if given).
+
+        Returns (job id, label) of each job cancelled.
+        """
+        cancelled = []
+        for job_id, job_label in self.unfinished_jobs():
+            if label is not None and job_label != label:
+                continue
+            try:
+                self.client.cancel_job(job_id)
+                cancelled.append((job_id, job_label))
+            except ClientError as e:
+                log.warning("could not cancel job %s: %s", job_id, e)
+            self.job_ended(job_id)
+        return cancelled
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+        if self.owns_run_dir:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _safe_name(job_id: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in job_id)
+
+
+def _start_emulator(plan: Plan) -> tuple[Any, Credentials]:
+    from aperture_verify.emulator import Emulator, load_scenario
+
+    server = plan.server
+    assert server.emulator_workflows is not None
+    scenario = load_scenario(server.emulator_workflows)
+    if server.api == "v1":
+        username, password = "aperture-demo", secrets.token_urlsafe(16)
+        emulator = Emulator(
+            scenario, api_keys=(), users={username: password}, environment=server.environment
+        )
+        credentials = Credentials(username=username, password=password)
+    else:
+        key = secrets.token_urlsafe(24)
+        emulator = Emulator(scenario, api_keys=(key,), environment=server.environment)
+        credentials = Credentials(api_key=key)
+    emulator.start()
+    return emulator, credentials

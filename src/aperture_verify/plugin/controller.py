@@ -1,0 +1,85 @@
+"""On the controller (or the only process): collect verdicts, set the exit status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from aperture_verify.execution.exitcodes import exit_status_for
+from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
+from aperture_verify.plugin.context import RunContext
+
+
+class RunRecorder:
+    """Records each workflow's verdict in the ledger as its report arrives."""
+
+    def __init__(self, config: pytest.Config, ctx: RunContext) -> None:
+        self.config = config
+        self.ctx = ctx
+        self.cancelled: list[str] = []
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "aperture", None)
+        check = getattr(report, "aperture_check", None)
+        if check is not None:
+            self.ctx.ledger.record_check_failure(check["phase"], check["name"])
+        if data is not None:
+            self.ctx.ledger.record(WorkflowResult.from_dict(data))
+        elif str(report.when) == "???" and report.failed:  # an xdist worker died running it
+            spec = self._spec_for(report.nodeid)
+            if spec is not None:
+                result = WorkflowResult(spec.label, spec.phase, outcome=Outcome.FAILED)
+                result.failure_kind = FailureKind.CRASH
+                result.message = str(report.longrepr)
+                # Its job may still run on the server: cancel it now, before the
+                # scheduler lets the next phase start, so the barrier really holds.
+                for job_id, _label in self.ctx.cancel_unfinished_jobs(spec.label):
+                    self.cancelled.append(job_id)
+                    result.job_id = job_id
+                    result.state = "CANCELLED"
+                    result.message += f"; its job {job_id} was cancelled"
+                self.ctx.ledger.record(result)
+            # xdist reports a crash with when="???", which JUnit would file as a set-up
+            # <error>; it is the test's own failure, so it is reported as one.
+            report.when = "call"
+
+    def _spec_for(self, nodeid: str) -> Any:
+        for spec in self.ctx.plan.workflows:
+            if nodeid.endswith(f"[{spec.label}]"):
+                return spec
+        return None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Leave no job running on the server, and record the interrupted ones.
+
+        Runs first, so that the reports written in this hook see them, and
+        refines pytest's "tests failed" into the kind of failure (exitcodes.py).
+        """
+        if self.ctx.login_error is None and self.ctx.url != "emulator":
+            for job_id, label in self.ctx.cancel_unfinished_jobs():
+                self.cancelled.append(job_id)
+                spec = next((w for w in self.ctx.plan.workflows if w.label == label), None)
+                if spec is None or self.ctx.ledger.get(label) is not None:
+                    continue
+                result = WorkflowResult(label, spec.phase, outcome=Outcome.INTERRUPTED)
+                result.job_id = job_id
+                result.state = "CANCELLED"
+                result.message = f"the run was interrupted; job {job_id} was cancelled"
+                self.ctx.ledger.record(result)
+        status = exit_status_for(int(exitstatus), self.ctx.ledger.results())
+        if status != exitstatus:
+            session.exitstatus = status
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from aperture_verify.plugin.terminal import write_terminal_summary
+
+        write_terminal_summary(terminalreporter, self.ctx)
+        if self.cancelled:
+            terminalreporter.write_line(
+                f"aperture: cancelled {len(self.cancelled)} unfinished job(s) on the server: "
+                + ", ".join(self.cancelled),
+                yellow=True,
+            )

@@ -1,0 +1,322 @@
+"""The pytest plugin: options, the run's set-up, collection order and the verdicts.
+
+Registered through the ``pytest11`` entry point. It is *active* for a run
+whose arguments include the phases directory (``test_phases/`` by default) or
+that names ``--plan``; any other pytest run in the same environment is left
+alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Generator, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pytest
+from _pytest.runner import runtestprotocol
+
+from aperture_verify.errors import PlanError
+from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
+from aperture_verify.plan.model import Plan
+from aperture_verify.plugin import collection as coll
+from aperture_verify.plugin.context import RunContext
+from aperture_verify.plugin.controller import RunRecorder
+from aperture_verify.plugin.fixtures import AperturePhaseFixtures
+from aperture_verify.plugin.options import (
+    MAX_AUTO_WORKERS,
+    add_options,
+    deadline_grace,
+    default_report_paths,
+    get_plan,
+    is_active,
+    phases_dir,
+)
+from aperture_verify.plugin.safety import tls_metadata, transport_warnings
+from aperture_verify.plugin.scheduler import ItemKey, PhaseScheduling
+from aperture_verify.plugin.stash import CONTEXT_KEY, RESULT_KEY, SESSION_KEY, STAGE_KEY
+from aperture_verify.reporting import ReportPlugin
+
+
+def get_context(config: pytest.Config) -> RunContext:
+    return config.stash[CONTEXT_KEY]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+# -- configuration --------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` sizes the workers from the plan: the widest phase, capped."""
+    if not is_active(config):
+        return None
+    plan = get_plan(config)
+    return max(1, min(plan.widest_phase, plan.max_parallel, MAX_AUTO_WORKERS))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "phase(name): the plan phase a module's tests belong to (see plans.toml)"
+    )
+    if not is_active(config):
+        return
+    plan = get_plan(config)
+    grace = deadline_grace(config)  # before the server is contacted: a bad value runs nothing
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:
+        config.stash[CONTEXT_KEY] = RunContext.for_worker(plan, worker["aperture"])
+    else:
+        if not config.getoption("collectonly"):
+            default_report_paths(config)
+        try:
+            ctx = RunContext.for_controller(
+                plan, os.environ, connect=not config.getoption("collectonly")
+            )
+        except PlanError as e:
+            raise pytest.UsageError(str(e)) from None
+        config.stash[CONTEXT_KEY] = ctx
+        if ctx.login_error is not None:
+            # Nothing can run: do it in this process, at once, without workers.
+            config.option.dist = "no"
+            config.option.tx = []
+            config.option.numprocesses = 0
+        # Reports first: both have a tryfirst sessionfinish, run newest-registered first,
+        # and the reports must see what the recorder records there.
+        config.pluginmanager.register(ReportPlugin(config, ctx), "aperture-reports")
+        config.pluginmanager.register(RunRecorder(config, ctx), "aperture-recorder")
+    config.stash[CONTEXT_KEY].deadline_grace = grace
+    _install_sigterm_handler()
+    config.pluginmanager.register(AperturePhaseFixtures(config), "aperture-fixtures")
+
+
+def _install_sigterm_handler() -> None:
+    """SIGTERM (a scheduler stopping the run) is handled like Ctrl-C."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if hasattr(signal, "SIGTERM"):
+        with contextlib.suppress(ValueError):  # not the main thread
+            signal.signal(signal.SIGTERM, interrupt)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    config = node.config
+    if CONTEXT_KEY in config.stash:
+        node.workerinput["aperture"] = get_context(config).worker_data()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    ctx = config.stash.get(CONTEXT_KEY, None)
+    if ctx is not None:
+        ctx.close()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> PhaseScheduling | None:
+    if CONTEXT_KEY not in config.stash:
+        return None
+    from xdist.workermanage import parse_tx_spec_config
+
+    ctx = get_context(config)
+
+    def load_keys(node: Any, collection: Sequence[str]) -> dict[int, ItemKey]:
+        return coll.read_keys(ctx.run_dir / f"collection-{node.gateway.id}.json", collection)
+
+    def collected(count: int) -> None:
+        session = config.stash.get(SESSION_KEY, None)
+        if session is not None:
+            session.testscollected = count  # barrier items are not tests
+
+    return PhaseScheduling(
+        config,
+        log,
+        numnodes=len(parse_tx_spec_config(config)),
+        max_parallel=ctx.plan.max_parallel,
+        load_keys=load_keys,
+        on_collected=collected,
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if CONTEXT_KEY in config.stash and not hasattr(config, "workerinput"):
+        for warning in transport_warnings(get_context(config).plan):
+            terminalreporter.write_line(f"aperture: WARNING: {warning}", yellow=True, bold=True)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[SESSION_KEY] = session
+    if CONTEXT_KEY in session.config.stash and not hasattr(session.config, "workerinput"):
+        ctx = get_context(session.config)
+        tls_metadata(session.config, ctx.plan)
+        tr = session.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is not None:
+            plan = ctx.plan
+            phases = " → ".join(f"{p.name}({len(p.workflows)})" for p in plan.phases)
+            where = f"emulator at {ctx.url}" if plan.server.is_emulator else ctx.url
+            tr.write_line(f"aperture: plan '{plan.name}' on {where} [{plan.server.api}]: {phases}")
+            for warning in transport_warnings(plan):
+                tr.write_line(f"aperture: WARNING: {warning}", yellow=True, bold=True)
+            if ctx.login_error:
+                tr.write_line(f"aperture: LOGIN FAILED: {ctx.login_error}", red=True, bold=True)
+
+
+# -- collection ------------------------------------------------------------------
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    config = metafunc.config
+    if coll.WORKFLOW_FIXTURE not in metafunc.fixturenames or CONTEXT_KEY not in config.stash:
+        return
+    plan = get_context(config).plan
+    mark = metafunc.definition.get_closest_marker(coll.PHASE_MARK)
+    marker_phase = str(mark.args[0]) if mark is not None and mark.args else None
+    phase = coll.phase_of_module(metafunc.definition.path, marker_phase, phases_dir(config))
+    if phase is None:
+        return
+    if phase not in plan.defined_phases:
+        raise pytest.UsageError(
+            f"{metafunc.definition.path.name}: phase '{phase}' is not defined in "
+            f"{plan.source.name}; add [phases.{phase}] there or fix the module's phase mark"
+        )
+    specs = plan.phase(phase).workflows if phase in {p.name for p in plan.phases} else ()
+    metafunc.parametrize(coll.WORKFLOW_FIXTURE, specs, ids=[s.label for s in specs])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    if CONTEXT_KEY not in config.stash:
+        return
+    ctx = get_context(config)
+    plan = ctx.plan
+    order = {p.name: i for i, p in enumerate(plan.phases)}
+    pdir = phases_dir(config)
+    keep: list[tuple[tuple[int, int, int], pytest.Item]] = []
+    deselected: list[pytest.Item] = []
+    seen_phases: set[str] = set()
+    for position, item in enumerate(items):
+        phase = coll.phase_of_item(item, pdir)
+        if phase is None:
+            keep.append(((len(order), coll.CHECK_STAGE, position), item))
+        elif phase in order:
+            seen_phases.add(phase)
+            keep.append(((order[phase], coll.stage_of_item(item), position), item))
+        else:
+            deselected.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+    keep.sort(key=lambda pair: pair[0])
+    items[:] = [item for _, item in keep]
+    stages = [key[:2] for key, _ in keep]
+    for item, (phase_index, stage) in zip(items, stages, strict=True):
+        item.stash[STAGE_KEY] = (phase_index, stage)
+    _check_phase_modules(config, plan, seen_phases, pdir)
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:
+        barrier_of = coll.add_barriers(items)
+        keys = {i: ItemKey(stages[i], barrier_of[i]) for i in range(len(stages))}
+        for index in set(barrier_of.values()):
+            keys[index] = ItemKey((0, 0), None)
+        coll.write_keys(ctx.run_dir / f"collection-{worker['workerid']}.json", items, keys)
+
+
+def _check_phase_modules(config: pytest.Config, plan: Plan, seen: set[str], pdir: Path) -> None:
+    """A phase of the plan without a module would silently not run: refuse."""
+    target = pdir.resolve()
+    whole_dir = (
+        any(
+            (config.invocation_params.dir / a.split("::")[0]).resolve() in (target, *target.parents)
+            for a in config.args
+        )
+        and not config.getoption("keyword")
+        and not config.getoption("markexpr")
+    )
+    if not whole_dir:
+        return
+    for phase in plan.phases:
+        if phase.name not in seen:
+            raise pytest.UsageError(
+                f"{plan.source.name}: plans.{plan.name}.phases: phase '{phase.name}' has no "
+                f"module; create {pdir.name}/test_{phase.name}.py (see the other phase modules)"
+            )
+
+
+# -- running ---------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+    if isinstance(item, coll.PhaseBarrier):
+        runtestprotocol(item, log=False, nextitem=nextitem)
+        return True
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip the tests of later phases once a phase failed under ``on_failure = "stop"``."""
+    if CONTEXT_KEY not in item.config.stash or STAGE_KEY not in item.stash:
+        return
+    ctx = get_context(item.config)
+    plan = ctx.plan
+    phase_index, _stage = item.stash[STAGE_KEY]
+    if plan.on_failure != "stop" or phase_index >= len(plan.phases) or phase_index == 0:
+        return
+    earlier = {p.name for p in plan.phases[:phase_index]}
+    reason = ctx.ledger.failure_reason(earlier)
+    if reason is not None:
+        pytest.skip(f'not run: {reason} and the plan says on_failure = "stop"')
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    spec = getattr(item, "callspec", None)
+    if spec is None or coll.WORKFLOW_FIXTURE not in spec.params:
+        stage = item.stash.get(STAGE_KEY, None)
+        if report.failed and stage is not None and CONTEXT_KEY in item.config.stash:
+            phases = get_context(item.config).plan.phases
+            if stage[0] < len(phases):  # a failed phase check fails its phase
+                report.aperture_check = {  # type: ignore[attr-defined]
+                    "phase": phases[stage[0]].name,
+                    "name": item.name,
+                }
+        return report
+    workflow = spec.params[coll.WORKFLOW_FIXTURE]
+    result = item.stash.get(RESULT_KEY, None)
+    if report.when == "setup" and report.skipped:
+        result = WorkflowResult(workflow.label, workflow.phase, outcome=Outcome.SKIPPED)
+        assert isinstance(report.longrepr, tuple)
+        result.message = str(report.longrepr[2]).removeprefix("Skipped: ")
+    elif report.when == "setup" and report.failed:
+        result = WorkflowResult(workflow.label, workflow.phase, outcome=Outcome.FAILED)
+        result.failure_kind = FailureKind.EXECUTION
+        lines = report.longreprtext.strip().splitlines() or ["unknown error"]
+        result.message = f"set-up failed: {lines[-1][:500]}"
+    elif report.when != "call":
+        return report
+    elif result is None:  # the test body failed before the runner produced a verdict
+        outcome = Outcome.FAILED if report.failed else Outcome.PASSED
+        result = WorkflowResult(workflow.label, workflow.phase, outcome=outcome)
+        if report.failed:
+            result.failure_kind = FailureKind.EXECUTION
+            result.message = report.longreprtext.strip().splitlines()[-1][:500]
+    report.aperture = result.to_dict()  # type: ignore[attr-defined]
+    if report.when == "call":
+        text = result.transitions_text()
+        if text:
+            report.sections.append(("Captured stdout job", text + "\n"))
+    return report

@@ -1,0 +1,145 @@
+"""The plugin's options: one flag, one ini key and (some) an environment variable each.
+
+Precedence, resolved in ``option()``: command line > environment > ini > default.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from aperture_verify.common.durations import parse_duration
+from aperture_verify.errors import PlanError
+from aperture_verify.execution.runner import DEADLINE_GRACE
+from aperture_verify.plan import Plan, load_plan
+from aperture_verify.plugin.stash import PLAN_KEY
+
+#: Upper bound on worker processes chosen by ``-n auto``.
+MAX_AUTO_WORKERS = 32
+
+OPTIONS = (
+    # (flag, ini key, env var, help)
+    ("--plans", "aperture_plans", None, "the plans file (default: plans.toml in the rootdir)"),
+    ("--plan", "aperture_plan", "APERTURE_PLAN", "the plan to run (default: default_plan)"),
+    (
+        "--server-url",
+        "aperture_server_url",
+        "APERTURE_URL",
+        "Data Studio URL, or 'emulator' (overrides [server] url)",
+    ),
+    ("--api", "aperture_api", "APERTURE_API", "API form: v2 (API key) or v1 (login)"),
+    (
+        "--reports-dir",
+        "aperture_reports_dir",
+        None,
+        "where report.html, junit.xml and results.json go (default: reports)",
+    ),
+    (
+        "--phases-dir",
+        "aperture_phases_dir",
+        None,
+        "the phase modules' directory (default: test_phases)",
+    ),
+    (
+        "--deadline-grace",
+        "aperture_deadline_grace",
+        None,
+        "time allowed past a workflow's max_duration before its job is cancelled (default: 5s)",
+    ),
+)
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("aperture", "Aperture Data Studio workflow verification")
+    for flag, ini, env, text in OPTIONS:
+        dest = ini
+        suffix = f" [env {env}]" if env else ""
+        group.addoption(flag, dest=dest, default=None, help=text + suffix)
+        parser.addini(ini, text, default="")
+
+
+def option(config: pytest.Config, ini: str, default: str = "") -> str:
+    """One option, resolved: command line > environment > ini > *default*."""
+    value = config.getoption(ini)
+    if value:
+        return str(value)
+    for _flag, key, env, _text in OPTIONS:
+        if key == ini and env and os.environ.get(env):
+            return os.environ[env]
+    value = config.getini(ini)
+    return str(value) if value else default
+
+
+def path_option(config: pytest.Config, ini: str, default: str) -> Path:
+    path = Path(option(config, ini, default))
+    return path if path.is_absolute() else config.rootpath / path
+
+
+def phases_dir(config: pytest.Config) -> Path:
+    return path_option(config, "aperture_phases_dir", "test_phases")
+
+
+def is_active(config: pytest.Config) -> bool:
+    if hasattr(config, "workerinput"):
+        return "aperture" in config.workerinput
+    if config.getoption("aperture_plan"):
+        return True
+    target = phases_dir(config).resolve()
+    for arg in config.args:
+        path = Path(arg.split("::")[0])
+        path = (path if path.is_absolute() else config.invocation_params.dir / path).resolve()
+        if path == target or target in path.parents or path in target.parents:
+            return True
+    return False
+
+
+def _override(config: pytest.Config, ini: str, env: str) -> str | None:
+    """A command-line or ini value for the plan loader, which reads *env* itself.
+
+    The loader applies its keyword over the environment and names the source in
+    its errors, so an ini value is passed only when the variable is not set.
+    """
+    value = config.getoption(ini)
+    if value:
+        return str(value)
+    if os.environ.get(env):
+        return None
+    return str(config.getini(ini)) or None
+
+
+def get_plan(config: pytest.Config) -> Plan:
+    """The selected plan, loaded once per process; a bad plan is a usage error."""
+    if PLAN_KEY not in config.stash:
+        source = path_option(config, "aperture_plans", "plans.toml")
+        try:
+            config.stash[PLAN_KEY] = load_plan(
+                source,
+                option(config, "aperture_plan") or None,
+                url=_override(config, "aperture_server_url", "APERTURE_URL"),
+                api=_override(config, "aperture_api", "APERTURE_API"),
+                environ=os.environ,
+            )
+        except PlanError as e:
+            raise pytest.UsageError(str(e)) from None
+    return config.stash[PLAN_KEY]
+
+
+def deadline_grace(config: pytest.Config) -> float:
+    text = option(config, "aperture_deadline_grace")
+    if not text:
+        return DEADLINE_GRACE
+    try:
+        return parse_duration(text)
+    except ValueError as e:
+        raise pytest.UsageError(f"--deadline-grace / aperture_deadline_grace: {e}") from None
+
+
+def default_report_paths(config: pytest.Config) -> None:
+    reports = path_option(config, "aperture_reports_dir", "reports")
+    if getattr(config.option, "htmlpath", "missing") is None:
+        config.option.htmlpath = str(reports / "report.html")
+        config.option.self_contained_html = True
+    if config.option.xmlpath is None:
+        config.option.xmlpath = str(reports / "junit.xml")

@@ -1,0 +1,42 @@
+"""The run's summary in the terminal: per phase, each job with its times."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aperture_verify.common.durations import format_duration
+from aperture_verify.execution.exitcodes import exit_status_for
+from aperture_verify.execution.results import Outcome
+from aperture_verify.plugin.context import RunContext
+
+
+def write_terminal_summary(tr: Any, ctx: RunContext) -> None:
+    results = {r.label: r for r in ctx.ledger.results()}
+    if not results:
+        return
+    tr.write_sep("=", f"aperture: plan '{ctx.plan.name}'")
+    for index, phase in enumerate(ctx.plan.phases, 1):
+        tr.write_line(f"phase {index} '{phase.name}':")
+        for spec in phase.workflows:
+            r = results.get(spec.label)
+            if r is None:
+                tr.write_line(f"  {spec.label:<28} not run")
+                continue
+            start = r.started_at.strftime("%H:%M:%S.%f")[:-3] if r.started_at else "-"
+            end = r.finished_at.strftime("%H:%M:%S.%f")[:-3] if r.finished_at else "-"
+            took = format_duration(r.duration) if r.duration is not None else "-"
+            line = (
+                f"  {spec.label:<28} {r.outcome.value.upper():<8} {r.state or '-':<10} "
+                f"{start} → {end}  {took:>7}"
+            )
+            markup = (
+                {"green": True}
+                if r.outcome is Outcome.PASSED
+                else ({"yellow": True} if r.outcome is Outcome.SKIPPED else {"red": True})
+            )
+            tr.write_line(line, **markup)
+            if r.outcome is not Outcome.PASSED and r.message:
+                tr.write_line(f"      {r.message}")
+    status = exit_status_for(1, results.values())
+    if status != 1:
+        tr.write_line(f"exit status {status}: see README 'Exit statuses'")

@@ -1,0 +1,151 @@
+"""Classifying failed attempts, error text, URL and secret hygiene — without a server."""
+
+from __future__ import annotations
+
+import http.client
+
+import pytest
+import requests
+import urllib3.exceptions
+
+from aperture_verify.client.failures import (
+    redact,
+    response_failure,
+    server_message,
+    strip_userinfo,
+    transport_failure,
+)
+from aperture_verify.client.profile import ApiProfile
+
+URL = "http://127.0.0.1:9/api/v1/jobs"
+TIMEOUT = (1.0, 2.0)
+
+
+def fake_response(
+    status: int, body: bytes, headers: dict[str, str] | None = None, reason: str = "Reason"
+) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response.reason = reason
+    response._content = body
+    response.headers.update(headers or {})
+    response.encoding = "utf-8"
+    return response
+
+
+def refused() -> requests.ConnectionError:
+    conn = urllib3.connection.HTTPConnection("127.0.0.1", 9)
+    new = urllib3.exceptions.NewConnectionError(
+        conn, "Failed to establish a new connection: [Errno 111] Connection refused"
+    )
+    return requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/x", new))  # type: ignore[arg-type]
+
+
+def dropped() -> requests.ConnectionError:
+    inner = http.client.RemoteDisconnected("Remote end closed connection without response")
+    return requests.ConnectionError(urllib3.exceptions.ProtocolError("Connection aborted.", inner))
+
+
+def test_connection_refused_never_reached_the_server() -> None:
+    failure = transport_failure("POST", URL, refused(), TIMEOUT)
+    assert failure.retryable and not failure.ambiguous
+    assert failure.kind == "refused"
+    assert "could not connect" in failure.message
+    assert "HTTPConnection object" not in failure.message
+
+
+def test_dns_failure_never_reached_the_server() -> None:
+    conn = urllib3.connection.HTTPConnection("nowhere.invalid", 80)
+    error = requests.ConnectionError(
+        urllib3.exceptions.MaxRetryError(
+            None,  # type: ignore[arg-type]
+            "/",
+            urllib3.exceptions.NameResolutionError("nowhere.invalid", conn, OSError("x")),  # type: ignore[arg-type]
+        )
+    )
+    assert not transport_failure("POST", URL, error, TIMEOUT).ambiguous
+
+
+def test_connect_timeout_never_reached_the_server() -> None:
+    failure = transport_failure("POST", URL, requests.ConnectTimeout("slow"), TIMEOUT)
+    assert not failure.ambiguous
+    assert "1s (connect timeout)" in failure.message
+
+
+def test_read_timeout_is_ambiguous() -> None:
+    failure = transport_failure("POST", URL, requests.ReadTimeout("slow"), TIMEOUT)
+    assert failure.retryable and failure.ambiguous
+    assert failure.message == f"POST {URL} -> no answer within 2s (read timeout)"
+
+
+def test_dropped_connection_is_ambiguous() -> None:
+    failure = transport_failure("POST", URL, dropped(), TIMEOUT)
+    assert failure.ambiguous
+    assert "Remote end closed connection" in failure.message
+
+
+def test_tls_failure_is_not_retried() -> None:
+    failure = transport_failure("GET", URL, requests.exceptions.SSLError("bad cert"), TIMEOUT)
+    assert not failure.retryable
+    assert "CA bundle" in failure.message
+
+
+@pytest.mark.parametrize(
+    ("status", "retryable", "ambiguous"),
+    [
+        (429, True, False),
+        (503, True, False),
+        (502, True, True),
+        (504, True, True),
+        (500, False, False),
+        (400, False, False),
+        (404, False, False),
+    ],
+)
+def test_status_classes(status: int, retryable: bool, ambiguous: bool) -> None:
+    failure = response_failure("POST", URL, fake_response(status, b"{}"), ApiProfile())
+    assert (failure.retryable, failure.ambiguous) == (retryable, ambiguous)
+
+
+def test_status_message_shows_the_spring_message() -> None:
+    body = (
+        b'{"timestamp": "x", "status": 404, "error": "Not Found", '
+        b'"message": "No workflow with external label \'X\'", "path": "/p"}'
+    )
+    failure = response_failure(
+        "POST", URL, fake_response(404, body, reason="Not Found"), ApiProfile()
+    )
+    assert failure.message == f"POST {URL} -> 404 Not Found: No workflow with external label 'X'"
+    assert failure.server_message == "No workflow with external label 'X'"
+
+
+def test_status_message_falls_back_to_200_chars_of_text() -> None:
+    response = fake_response(500, b"<html>" + b"x" * 500 + b"</html>", reason="Server Error")
+    said = server_message(response, ApiProfile())
+    assert said.startswith("<html>xx") and len(said) == 200
+
+
+def test_retry_after_is_read_from_retryable_answers() -> None:
+    failure = response_failure(
+        "GET", URL, fake_response(429, b"", {"Retry-After": "2"}), ApiProfile()
+    )
+    assert failure.retry_after == 2.0
+    assert failure.message == f"GET {URL} -> 429 Reason"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://user:pw@host:7701/api", "http://host:7701/api"),
+        ("https://host/api?x=1", "https://host/api?x=1"),
+        ("http://a%40b:p%40ss@host/", "http://host/"),
+    ],
+)
+def test_strip_userinfo(url: str, shown: str) -> None:
+    assert strip_userinfo(url) == shown
+
+
+def test_redact_replaces_every_secret() -> None:
+    assert redact("token abc and key SECRET-KEY-1234", ["SECRET-KEY-1234", "abc", ""]) == (
+        "token <redacted> and key <redacted>"
+    )

@@ -1,0 +1,222 @@
+"""Server and network faults at the suite level: a plan run under each fault, over real HTTP.
+
+Each test writes a two-phase project (W1, then W2), injects a fault into the
+emulator, runs pytest on it in a subprocess with a timeout (a hang fails the
+test) and checks the verdict, the message, the exit status, whether the next
+phase ran as the failure policy says, and the emulator's own record of jobs.
+The client-level behaviour (one call under one fault) is in test_client_http.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from aperture_verify.emulator import Fault
+from aperture_verify.execution.exitcodes import EXIT_EXECUTION_FAILURE, EXIT_LOGIN_FAILURE
+from phase_project import (
+    Project,
+    assert_no_job_active,
+    assert_one_job_per_workflow,
+    project,
+    workflow,
+)
+
+__all__ = ["project"]  # the fixture, imported for pytest
+
+PHASES = {"first": ["W1"], "second": ["W2"]}
+POLL = "GET /api/v1/jobs/*"  # reading one job; cancel is a POST and is not hit
+TIMEOUT = 60.0  # seconds a run may take before the test calls it a hang
+
+
+def setup(project: Project, duration: float = 1.0, server: str = "") -> None:
+    project.emulator.add_workflow(workflow("W1", duration))
+    project.emulator.add_workflow(workflow("W2", 0.3))
+    project.write(PHASES, server=server)
+
+
+def polls_of_w1(project: Project) -> int:
+    (w1,) = [j for j in project.jobs() if j.label == "W1"]
+    return sum(
+        1 for r in project.emulator.requests if r.method == "GET" and r.path.endswith(w1.job_id)
+    )
+
+
+# -- transient faults: retried, the verdict is unaffected ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        {"status": 503, "times": 3},
+        {"status": 502, "times": 3},
+        {"status": 504, "times": 3},
+        {"drop": True, "times": 2},
+    ],
+    ids=["503-burst", "502-burst", "504-burst", "dropped-connections"],
+)
+def test_a_transient_burst_while_polling_leaves_the_verdict_alone(
+    project: Project, kind: dict[str, Any]
+) -> None:
+    setup(project)
+    injected = project.emulator.inject(Fault(POLL, workflow="W1", **kind))
+    result = project.run("-n", "2", timeout=TIMEOUT)
+    result.assert_outcomes(passed=2)
+    assert result.ret == 0
+    assert injected.hits == kind["times"], "the fault never fired: the test proves nothing"
+    jobs = project.jobs()
+    assert sorted(j.label for j in jobs) == ["W1", "W2"]
+    assert {j.state for j in jobs} == {"COMPLETED"}
+    assert project.results()["W1"]["outcome"] == "passed"
+
+
+@pytest.mark.parametrize(
+    ("kind", "last"),
+    [({"status": 503}, "503 Service Unavailable"), ({"drop": True}, "connection")],
+    ids=["503-for-ever", "dropped-for-ever"],
+)
+def test_a_burst_longer_than_the_retry_budget_fails_that_workflow_and_says_so(
+    project: Project, kind: dict[str, Any], last: str
+) -> None:
+    setup(project, duration=20.0)
+    project.emulator.inject(Fault(POLL, workflow="W1", times=None, **kind))
+    result = project.run("-n", "2", "-rs", timeout=TIMEOUT)
+    result.assert_outcomes(failed=1, skipped=1)
+    assert result.ret == EXIT_EXECUTION_FAILURE
+    out = result.stdout.str()
+    assert "lost contact while waiting for job" in out
+    assert "gave up after 5 attempts" in out
+    assert last in out
+    assert "Traceback" not in out
+    w1 = project.results()["W1"]
+    assert w1["outcome"] == "failed" and w1["failure_kind"] == "execution"
+    assert "gave up after 5 attempts" in w1["message"]
+    result.stdout.fnmatch_lines(["*SKIPPED*not run: W1 (phase 'first') failed*"])
+    (job,) = project.jobs()  # W2 never started: on_failure = "stop"
+    assert job.state == "CANCELLED", "the job we lost contact with must be cancelled"
+
+
+def test_429_retry_after_is_honoured(project: Project) -> None:
+    setup(project)
+    injected = project.emulator.inject(
+        Fault(POLL, workflow="W1", status=429, retry_after=1, times=1)
+    )
+    result = project.run("-n", "2", timeout=TIMEOUT)
+    result.assert_outcomes(passed=2)
+    assert injected.hits == 1
+    (w1,) = [j for j in project.jobs() if j.label == "W1"]
+    polls = [
+        r for r in project.emulator.requests if r.method == "GET" and r.path.endswith(w1.job_id)
+    ]
+    refused = next(i for i, r in enumerate(polls) if r.status == 429)
+    gap = polls[refused + 1].at - polls[refused].at
+    assert gap >= 1.0, f"asked again {gap:.2f}s after a 429 with Retry-After: 1"
+
+
+def test_a_read_that_never_answers_times_out_and_is_retried(project: Project) -> None:
+    setup(project, server='read_timeout = "0.5s"')
+    # The answer would come after 20 s: only the read timeout can get the run past it.
+    injected = project.emulator.inject(Fault(POLL, workflow="W1", latency=20.0, times=1))
+    result = project.run("-n", "2", timeout=15)
+    result.assert_outcomes(passed=2)
+    assert injected.hits == 1
+    assert polls_of_w1(project) >= 2
+
+
+def test_reads_that_never_answer_end_in_a_transport_failure_naming_the_timeout(
+    project: Project,
+) -> None:
+    setup(project, duration=20.0, server='read_timeout = "0.3s"')
+    project.emulator.inject(Fault(POLL, workflow="W1", latency=5.0, times=None))
+    result = project.run("-n", "2", timeout=TIMEOUT)
+    result.assert_outcomes(failed=1, skipped=1)
+    assert result.ret == EXIT_EXECUTION_FAILURE
+    message = project.results()["W1"]["message"]
+    assert "no answer within 0.3s (read timeout)" in message
+    assert "gave up after 5 attempts" in message
+    assert message.endswith("the job was cancelled")
+    (job,) = project.jobs()
+    assert job.state == "CANCELLED"
+
+
+def test_a_cancel_that_fails_is_said_and_tried_again_at_the_end_of_the_run(
+    project: Project,
+) -> None:
+    setup(project, duration=20.0, server='read_timeout = "0.3s"')
+    project.emulator.inject(Fault(POLL, workflow="W1", latency=5.0, times=None))
+    # the worker's cancel gives up after its 5 attempts; the controller's, later, succeeds
+    project.emulator.inject(Fault("POST /api/v1/jobs/*/cancel", status=503, times=5))
+    result = project.run("-n", "2", timeout=TIMEOUT)
+    result.assert_outcomes(failed=1, skipped=1)
+    message = project.results()["W1"]["message"]
+    assert "cancelling it failed too: it may still be running" in message
+    assert "the job was cancelled" not in message
+    (job,) = project.jobs()
+    result.stdout.fnmatch_lines([f"*cancelled 1 unfinished job(s) on the server: {job.job_id}*"])
+    assert job.state == "CANCELLED"
+
+
+# -- responses the client cannot read -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "what"),
+    [
+        ("<html><body>Please sign in</body></html>", "text/html", "is not JSON (text/html)"),
+        ({"status": "ok"}, None, "jobId"),
+        (["RUNNING"], None, "object"),
+    ],
+    ids=["html-page", "json-without-job-fields", "json-array"],
+)
+def test_an_unreadable_job_answer_fails_the_workflow_naming_the_url(
+    project: Project, body: object, content_type: str | None, what: str
+) -> None:
+    setup(project, duration=20.0)
+    project.emulator.inject(
+        Fault(POLL, workflow="W1", body=body, content_type=content_type, times=None)
+    )
+    result = project.run("-n", "2", timeout=TIMEOUT)
+    result.assert_outcomes(failed=1, skipped=1)
+    assert result.ret == EXIT_EXECUTION_FAILURE
+    (job,) = project.jobs()
+    message = project.results()["W1"]["message"]
+    assert f"{project.emulator.url}/api/v1/jobs/{job.job_id}" in message
+    assert what in message
+    out = result.stdout.str()
+    assert "KeyError" not in out and "Traceback" not in out
+    assert job.state == "CANCELLED"
+
+
+def test_a_server_that_is_not_data_studio_is_a_login_failure_naming_the_url(
+    project: Project,
+) -> None:
+    setup(project)
+    project.emulator.inject(
+        Fault(
+            "GET /api/v1/workflows",
+            body="<html>It works!</html>",
+            content_type="text/html",
+            times=None,
+        )
+    )
+    result = project.run("-n", "2", timeout=TIMEOUT)
+    assert result.ret == EXIT_LOGIN_FAILURE
+    result.stdout.fnmatch_lines(
+        [
+            f"*LOGIN FAILED*{project.emulator.url}/api/v1/workflows*not JSON*"
+            "is the URL a Data Studio API server?*"
+        ]
+    )
+    assert project.jobs() == []
+
+
+# -- every run above: nothing left behind --------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_running(project: Project) -> Iterator[None]:
+    yield
+    assert_no_job_active(project.jobs())
+    assert_one_job_per_workflow(project.jobs())

@@ -1,0 +1,144 @@
+"""No password, API key or token in anything a run leaves behind.
+
+Plans that pass and fail (a server-side failure whose message even echoes the
+credential, a readiness failure, a job cancelled at its deadline) and plans
+whose login is refused run under xdist with distinctive secrets, all logging
+turned up. Then every file the run wrote (reports/ and the log file), and its
+captured stdout and stderr, are scanned for the secrets and for every token
+the emulator issued. ``repr()`` of the client objects is covered in
+test_client_secrets.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aperture_verify.emulator import Emulator, Fault
+from aperture_verify.execution.exitcodes import EXIT_LOGIN_FAILURE, EXIT_READINESS_FAILURE
+from phase_project import Project, assert_no_job_active, workflow
+
+API_KEY = "SECRET-KEY-7d1e"
+USER, PASSWORD = "svc-verify", "pa55-SECRET-9c"
+PHASES = {"first": ["W1", "W2", "Missing"], "second": ["W3"]}
+
+# Everything that could carry a secret, turned on.
+LOUD = (
+    "-n",
+    "2",
+    "-rA",
+    "--log-level=DEBUG",
+    "--log-file=run.log",
+    "--log-file-level=DEBUG",
+    "-o",
+    "junit_logging=all",
+)
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator(None, api_keys=(API_KEY,), users={USER: PASSWORD}) as emulator:
+        emulator.add_workflow(workflow("W1", 0.3))
+        # a server that repeats the credential in a job's error: the suite must not
+        emulator.add_workflow(
+            workflow(
+                "W2",
+                0.3,
+                outcome="FAILED",
+                error=f"access check failed for {API_KEY} / {USER}:{PASSWORD}",
+            )
+        )
+        emulator.add_workflow(workflow("W3", 0.3))
+        emulator.inject(Fault(workflow="W3", stuck=True))
+        yield emulator
+        emulator.check()
+
+
+def make(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    emu: Emulator,
+    api: str,
+    *,
+    key: str = API_KEY,
+    password: str = PASSWORD,
+) -> Project:
+    for name in ("APERTURE_URL", "APERTURE_API", "APERTURE_PLAN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("APERTURE_API", api)
+    if api == "v2":
+        monkeypatch.setenv("APERTURE_API_KEY", key)
+    else:
+        monkeypatch.setenv("APERTURE_USERNAME", USER)
+        monkeypatch.setenv("APERTURE_PASSWORD", password)
+    project = Project(pytester, emu)
+    project.write(PHASES, on_failure="continue", extra='[workflows."W3"]\nmax_duration = "1s"\n')
+    return project
+
+
+def issued_tokens(emu: Emulator) -> set[str]:
+    tokens = set()
+    for request in emu.requests:
+        value = next((v for k, v in request.headers.items() if k.lower() == "authorization"), "")
+        if value.startswith("Bearer "):
+            tokens.add(value.removeprefix("Bearer "))
+    return tokens
+
+
+def assert_nothing_leaks(project: Project, result: pytest.RunResult, secrets: set[str]) -> None:
+    assert all(len(s) >= 8 for s in secrets)
+    texts = {"stdout": result.stdout.str(), "stderr": result.stderr.str()}
+    files = [p for p in project.pytester.path.rglob("*") if p.is_file()]
+    for path in files:
+        texts[str(path.relative_to(project.pytester.path))] = path.read_bytes().decode(
+            "utf-8", "replace"
+        )
+    written = set(texts)
+    for name in ("reports/report.html", "reports/junit.xml", "reports/results.json", "run.log"):
+        assert name in written, f"{name} was not written: nothing to scan"
+    for where, text in texts.items():
+        for secret in secrets:
+            assert secret not in text, f"a secret ({secret[:4]}...) leaked into {where}"
+
+
+@pytest.mark.parametrize("api", ["v2", "v1"])
+def test_passing_and_failing_workflows_leak_no_secret(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, emu: Emulator, api: str
+) -> None:
+    project = make(pytester, monkeypatch, emu, api)
+    result = project.run(*LOUD, "-o", "aperture_deadline_grace=0.3s", timeout=60)
+    assert result.ret == EXIT_READINESS_FAILURE  # Missing; W2 and W3 failed in execution
+    result.assert_outcomes(passed=1, failed=3)
+    assert_no_job_active(emu.jobs)
+    # the credentials this run was given (the other one is, to it, just text)
+    secrets = {API_KEY} if api == "v2" else {PASSWORD, *issued_tokens(emu)}
+    if api == "v1":
+        assert len(secrets) > 1, "no token was issued: the scan proves nothing"
+    assert_nothing_leaks(project, result, secrets)
+    # the server's message is still shown, with the credential masked
+    w2 = project.results()["W2"]
+    assert "access check failed for" in (w2["server_error"] or "") + (w2["message"] or "")
+
+
+@pytest.mark.parametrize("api", ["v2", "v1"])
+def test_a_refused_login_leaks_no_secret(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, emu: Emulator, api: str
+) -> None:
+    wrong_key, wrong_password = API_KEY + "-revoked", PASSWORD + "-old"
+    project = make(pytester, monkeypatch, emu, api, key=wrong_key, password=wrong_password)
+    result = project.run(*LOUD, timeout=60)
+    assert result.ret == EXIT_LOGIN_FAILURE
+    result.stdout.fnmatch_lines(["*LOGIN FAILED*401*"])
+    assert emu.jobs == []
+    given = {wrong_key} if api == "v2" else {wrong_password}
+    assert_nothing_leaks(project, result, given | issued_tokens(emu))
+
+
+def test_the_scan_would_see_a_leak(tmp_path: Path) -> None:
+    """The scan reads what it claims to: a planted secret is found."""
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "x.json").write_text(f'{{"k": "{API_KEY}"}}')
+    found = [p for p in tmp_path.rglob("*") if p.is_file() and API_KEY in p.read_text()]
+    assert found

@@ -1,0 +1,158 @@
+"""TLS: verified by default, a CA bundle can be given, and turning it off is never silent.
+
+The emulator serves HTTPS with a self-signed certificate made by the
+``openssl`` command (skipped without it). Plain ``http://`` to a host that is
+not this machine is warned about too.
+"""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aperture_verify.emulator import Emulator
+from aperture_verify.execution.exitcodes import EXIT_LOGIN_FAILURE
+from phase_project import API_KEY, Project, workflow
+
+PHASES = {"first": ["W1"]}
+TLS_OFF = "aperture: WARNING: TLS certificate verification is OFF"
+PLAIN_HTTP = "aperture: WARNING: plain http://"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def https_project(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, certificate: tuple[Path, Path]
+) -> Iterator[Project]:
+    """A project whose server is the emulator over HTTPS (self-signed, not trusted)."""
+    monkeypatch.setenv("APERTURE_API_KEY", API_KEY)
+    for name in ("APERTURE_URL", "APERTURE_API", "APERTURE_PLAN"):
+        monkeypatch.delenv(name, raising=False)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    with Emulator(None, api_keys=(API_KEY,)) as emu:
+        # The listening socket keeps its file descriptor, so the serving loop goes on;
+        # every connection accepted from now on speaks TLS.
+        server = emu._server
+        assert server is not None
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        emu.add_workflow(workflow("W1", 0.3))
+        yield Project(pytester, emu)
+        emu.check()
+
+
+def write_https(project: Project, server: str = "") -> None:
+    project.write(PHASES, server=server)
+    plans = project.pytester.path / "plans.toml"
+    http = f'url = "{project.emulator.url}"'
+    plans.write_text(
+        plans.read_text().replace(http, f'url = "https://127.0.0.1:{project.emulator.port}"')
+    )
+
+
+def test_an_untrusted_certificate_is_refused_by_default(https_project: Project) -> None:
+    write_https(https_project)
+    result = https_project.run(timeout=60)
+    assert result.ret == EXIT_LOGIN_FAILURE
+    result.stdout.fnmatch_lines(
+        [
+            "*LOGIN FAILED*https://127.0.0.1*TLS handshake failed*"
+            "certificate verify failed*CA bundle*"
+        ]
+    )
+    assert https_project.jobs() == []
+    assert https_project.emulator.requests == [], "a request got through unverified TLS"
+
+
+def test_a_ca_bundle_from_the_plan_is_trusted(
+    https_project: Project, certificate: tuple[Path, Path]
+) -> None:
+    shutil.copy(certificate[0], https_project.pytester.path / "ca.pem")
+    write_https(https_project, server='ca_bundle = "ca.pem"')
+    result = https_project.run("-n", "2", timeout=60)
+    result.assert_outcomes(passed=1)
+    assert result.ret == 0
+    assert "WARNING" not in result.stdout.str()
+    (job,) = https_project.jobs()
+    assert job.state == "COMPLETED"
+
+
+def test_verification_off_runs_with_a_warning_in_the_terminal_and_the_report(
+    https_project: Project,
+) -> None:
+    write_https(https_project, server="verify_tls = false")
+    result = https_project.run("-n", "2", timeout=60)
+    result.assert_outcomes(passed=1)
+    out = result.stdout.str()
+    assert out.count(TLS_OFF) == 2, "at the start and in the summary"
+    html = (https_project.pytester.path / "reports" / "report.html").read_text()
+    assert "TLS verification" in html and "OFF" in html
+
+
+def test_plain_http_to_another_host_is_warned_about(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APERTURE_API_KEY", API_KEY)
+    with Emulator(None, api_keys=(API_KEY,)) as emu:
+        project = Project(pytester, emu)
+        project.write(PHASES)
+        # --collect-only: nothing is sent, so the host need not exist
+        result = project.run(
+            "--collect-only", "--server-url", "http://ads.example.com:7701", timeout=60
+        )
+        assert emu.requests == []
+    assert result.ret == 0
+    result.stdout.fnmatch_lines([f"{PLAIN_HTTP} to ads.example.com, which is not this machine*"])
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:{port}", "http://localhost:{port}"])
+def test_plain_http_to_this_machine_is_not_warned_about(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("APERTURE_API_KEY", API_KEY)
+    with Emulator(None, api_keys=(API_KEY,)) as emu:
+        emu.add_workflow(workflow("W1", 0.3))
+        project = Project(pytester, emu)
+        project.write(PHASES)
+        result = project.run("--server-url", url.format(port=emu.port), timeout=60)
+        emu.check()
+    result.assert_outcomes(passed=1)
+    assert "WARNING" not in result.stdout.str()

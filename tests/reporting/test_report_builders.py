@@ -1,0 +1,458 @@
+"""Unit tests of the report builders on synthetic results: timeline, JSON, JUnit, HTML."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import xmlschema
+from _pytest.junitxml import LogXML
+
+from aperture_verify.client.models import Step
+from aperture_verify.execution.results import (
+    CheckResult,
+    FailureKind,
+    Outcome,
+    Transition,
+    WorkflowResult,
+)
+from aperture_verify.plan.model import Phase, Plan, ServerSettings, WorkflowSpec
+from aperture_verify.reporting import _skipped_reports
+from aperture_verify.reporting.html import details_html, summary_html
+from aperture_verify.reporting.junit import case_names, finish_suite, name_case, schema_path
+from aperture_verify.reporting.results_json import build_results, write_results
+from aperture_verify.reporting.run import RunSummary, ci_build, is_secret_key, safe_url, scrub
+from aperture_verify.reporting.timeline import render_timeline, tick_step
+
+T0 = datetime(2026, 1, 5, 2, 0, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def ran(label: str, phase: str, start: float, end: float, **kw: object) -> WorkflowResult:
+    r = WorkflowResult(
+        label,
+        phase,
+        job_id=f"job-{label}",
+        state="COMPLETED",
+        submitted_at=at(start - 0.5),
+        started_at=at(start),
+        finished_at=at(end),
+        duration=end - start,
+        min_duration=0.5,
+        max_duration=60.0,
+        polls=3,
+    )
+    r.transitions = [Transition("QUEUED", at(start - 0.4)), Transition("COMPLETED", at(end))]
+    for key, value in kw.items():
+        setattr(r, key, value)
+    return r
+
+
+def failed_w3() -> WorkflowResult:
+    return ran(
+        "W3",
+        "cleanse",
+        2.0,
+        3.0,
+        outcome=Outcome.FAILED,
+        failure_kind=FailureKind.EXECUTION,
+        state="FAILED",
+        server_error="Step 'Lookup' failed <dataset missing>",
+        message="execution failure: W3: state = FAILED, expected COMPLETED",
+        steps=[
+            Step("Load", "SOURCE", "COMPLETED", rows_out=10),
+            Step("Lookup", "LOOKUP", "FAILED", rows_in=10),
+        ],
+        checks=[
+            CheckResult("state", "COMPLETED", "FAILED", False),
+            CheckResult("duration", "0.5s..1m00s", "1.0s", True),
+            CheckResult('step "Load" rowsOut', "≥ 5", "10", True),
+            CheckResult('step "Export"', "present", "missing", False),
+        ],
+        job_url="https://ads.example.com/#/jobs/job-W3",
+    )
+
+
+def results() -> list[WorkflowResult]:
+    skipped = WorkflowResult(
+        "W5", "publish", outcome=Outcome.SKIPPED, message="not run: W3 (phase 'cleanse') failed"
+    )
+    return [ran("W1", "load", 0.0, 1.5), ran("W2", "cleanse", 2.0, 4.0), failed_w3(), skipped]
+
+
+def plan() -> Plan:
+    def spec(label: str, phase: str) -> WorkflowSpec:
+        return WorkflowSpec(label, phase, "Demo")
+
+    return Plan(
+        name="nightly",
+        phases=(
+            Phase("load", (spec("W1", "load"),)),
+            Phase("cleanse", (spec("W2", "cleanse"), spec("W3", "cleanse"))),
+            Phase("publish", (spec("W5", "publish"),)),
+        ),
+        on_failure="stop",
+        max_parallel=4,
+        server=ServerSettings(url="https://ads.example.com:7701"),
+        source=Path("plans.toml"),
+    )
+
+
+def run_summary() -> RunSummary:
+    return RunSummary(
+        plan(),
+        safe_url("https://bob:pw-123456@ads.example.com:7701/?apikey=zz"),
+        at(-1),
+        at(5),
+        results(),
+        exit_status=12,
+    )
+
+
+# -- timeline ------------------------------------------------------------------------
+
+
+def test_timeline_draws_a_bar_per_job_grouped_by_phase() -> None:
+    svg = ET.fromstring(render_timeline(results(), ["load", "cleanse", "publish"]))
+    ns = "{http://www.w3.org/2000/svg}"
+    groups = svg.findall(f"{ns}g")
+    assert [g.get("data-phase") for g in groups] == ["load", "cleanse", "publish"]
+    bars = [r for r in svg.iter(f"{ns}rect") if "bar" in (r.get("class") or "").split()]
+    assert [b.get("data-label") for b in bars] == ["W1", "W2", "W3"]
+    assert "bar-failed" in (bars[2].get("class") or "")
+    # the two cleanse jobs start together: same x, side by side
+    assert bars[1].get("x") == bars[2].get("x")
+    # W1 ends before cleanse starts; a barrier line marks each phase that has a next one
+    assert float(bars[0].get("x", 0)) + float(bars[0].get("width", 0)) < float(bars[1].get("x", 0))
+    assert len([x for x in svg.iter(f"{ns}line") if x.get("class") == "barrier"]) == 2
+    queued = [r for r in svg.iter(f"{ns}rect") if r.get("class") == "queued"]
+    assert len(queued) == 3
+    texts = "".join(t.text or "" for t in svg.iter(f"{ns}text"))
+    assert "skipped" in texts and "phase 3: publish" in texts
+
+
+def test_timeline_without_any_job_is_still_valid_svg() -> None:
+    only_skipped = [WorkflowResult("W1", "load", outcome=Outcome.SKIPPED)]
+    svg = ET.fromstring(render_timeline(only_skipped, ["load"]))
+    assert svg.get("data-jobs") == "0"
+
+
+def test_timeline_escapes_labels() -> None:
+    r = ran("<W&1>", "load", 0, 1)
+    ET.fromstring(render_timeline([r], ["load"]))  # parses: the label was escaped
+
+
+@pytest.mark.parametrize(("span", "step"), [(0.5, 0.1), (9, 1), (45, 5), (600, 60), (7200, 900)])
+def test_tick_steps_are_round(span: float, step: float) -> None:
+    assert tick_step(span) == step
+
+
+# -- results.json --------------------------------------------------------------------
+
+
+def test_results_json_has_the_documented_fields(tmp_path: Path) -> None:
+    path = tmp_path / "reports" / "results.json"
+    write_results(path, run_summary())
+    data = json.loads(path.read_text())
+    assert data["version"] == 1
+    assert data["plan"]["name"] == "nightly"
+    assert data["plan"]["phases"][1] == {"name": "cleanse", "workflows": ["W2", "W3"]}
+    assert data["server"] == {
+        "url": "https://ads.example.com:7701/",
+        "emulator": False,
+        "api": "v2",
+        "environment": "default",
+        "space": "Default",
+    }
+    assert data["started_at"] == "2026-01-05T01:59:59.000Z"
+    assert data["duration"] == 6.0 and data["exit_status"] == 12 and data["verdict"] == "failed"
+    w3 = data["workflows"][2]
+    assert {
+        k: w3[k]
+        for k in (
+            "label",
+            "phase",
+            "outcome",
+            "failure_kind",
+            "state",
+            "job_id",
+            "job_url",
+            "duration",
+            "min_duration",
+            "max_duration",
+            "polls",
+        )
+    } == {
+        "label": "W3",
+        "phase": "cleanse",
+        "outcome": "failed",
+        "failure_kind": "execution",
+        "state": "FAILED",
+        "job_id": "job-W3",
+        "job_url": "https://ads.example.com/#/jobs/job-W3",
+        "duration": 1.0,
+        "min_duration": 0.5,
+        "max_duration": 60.0,
+        "polls": 3,
+    }
+    assert w3["submitted_at"] == "2026-01-05T02:00:01.500Z"
+    assert w3["checks"][0] == {
+        "name": "state",
+        "expected": "COMPLETED",
+        "actual": "FAILED",
+        "ok": False,
+    }
+    assert w3["steps"][1]["name"] == "Lookup" and w3["steps"][1]["rowsIn"] == 10
+    assert data["phases"][1] == {
+        "name": "cleanse",
+        "total": 2,
+        "passed": 1,
+        "failed": 1,
+        "skipped": 0,
+        "interrupted": 0,
+    }
+    # a reader gets the results back
+    assert WorkflowResult.from_dict(w3).failed_checks[0].name == "state"
+    assert (path.stat().st_mode & 0o777) != 0o600
+
+
+def test_results_json_carries_no_credential_in_the_url() -> None:
+    text = json.dumps(build_results(run_summary()))
+    assert "pw-123456" not in text and "bob" not in text and "apikey" not in text
+
+
+# -- secrets -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "APERTURE_API_KEY",
+        "db_password",
+        "GITHUB_TOKEN",
+        "Authorization",
+        "client_secret",
+        "SSH_PRIVATE_KEY",
+    ],
+)
+def test_secret_looking_keys(key: str) -> None:
+    assert is_secret_key(key)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "Plan",
+        "Server",
+        "BUILD_URL",
+        "BUILD_NUMBER",
+        "Packages",
+        "Python",
+        "Platform",
+        "JOB_NAME",
+        "NODE_NAME",
+    ],
+)
+def test_ordinary_keys(key: str) -> None:
+    assert not is_secret_key(key)
+
+
+def test_scrub_masks_known_values() -> None:
+    assert scrub("key abcd1234 here", ["abcd1234"]) == "key ******** here"
+
+
+def test_ci_build_from_jenkins_and_github() -> None:
+    assert ci_build({"BUILD_URL": "https://ci/job/1/", "BUILD_NUMBER": "1"}) == {
+        "url": "https://ci/job/1/",
+        "number": "1",
+    }
+    github = ci_build(
+        {
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_REPOSITORY": "o/r",
+            "GITHUB_RUN_ID": "99",
+            "GITHUB_RUN_NUMBER": "7",
+        }
+    )
+    assert github == {
+        "url": "https://github.com/o/r/actions/runs/99",
+        "number": "7",
+        "run_id": "99",
+    }
+    assert ci_build({}) == {}
+
+
+# -- HTML ----------------------------------------------------------------------------
+
+
+def test_details_show_limits_link_error_steps_and_failed_checks() -> None:
+    html = details_html(failed_w3())
+    assert '<a href="https://ads.example.com/#/jobs/job-W3"' in html
+    assert "1s (limits 0.5s..1m00s)" in html
+    assert "Step &#x27;Lookup&#x27; failed &lt;dataset missing&gt;" in html  # escaped
+    assert html.count("✘ not met") == 3  # state, Export (steps table and checks table)
+    assert "rowsOut ≥ 5: 10" in html
+    assert "<li>state = FAILED, expected COMPLETED</li>" in html
+    ET.fromstring(html.replace("<br>", "<br/>"))  # well-formed
+
+
+def test_skipped_details_say_why() -> None:
+    html = details_html(results()[3])
+    assert "Why skipped" in html and "not run: W3 (phase &#x27;cleanse&#x27;) failed" in html
+
+
+def test_summary_has_plan_server_counts_and_timeline() -> None:
+    html = summary_html(run_summary())
+    assert "nightly" in html and "https://ads.example.com:7701/" in html
+    assert "pw-123456" not in html
+    assert '<tr data-phase="cleanse"><td>2</td><td>cleanse</td><td class="num">2</td>' in html
+    assert "aperture-timeline" in html and "exit status 12" in html
+
+
+# -- JUnit ---------------------------------------------------------------------------
+
+
+def make_xml(tmp_path: Path) -> LogXML:
+    return LogXML(str(tmp_path / "junit.xml"), None, family="xunit2", logging="system-out")
+
+
+def feed(xml: LogXML, reports: list[pytest.TestReport], result: WorkflowResult | None) -> None:
+    for report in reports:
+        if result is not None:
+            name_case(xml, report, *case_names("nightly", result.phase, result.label))
+        xml.pytest_runtest_logreport(report)
+
+
+def report(
+    nodeid: str, when: str, outcome: str, longrepr: object = None, duration: float = 0.01
+) -> pytest.TestReport:
+    return pytest.TestReport(
+        nodeid,
+        ("m.py", 1, nodeid),
+        {},
+        outcome,  # type: ignore[arg-type]
+        longrepr,  # type: ignore[arg-type]
+        when,  # type: ignore[arg-type]
+        duration=duration,
+    )
+
+
+def write(xml: LogXML, tmp_path: Path) -> ET.Element:
+    xml.pytest_sessionstart()
+    xml.pytest_sessionfinish()
+    return ET.parse(tmp_path / "junit.xml").getroot()
+
+
+def test_finish_suite_names_times_and_enriches_workflow_cases(tmp_path: Path) -> None:
+    xml = make_xml(tmp_path)
+    w3 = failed_w3()
+    nodeid = "test_phases/test_cleanse.py::test_workflow[W3]"
+    feed(
+        xml,
+        [
+            report(nodeid, "setup", "passed"),
+            report(nodeid, "call", "failed", "execution failure: W3"),
+            report(nodeid, "teardown", "passed"),
+        ],
+        w3,
+    )
+    xml.pytest_sessionstart()
+    finish_suite(xml, "nightly", {case_names("nightly", "cleanse", "W3"): w3})
+    root = write(xml, tmp_path)
+    (suite,) = root
+    assert suite.get("name") == "nightly"
+    (case,) = suite.findall("testcase")
+    assert (case.get("classname"), case.get("name"), case.get("time")) == (
+        "nightly.cleanse",
+        "W3",
+        "1.000",
+    )
+    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert props == {
+        "phase": "cleanse",
+        "job_id": "job-W3",
+        "state": "FAILED",
+        "duration_seconds": "1.000",
+        "job_url": "https://ads.example.com/#/jobs/job-W3",
+        "failure_kind": "execution",
+    }
+    out = case.findtext("system-out") or ""
+    assert "QUEUED" in out and "server error: Step 'Lookup' failed" in out
+    xmlschema.XMLSchema11(str(schema_path())).validate(str(tmp_path / "junit.xml"))
+
+
+def test_a_rerun_is_one_case(tmp_path: Path) -> None:
+    xml = make_xml(tmp_path)
+    w1 = ran("W1", "load", 0, 1)
+    nodeid = "test_phases/test_load.py::test_workflow[W1]"
+    rerun = report(nodeid, "call", "failed", "first attempt")
+    rerun.outcome = "rerun"  # type: ignore[assignment]  # as pytest-rerunfailures reports it
+    feed(
+        xml,
+        [
+            report(nodeid, "setup", "passed"),
+            rerun,
+            report(nodeid, "teardown", "passed"),
+            report(nodeid, "setup", "passed"),
+            report(nodeid, "call", "passed"),
+            report(nodeid, "teardown", "passed"),
+        ],
+        w1,
+    )
+    finish_suite(xml, "nightly", {case_names("nightly", "load", "W1"): w1})
+    (suite,) = write(xml, tmp_path)
+    assert len(suite.findall("testcase")) == 1
+    assert suite.get("tests") == "1" and suite.get("failures") == "0"
+
+
+def test_a_synthesized_skip_is_a_case_with_its_reason(tmp_path: Path) -> None:
+    xml = make_xml(tmp_path)
+    skipped = WorkflowResult(
+        "W5",
+        "publish",
+        outcome=Outcome.SKIPPED,
+        message="not run: the run stopped early (stopping after 1 failures)",
+    )
+    feed(xml, _skipped_reports("test_phases/test_publish.py::test_workflow[W5]", skipped), skipped)
+    finish_suite(xml, "nightly", {case_names("nightly", "publish", "W5"): skipped})
+    (suite,) = write(xml, tmp_path)
+    (case,) = suite.findall("testcase")
+    assert case.get("name") == "W5" and suite.get("skipped") == "1"
+    element = case.find("skipped")
+    assert element is not None
+    assert element.get("message") == skipped.message
+
+
+def test_known_secrets_are_masked_in_junit(tmp_path: Path) -> None:
+    xml = make_xml(tmp_path)
+    nodeid = "t.py::test_other"
+    feed(
+        xml,
+        [
+            report(nodeid, "setup", "passed"),
+            report(nodeid, "call", "failed", "sent key s3cr3t-key-value"),
+            report(nodeid, "teardown", "passed"),
+        ],
+        None,
+    )
+    finish_suite(xml, "nightly", {}, secrets=["s3cr3t-key-value"])
+    write(xml, tmp_path)
+    assert "s3cr3t-key-value" not in (tmp_path / "junit.xml").read_text()
+
+
+def test_the_schema_rejects_what_jenkins_would_not_read(tmp_path: Path) -> None:
+    schema = xmlschema.XMLSchema11(str(schema_path()))
+    good = (
+        '<testsuites><testsuite name="p" tests="1" failures="0" errors="0">'
+        '<testcase classname="p.a" name="W1" time="1.000"><properties>'
+        '<property name="phase" value="a"/></properties></testcase></testsuite></testsuites>'
+    )
+    assert schema.is_valid(good)
+    assert not schema.is_valid(good.replace(' name="p"', ""))  # a suite needs its name
+    assert not schema.is_valid(good.replace("<properties>", "<properties><x/>"))
