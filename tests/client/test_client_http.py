@@ -401,16 +401,6 @@ def test_a_refused_body_is_a_server_refusal(client: DataStudioClient) -> None:
     assert not isinstance(info.value, WorkflowNotReadyError)
 
 
-def test_find_workflow_lists_close_matches(client: DataStudioClient) -> None:
-    assert client.find_workflow("Workflow 1", "Demo").label == "Workflow 1"
-    with pytest.raises(WorkflowNotReadyError) as info:
-        client.find_workflow("Workflow l", "Demo")
-    assert "'Workflow l' in space 'Demo'" in str(info.value)
-    assert "close matches in space 'Demo': 'Workflow 1'" in str(info.value)
-    with pytest.raises(WorkflowNotReadyError, match="exists in space"):
-        client.find_workflow("Workflow 1", "Elsewhere")
-
-
 def test_execute_is_retried_when_refused_before_acting(
     emu: Emulator, client: DataStudioClient
 ) -> None:

@@ -7,9 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from aperture_verify.errors import PlanError
-from aperture_verify.plan import load_plan
 from test_plan_samples import (
     DELETE,
     SERVER_SAMPLE,
@@ -21,6 +18,9 @@ from test_plan_samples import (
     plan_error,
     to_toml,
 )
+
+from aperture_verify.errors import PlanError
+from aperture_verify.plan import load_plan
 
 S = SERVER_SAMPLE
 W3 = "workflows/Workflow 3"

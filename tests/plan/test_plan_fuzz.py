@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_plan_samples import SERVER_SAMPLE, SOURCE, emulator_sample, load, make_files, to_toml
 
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.errors import PlanError
 from aperture_verify.plan.loader import PHASE_KEYS, PLAN_KEYS, SERVER_KEYS, TOP_KEYS
 from aperture_verify.plan.model import Plan
 from aperture_verify.plan.workflows import DEFAULT_KEYS, RANGE_KEYS, STEP_KEYS, WORKFLOW_KEYS
-from test_plan_samples import SERVER_SAMPLE, SOURCE, emulator_sample, load, make_files, to_toml
 
 FUZZ = settings(derandomize=True, database=None, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])  # fmt: skip

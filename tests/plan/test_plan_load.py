@@ -5,10 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from aperture_verify.errors import PlanError
-from aperture_verify.plan import Range, StepExpectation, load_plan
-from aperture_verify.plan.loader import DEFAULT_MAX_PARALLEL
 from test_plan_samples import (
     DELETE,
     SERVER_SAMPLE,
@@ -19,6 +15,10 @@ from test_plan_samples import (
     make_files,
     to_toml,
 )
+
+from aperture_verify.errors import PlanError
+from aperture_verify.plan import Range, StepExpectation, load_plan
+from aperture_verify.plan.loader import DEFAULT_MAX_PARALLEL
 
 
 def test_the_sample_loads_into_typed_objects() -> None:

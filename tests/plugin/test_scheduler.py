@@ -83,7 +83,6 @@ class Simulation:
         self.stage_done: list[tuple[int, int]] = []
         self.sched = PhaseScheduling(
             config=None,
-            numnodes=nodes,
             max_parallel=max_parallel,
             load_keys=lambda node, coll: dict(self.keys),
             on_stage_complete=self.stage_done.append,
@@ -249,7 +248,7 @@ def test_remove_node_does_not_advance_the_phase_so_a_rerun_stays_in_its_phase() 
 
 def test_a_worker_that_collected_other_tests_is_shut_down_and_not_used() -> None:
     ids, keys = make_collection([2])
-    sched = PhaseScheduling(None, numnodes=2, max_parallel=4, load_keys=lambda n, c: dict(keys))
+    sched = PhaseScheduling(None, max_parallel=4, load_keys=lambda n, c: dict(keys))
     a, b = FakeNode(Gateway("gw0")), FakeNode(Gateway("gw1"))
     sched.add_node(a)
     sched.add_node(b)
@@ -263,7 +262,7 @@ def test_a_worker_that_collected_other_tests_is_shut_down_and_not_used() -> None
 
 def test_work_starts_with_the_first_worker_and_later_workers_join() -> None:
     ids, keys = make_collection([3])
-    sched = PhaseScheduling(None, numnodes=3, max_parallel=4, load_keys=lambda n, c: dict(keys))
+    sched = PhaseScheduling(None, max_parallel=4, load_keys=lambda n, c: dict(keys))
     nodes = [FakeNode(Gateway(f"gw{i}")) for i in range(3)]
     for node in nodes:
         sched.add_node(node)
@@ -278,7 +277,7 @@ def test_work_starts_with_the_first_worker_and_later_workers_join() -> None:
 
 
 def test_nothing_collected_shuts_down_at_once() -> None:
-    sched = PhaseScheduling(None, numnodes=1, max_parallel=4, load_keys=lambda n, c: {})
+    sched = PhaseScheduling(None, max_parallel=4, load_keys=lambda n, c: {})
     node = FakeNode(Gateway("gw0"))
     sched.add_node(node)
     sched.add_node_collection(node, [])

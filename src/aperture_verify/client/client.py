@@ -12,7 +12,6 @@ field and state name comes from the ``ApiProfile``.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -98,33 +97,6 @@ class DataStudioClient(ApiSession):
         path = self.profile.path("workflows")
         body = self._request("GET", path)
         return self._decoder("GET", path).workflows(body)
-
-    def find_workflow(self, label: str, space: str | None = None) -> Workflow:
-        """The workflow with external *label* (in *space*, when given).
-
-        Raises ``WorkflowNotReadyError`` naming both and listing close matches.
-        """
-        workflows = self.list_workflows()
-        for wf in workflows:
-            if wf.label == label and (space is None or wf.space == space):
-                return wf
-        where = f" in space '{space}'" if space is not None else ""
-        hints: list[str] = []
-        other_spaces = sorted({wf.space for wf in workflows if wf.label == label})
-        if other_spaces:
-            hints.append(f"it exists in space(s) {', '.join(map(repr, other_spaces))}")
-        in_space = [wf.label for wf in workflows if space is None or wf.space == space]
-        close = difflib.get_close_matches(label, in_space, n=5, cutoff=0.6)
-        if close:
-            hints.append(f"close matches{where}: {', '.join(map(repr, close))}")
-        message = f"no workflow with external label '{label}'{where}"
-        if hints:
-            message += "; " + "; ".join(hints)
-        raise WorkflowNotReadyError(
-            message + " (check the label and space in the plan against Data Studio)",
-            method="GET",
-            url=self._show_url(self.base_url + self.profile.path("workflows"), None),
-        )
 
     def execute(
         self,

@@ -56,9 +56,6 @@ class Step:
         }
 
 
-STEP_METRICS = ("rowsIn", "rowsOut", "passedRows", "failedRows")
-
-
 @dataclass(frozen=True)
 class Job:
     """A job (one execution of a workflow) at the moment the server described it."""

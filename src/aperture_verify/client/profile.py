@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aperture_verify.errors import PlanError
@@ -88,8 +88,6 @@ class ApiProfile:
 
     # execute: the version values the server accepts
     version_values: tuple[str, ...] = ("PreferDraft", "PublishedOnly")
-
-    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def terminal_states(self) -> tuple[str, ...]:

@@ -23,7 +23,6 @@ class AuthResult:
     status: int = 200  # 401 or 403 when not ok
     message: str = ""
     readonly: bool = False
-    principal: str = ""  # "api-key" or the 1.x username; never the credential
 
 
 @dataclass
@@ -94,10 +93,10 @@ class Authenticator:
             return AuthResult(False, 401, f"Unknown environment '{environment}'")
         for candidate in self.readonly_keys:
             if hmac.compare_digest(candidate.encode(), key.encode()):
-                return AuthResult(True, readonly=True, principal="api-key")
+                return AuthResult(True, readonly=True)
         for candidate in self.api_keys:
             if hmac.compare_digest(candidate.encode(), key.encode()):
-                return AuthResult(True, principal="api-key")
+                return AuthResult(True)
         return AuthResult(False, 401, "Invalid API key")
 
     def _check_token(self, token: str) -> AuthResult:
@@ -111,7 +110,7 @@ class Authenticator:
                 return AuthResult(False, 401, "token expired")
             if entry.state == "revoked":
                 return AuthResult(False, 401, "token revoked")
-            return AuthResult(True, principal=entry.username)
+            return AuthResult(True)
 
     def expire_all(self) -> None:
         """Every token issued so far is now expired."""

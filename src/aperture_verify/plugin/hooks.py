@@ -125,8 +125,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> PhaseScheduling | None:
     if CONTEXT_KEY not in config.stash:
         return None
-    from xdist.workermanage import parse_tx_spec_config
-
     ctx = get_context(config)
 
     def load_keys(node: Any, collection: Sequence[str]) -> dict[int, ItemKey]:
@@ -140,7 +138,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> PhaseSchedul
     return PhaseScheduling(
         config,
         log,
-        numnodes=len(parse_tx_spec_config(config)),
         max_parallel=ctx.plan.max_parallel,
         load_keys=load_keys,
         on_collected=collected,

@@ -22,10 +22,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 
-class _Gateway(Protocol):
-    id: str
-
-
 class Node(Protocol):
     """The part of xdist's ``WorkerController`` the scheduler uses."""
 
@@ -56,7 +52,6 @@ class PhaseScheduling:
         config: Any,
         log: Any = None,
         *,
-        numnodes: int,
         max_parallel: int,
         load_keys: KeysLoader,
         on_stage_complete: Callable[[tuple[int, int]], None] | None = None,
@@ -64,7 +59,6 @@ class PhaseScheduling:
     ) -> None:
         self.config = config  # read by pytest-rerunfailures
         self.log = log.phasesched if log is not None else (lambda *a: None)
-        self.numnodes = numnodes
         self.max_parallel = max(1, max_parallel)
         self._load_keys = load_keys
         self._on_stage_complete = on_stage_complete or (lambda _stage: None)
