@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from aperture_verify.emulator.core import Emulator
 from aperture_verify.emulator.faults import Fault
+from aperture_verify.emulator.outages import Outage
 from aperture_verify.emulator.scenario import (
     Scenario,
     StepScript,
@@ -27,6 +28,7 @@ __all__ = [
     "Emulator",
     "Fault",
     "JobRecord",
+    "Outage",
     "RecordedRequest",
     "Scenario",
     "StepScript",

@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
 def _access_log(rec: RecordedRequest) -> None:
     # method, path, status and time only: never headers or bodies (credentials live there)
     status = "dropped" if rec.status is None else str(rec.status)
+    if rec.outage is not None:
+        status = f"{'reset' if rec.status is None else status} (outage)"
     elapsed = f"{rec.elapsed * 1000:.0f}ms" if rec.elapsed is not None else "-"
     print(f"{rec.method} {rec.path} {status} {elapsed}", file=sys.stderr, flush=True)
 

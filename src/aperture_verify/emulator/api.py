@@ -18,15 +18,18 @@ from typing import Any
 
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.emulator.auth import Authenticator
-from aperture_verify.emulator.faults import Fault, FaultSet
+from aperture_verify.emulator.faults import FaultSet, fault_response
+from aperture_verify.emulator.outages import Outage, OutageSchedule
 from aperture_verify.emulator.scenario import WorkflowScript
 from aperture_verify.emulator.state import JobRecord, JobStore
 from aperture_verify.emulator.wire import (
+    Hangup,
     RecordedRequest,
     Response,
     error_response,
     job_json,
     json_response,
+    retry_after_value,
     workflow_json,
 )
 
@@ -55,9 +58,11 @@ class Api:
         jobs: JobStore,
         faults: FaultSet,
         workflows: tuple[WorkflowScript, ...],
+        outages: OutageSchedule | None = None,
         on_request: Callable[[RecordedRequest], None] | None = None,
     ) -> None:
         self.profile = profile
+        self.outages = outages if outages is not None else OutageSchedule()
         self.auth = auth
         self.jobs = jobs
         self.faults = faults
@@ -105,8 +110,10 @@ class Api:
         with self._lock:
             self._requests.clear()
 
-    def _finish(self, rec: RecordedRequest, status: int | None, began: float) -> None:
-        done = replace(rec, status=status, elapsed=time.monotonic() - began)
+    def _finish(
+        self, rec: RecordedRequest, status: int | None, began: float, outage: str | None = None
+    ) -> None:
+        done = replace(rec, status=status, elapsed=time.monotonic() - began, outage=outage)
         with self._lock:
             for i in range(len(self._requests) - 1, -1, -1):
                 if self._requests[i] is rec:
@@ -124,8 +131,9 @@ class Api:
         query: Mapping[str, str],
         headers: Mapping[str, str],
         raw_body: bytes,
-    ) -> Response | None:
-        """Answer one request; ``None`` means: close the connection, send nothing."""
+    ) -> Response | Hangup | None:
+        """Answer one request; ``None`` means: close the connection, send nothing;
+        ``Hangup.RESET``: reset it."""
         began = time.monotonic()
         if len(path) > 1:
             path = path.rstrip("/") or "/"
@@ -141,6 +149,12 @@ class Api:
         )
         with self._lock:
             self._requests.append(rec)
+        self.outages.note_request(name, label)
+        outage = self.outages.take(method, path)
+        if outage is not None:
+            return self._outage_answer(
+                outage, rec, began, method, path, query, headers, body, body_ok
+            )
         fault = self.faults.take_response_fault(method, path, label)
         if fault is not None:
             if fault.latency:
@@ -149,7 +163,7 @@ class Api:
                 self._finish(rec, None, began)
                 return None
             if fault.status is not None or fault.body is not None:
-                response = self._fault_response(fault, path)
+                response = fault_response(self.profile, fault, path)
                 self._finish(rec, response.status, began)
                 return response
         response = self._dispatch(
@@ -160,6 +174,33 @@ class Api:
             return None
         self._finish(rec, response.status, began)
         return response
+
+    def _outage_answer(
+        self,
+        outage: Outage,
+        rec: RecordedRequest,
+        began: float,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: Any,
+        body_ok: bool,
+    ) -> Response | Hangup:
+        if outage.kind == "503":
+            extra: tuple[tuple[str, str], ...] = ()
+            if outage.retry_after is not None:
+                extra = (("Retry-After", retry_after_value(outage.retry_after)),)
+            response = self.error(
+                outage.status, "Service unavailable (emulated outage)", path, extra
+            )
+            self._finish(rec, response.status, began, outage.kind)
+            return response
+        if outage.processed:
+            name, params, allowed = self._route(method, path)
+            self._dispatch(name, params, allowed, method, path, query, headers, body, body_ok)
+        self._finish(rec, None, began, outage.kind)
+        return Hangup.RESET
 
     def _route(self, method: str, path: str) -> tuple[str | None, dict[str, str], list[str]]:
         allowed: list[str] = []
@@ -307,6 +348,7 @@ class Api:
             )
         stuck = self.faults.take_stuck(label)
         record = self.jobs.submit(wf, body=body, parameters=parameters, version=chosen, stuck=stuck)
+        self.outages.note_job(label, record.submitted_at.timestamp() + wf.queue_time)
         return self.json(202, {p.job_id_field: record.job_id, p.job_state_field: record.state})
 
     def _cancel(self, path: str, job_id: str) -> Response:
@@ -332,26 +374,6 @@ class Api:
     ) -> Response:
         """A Spring-style error body."""
         return error_response(self.profile, status, message, path, headers)
-
-    def _fault_response(self, fault: Fault, path: str) -> Response:
-        status = fault.status if fault.status is not None else 200
-        headers: tuple[tuple[str, str], ...] = ()
-        if fault.retry_after is not None:
-            seconds = fault.retry_after
-            headers = (
-                ("Retry-After", str(int(seconds)) if seconds == int(seconds) else str(seconds)),
-            )
-        if fault.body is None:
-            return self.error(status, f"Injected fault: {status}", path, headers)
-        if isinstance(fault.body, bytes | str):
-            raw = fault.body.encode() if isinstance(fault.body, str) else fault.body
-            return Response(status, raw, fault.content_type or "text/plain; charset=utf-8", headers)
-        return Response(
-            status,
-            json.dumps(fault.body).encode(),
-            fault.content_type or "application/json",
-            headers,
-        )
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

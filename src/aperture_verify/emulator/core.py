@@ -2,12 +2,13 @@
 
 It serves the contract in ``API-CONTRACT.md`` (or any ``ApiProfile``) from a
 background thread, keeps a log of the requests it received, and lets a test
-change the scenario, inject faults, expire credentials and "restart" while it
-runs.
+change the scenario, inject faults and outages, expire credentials and
+"restart" while it runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -18,6 +19,7 @@ from aperture_verify.client.profile import DEFAULT_PROFILE, ApiProfile
 from aperture_verify.emulator.api import Api
 from aperture_verify.emulator.auth import Authenticator
 from aperture_verify.emulator.faults import Fault, FaultSet
+from aperture_verify.emulator.outages import Outage, OutageSchedule
 from aperture_verify.emulator.scenario import Scenario, WorkflowScript
 from aperture_verify.emulator.server import EmulatorHTTPServer
 from aperture_verify.emulator.state import JobRecord, JobStore
@@ -63,25 +65,60 @@ class Emulator:
         )
         self._jobs = JobStore(profile, seed=seed)
         self._faults = FaultSet()
+        self._outages = OutageSchedule()
+        self._outages.on_change = self._outages_changed
         self._api = Api(
             profile=profile,
             auth=self._auth,
             jobs=self._jobs,
             faults=self._faults,
             workflows=sc.workflows,
+            outages=self._outages,
             on_request=on_request,
         )
         self._errors: list[BaseException] = []
         self._errors_lock = threading.Lock()
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._started = False
+        self._pending_outages = [dataclasses.replace(o) for o in sc.outages]
+        self._listener_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------
 
     def start(self) -> Emulator:
         """Bind and serve in a background thread; raises ``OSError`` if the port is taken."""
-        if self._server is not None:
+        if self._started:
             raise RuntimeError("the emulator is already running")
+        self._listen()
+        self._started = True
+        self._stopping.clear()
+        self._watcher = threading.Thread(
+            target=self._watch_outages, name=f"aperture-emulator-outages:{self.port}", daemon=True
+        )
+        self._watcher.start()
+        pending, self._pending_outages = self._pending_outages, []
+        for outage in pending:
+            self._outages.add(outage)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every connection. Safe to call twice."""
+        if not self._started:
+            return
+        self._started = False
+        self._stopping.set()
+        self._wake.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+            self._watcher = None
+        with self._listener_lock:
+            self._unlisten()
+
+    def _listen(self) -> None:
         server = EmulatorHTTPServer((self.host, self.port), self._api, self._record_error)
         self._server = server
         self.port = server.server_address[1]
@@ -92,22 +129,27 @@ class Emulator:
             daemon=True,
         )
         self._thread.start()
-        return self
 
-    def stop(self) -> None:
-        """Stop serving and close every connection. Safe to call twice."""
-        server, self._server = self._server, None
+    def _unlisten(self) -> None:
+        server = self._server
         if server is None:
             return
         server.shutdown()
         server.server_close()
         server.close_connections()
+        self._server = None  # only now: ``listening`` is false once the port is closed
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
 
     @property
     def running(self) -> bool:
+        """Started and not stopped (also while a refused outage has closed the listener)."""
+        return self._started
+
+    @property
+    def listening(self) -> bool:
+        """Whether the port accepts connections now (not during a refused outage)."""
         return self._server is not None
 
     def __enter__(self) -> Emulator:
@@ -122,7 +164,7 @@ class Emulator:
         self.stop()
 
     def __repr__(self) -> str:
-        where = self.url if self.running else "stopped"
+        where = self.url if self._started else "stopped"
         return f"<Emulator {where} workflows={len(self._api.workflow_list())}>"
 
     @property
@@ -198,6 +240,53 @@ class Emulator:
     def faults(self) -> list[Fault]:
         """The faults still active, in order of injection."""
         return self._faults.active()
+
+    # --- outages ---------------------------------------------------------------------
+
+    def add_outage(self, outage: Outage) -> Outage:
+        """Schedule *outage* (see ``emulator.outages``); returns it, to read its window
+        and ``hits``. Before ``start()`` it waits for the start; ``after="start"`` then
+        means the emulator's start, and otherwise this call."""
+        if not self._started:
+            self._pending_outages.append(outage)
+            return outage
+        return self._outages.add(outage)
+
+    @property
+    def outages(self) -> list[Outage]:
+        """Every outage scheduled, in order (the scenario's first)."""
+        return self._outages.all() + list(self._pending_outages)
+
+    def end_outages(self) -> None:
+        """End every outage now; one not yet begun never will."""
+        self._pending_outages.clear()
+        self._outages.end_all()
+
+    def _outages_changed(self) -> None:
+        self._wake.set()
+
+    def _watch_outages(self) -> None:
+        """Close the listener while a refused outage lasts, and reopen it on the same port."""
+        while not self._stopping.is_set():
+            self._wake.clear()
+            refusing, next_change = self._outages.refusing()
+            retry = False
+            with self._listener_lock:
+                if self._stopping.is_set():
+                    return
+                if refusing and self._server is not None:
+                    self._unlisten()
+                elif not refusing and self._server is None:
+                    try:
+                        self._listen()
+                    except OSError as e:  # someone took the port meanwhile: try again soon
+                        e.add_note(f"reopening the emulator's port {self.port} after an outage")
+                        self._record_error(e)
+                        retry = True
+            timeout = None if next_change is None else max(0.0, next_change - time.time())
+            if retry:
+                timeout = 0.1
+            self._wake.wait(timeout)
 
     # --- request log and errors -------------------------------------------------------
 

@@ -9,9 +9,13 @@ used and its ``times`` counts down by one; a fault at 0 is removed.
 from __future__ import annotations
 
 import fnmatch
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+
+from aperture_verify.client.profile import ApiProfile
+from aperture_verify.emulator.wire import Response, error_response, retry_after_value
 
 
 @dataclass(eq=False)
@@ -121,3 +125,22 @@ class FaultSet:
             fault.remaining -= 1
             if fault.remaining <= 0:
                 self._faults.remove(fault)
+
+
+def fault_response(profile: ApiProfile, fault: Fault, path: str) -> Response:
+    """What a response fault answers: its status, and its body or a Spring error body."""
+    status = fault.status if fault.status is not None else 200
+    headers: tuple[tuple[str, str], ...] = ()
+    if fault.retry_after is not None:
+        headers = (("Retry-After", retry_after_value(fault.retry_after)),)
+    if fault.body is None:
+        return error_response(profile, status, f"Injected fault: {status}", path, headers)
+    if isinstance(fault.body, bytes | str):
+        raw = fault.body.encode() if isinstance(fault.body, str) else fault.body
+        return Response(status, raw, fault.content_type or "text/plain; charset=utf-8", headers)
+    return Response(
+        status,
+        json.dumps(fault.body).encode(),
+        fault.content_type or "application/json",
+        headers,
+    )

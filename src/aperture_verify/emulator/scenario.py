@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from aperture_verify.common.durations import parse_duration
+from aperture_verify.emulator.outages import Outage, outages_from_toml
 from aperture_verify.errors import PlanError
 
 OUTCOMES = ("COMPLETED", "FAILED")
@@ -82,6 +83,7 @@ class Scenario:
     readonly_keys: tuple[str, ...] = ()
     users: Mapping[str, str] = field(default_factory=dict, hash=False, repr=False)
     source: str = "<scenario>"
+    outages: tuple[Outage, ...] = field(default=(), hash=False)  # copied by each Emulator
 
     def workflow(self, label: str) -> WorkflowScript | None:
         """The workflow with external label *label*, if the scenario has one."""
@@ -93,7 +95,7 @@ class Scenario:
 
 # --- loading ---------------------------------------------------------------
 
-_TOP_KEYS = ("auth", "workflows")
+_TOP_KEYS = ("auth", "workflows", "outages")
 _AUTH_KEYS = ("environment", "token_lifetime", "api_keys", "readonly_keys", "users")
 _WORKFLOW_KEYS = (
     "space",
@@ -166,6 +168,7 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "<scenario>") -> S
         readonly_keys=_strings(auth.get("readonly_keys", []), "auth.readonly_keys", source),
         users=users,
         source=source,
+        outages=outages_from_toml(data["outages"], source) if "outages" in data else (),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import sys
 import threading
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from aperture_verify.emulator.api import Api
+from aperture_verify.emulator.wire import Hangup
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
@@ -71,7 +73,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def finish(self) -> None:
         try:
-            super().finish()
+            if getattr(self, "_reset", False):
+                # SO_LINGER 0: close() sends RST, not FIN; the server's own shutdown of
+                # the socket afterwards fails quietly
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                for stream in (self.rfile, self.wfile):  # they hold the socket open
+                    with contextlib.suppress(OSError):
+                        stream.close()
+                self.connection.close()
+            else:
+                super().finish()
         finally:
             self.server.track(self.connection, False)
 
@@ -92,9 +105,10 @@ class _Handler(BaseHTTPRequestHandler):
             response = self.server.api.error(
                 500, f"Emulator error: {type(e).__name__}: {e}", self.path.split("?")[0]
             )
-        if response is None:
-            # answer nothing: the client sees the connection close mid-request
+        if response is None or isinstance(response, Hangup):
+            # answer nothing: the client sees the connection close (or reset) mid-request
             self.close_connection = True
+            self._reset = response is Hangup.RESET
             return
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)

@@ -6,6 +6,7 @@ dialect a plan configures.
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ class RecordedRequest:
     at: float
     workflow_label: str | None
     elapsed: float | None = None  # seconds taken to answer (or drop)
+    outage: str | None = None  # the kind of the outage that answered it ("503", "reset"...)
 
     def __repr__(self) -> str:
         headers = {
@@ -51,6 +53,12 @@ class RecordedRequest:
             f"query={dict(self.query)!r}, headers={headers!r}, json={body!r}, "
             f"status={self.status!r}, workflow_label={self.workflow_label!r})"
         )
+
+
+class Hangup(enum.Enum):
+    """Answer nothing: ``RESET`` resets the connection (TCP RST) instead of closing it."""
+
+    RESET = "reset"
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,11 @@ def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def retry_after_value(seconds: float) -> str:
+    """A ``Retry-After`` header value: whole seconds as an integer."""
+    return str(int(seconds)) if seconds == int(seconds) else str(seconds)
 
 
 def json_response(status: int, payload: Any, headers: tuple[tuple[str, str], ...] = ()) -> Response:
