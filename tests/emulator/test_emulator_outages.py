@@ -116,9 +116,7 @@ def test_a_reset_outage_resets_connections_without_acting(
     assert execute(api, emulator).status_code == 202
 
 
-def test_a_processed_reset_acts_before_it_resets(
-    emulator: Emulator, api: requests.Session
-) -> None:
+def test_a_processed_reset_acts_before_it_resets(emulator: Emulator, api: requests.Session) -> None:
     emulator.add_outage(Outage("reset", duration=None, processed=True))
     with pytest.raises(requests.ConnectionError):
         execute(api, emulator)
@@ -148,6 +146,7 @@ def test_an_outage_after_a_job_starts_begins_at_its_start_plus_the_delay(
     )
     job_id = execute(api, emulator, "Slow").json()["jobId"]
     started = emulator.wait_until(lambda: emulator.job(job_id).started_at, timeout=5)
+    assert started is not None
     assert outage.begins == pytest.approx(started.timestamp() + 0.2, abs=0.002)
     assert emulator.wait_until(lambda: get(api, emulator).status_code == 503, timeout=5)
     emulator.wait_until(lambda: get(api, emulator).status_code == 200, timeout=5)
@@ -199,7 +198,10 @@ def test_a_scenario_schedules_its_outages_at_the_emulators_start() -> None:
         assert scheduled[0].begins is not None and scheduled[1].begins is None
         assert scheduled[0] is not first, "each emulator keeps its own copy"
         r = requests.post(
-            emu.url_for(EXECUTE), json={"externalLabel": "W1"}, headers={"Authorization": "default k"}
+            emu.url_for(EXECUTE),
+            json={"externalLabel": "W1"},
+            headers={"Authorization": "default k"},
+            timeout=5,
         )
         assert r.status_code == 504
     assert first.begins is None
