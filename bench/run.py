@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from aperture_verify.common.timestamps import parse_timestamp
 from aperture_verify.emulator import (
     Emulator,
     JobRecord,
@@ -367,7 +368,7 @@ def run_suite(
         data = json.loads(results.read_text(encoding="utf-8"))
         for entry in data.get("workflows", []):
             if entry.get("job_id") and entry.get("recorded_at"):
-                run.recorded[entry["job_id"]] = _parse(entry["recorded_at"])
+                run.recorded[entry["job_id"]] = parse_timestamp(entry["recorded_at"])
     return run
 
 
@@ -390,10 +391,6 @@ def run_baseline(
         write_project(root, scenario, emu.url)
         script = baseline_script(scenario, sys.executable, extra)
         return execute(["bash", "-c", script], root, env, emu)
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 # -- figures -----------------------------------------------------------------------------

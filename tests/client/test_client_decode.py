@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aperture_verify.client.decode import Decoder, parse_timestamp
+from aperture_verify.client.decode import Decoder
 from aperture_verify.client.profile import ApiProfile
+from aperture_verify.common.timestamps import parse_timestamp
 from aperture_verify.errors import ProtocolError
 
 URL = "http://127.0.0.1:7701/api/v1/jobs/j-1"

@@ -9,10 +9,8 @@ import requests
 import urllib3.exceptions
 
 from aperture_verify.client.failures import (
-    redact,
     response_failure,
     server_message,
-    strip_userinfo,
     transport_failure,
 )
 from aperture_verify.client.profile import ApiProfile
@@ -131,21 +129,3 @@ def test_retry_after_is_read_from_retryable_answers() -> None:
     )
     assert failure.retry_after == 2.0
     assert failure.message == f"GET {URL} -> 429 Reason"
-
-
-@pytest.mark.parametrize(
-    ("url", "shown"),
-    [
-        ("http://user:pw@host:7701/api", "http://host:7701/api"),
-        ("https://host/api?x=1", "https://host/api?x=1"),
-        ("http://a%40b:p%40ss@host/", "http://host/"),
-    ],
-)
-def test_strip_userinfo(url: str, shown: str) -> None:
-    assert strip_userinfo(url) == shown
-
-
-def test_redact_replaces_every_secret() -> None:
-    assert redact("token abc and key SECRET-KEY-1234", ["SECRET-KEY-1234", "abc", ""]) == (
-        "token <redacted> and key <redacted>"
-    )

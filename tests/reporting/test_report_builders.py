@@ -12,6 +12,7 @@ import xmlschema
 from _pytest.junitxml import LogXML
 
 from aperture_verify.client.models import Step
+from aperture_verify.common.secrets import safe_url
 from aperture_verify.execution.results import (
     CheckResult,
     FailureKind,
@@ -24,7 +25,7 @@ from aperture_verify.reporting import _skipped_reports
 from aperture_verify.reporting.html import details_html, summary_html
 from aperture_verify.reporting.junit import case_names, finish_suite, name_case, schema_path
 from aperture_verify.reporting.results_json import build_results, write_results
-from aperture_verify.reporting.run import RunSummary, ci_build, is_secret_key, safe_url, scrub
+from aperture_verify.reporting.run import RunSummary, ci_build
 from aperture_verify.reporting.timeline import render_timeline, tick_step
 
 T0 = datetime(2026, 1, 5, 2, 0, 0, tzinfo=UTC)
@@ -225,46 +226,6 @@ def test_results_json_has_the_documented_fields(tmp_path: Path) -> None:
 def test_results_json_carries_no_credential_in_the_url() -> None:
     text = json.dumps(build_results(run_summary()))
     assert "pw-123456" not in text and "bob" not in text and "apikey" not in text
-
-
-# -- secrets -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "key",
-    [
-        "APERTURE_API_KEY",
-        "db_password",
-        "GITHUB_TOKEN",
-        "Authorization",
-        "client_secret",
-        "SSH_PRIVATE_KEY",
-    ],
-)
-def test_secret_looking_keys(key: str) -> None:
-    assert is_secret_key(key)
-
-
-@pytest.mark.parametrize(
-    "key",
-    [
-        "Plan",
-        "Server",
-        "BUILD_URL",
-        "BUILD_NUMBER",
-        "Packages",
-        "Python",
-        "Platform",
-        "JOB_NAME",
-        "NODE_NAME",
-    ],
-)
-def test_ordinary_keys(key: str) -> None:
-    assert not is_secret_key(key)
-
-
-def test_scrub_masks_known_values() -> None:
-    assert scrub("key abcd1234 here", ["abcd1234"]) == "key ******** here"
 
 
 def test_ci_build_from_jenkins_and_github() -> None:

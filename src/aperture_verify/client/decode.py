@@ -6,27 +6,13 @@ request and what was wrong; no ``KeyError`` or ``TypeError`` leaks out.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aperture_verify.client.models import Job, Step, Workflow
 from aperture_verify.client.profile import ApiProfile
+from aperture_verify.common.timestamps import parse_timestamp
 from aperture_verify.errors import ProtocolError
-
-
-def parse_timestamp(value: str) -> datetime:
-    """An aware datetime from ISO-8601 text, with ``Z`` or an offset, with or without fractions.
-
-    Text without an offset is taken as UTC, which is what the contract sends.
-    Raises ``ValueError`` on anything else.
-    """
-    text = value.strip()
-    if text[-1:] in ("z", "Z"):
-        text = text[:-1] + "+00:00"
-    when = datetime.fromisoformat(text)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when
 
 
 def _kind(value: object) -> str:

@@ -10,10 +10,9 @@ may simply be sent again.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import urllib3.exceptions
@@ -51,26 +50,6 @@ class Failure:
             "status": self.status,
             "server_message": None if self.server_message is None else redact(self.server_message),
         }
-
-
-def strip_userinfo(url: str) -> str:
-    """*url* without ``user:password@``, for messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=host))
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """*text* with every secret replaced by ``<redacted>`` (defence in depth:
-    a server might echo a credential in an error message)."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, "<redacted>")
-    return text
 
 
 def server_message(response: requests.Response, profile: ApiProfile) -> str:

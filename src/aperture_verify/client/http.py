@@ -25,15 +25,10 @@ import requests
 from aperture_verify.client.auth import ApiKeyAuth, Auth, TokenAuth
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.decode import Decoder
-from aperture_verify.client.failures import (
-    Failure,
-    redact,
-    response_failure,
-    strip_userinfo,
-    transport_failure,
-)
+from aperture_verify.client.failures import Failure, response_failure, transport_failure
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.client.retry import RetryPolicy
+from aperture_verify.common.secrets import redact, safe_url
 from aperture_verify.errors import (
     AuthenticationError,
     ClientError,
@@ -114,7 +109,7 @@ class ApiSession:
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}({strip_userinfo(self.base_url)!r}, api={self.api!r}, "
+            f"{type(self).__name__}({safe_url(self.base_url)!r}, api={self.api!r}, "
             f"environment={self.environment!r})"
         )
 
@@ -266,7 +261,7 @@ class ApiSession:
         return self._clock()
 
     def _decoder(self, method: str, path: str) -> Decoder:
-        return Decoder(self.profile, method, strip_userinfo(self.base_url + path))
+        return Decoder(self.profile, method, safe_url(self.base_url + path))
 
     def _decode_body(self, method: str, shown: str, response: requests.Response) -> Any:
         if not response.content:
@@ -294,7 +289,7 @@ class ApiSession:
             prepared = requests.PreparedRequest()
             prepared.prepare_url(url, dict(params))
             url = prepared.url or url
-        return strip_userinfo(url)
+        return safe_url(url)
 
     def _redact(self, text: str) -> str:
         return redact(text, self._auth.secrets())

@@ -15,10 +15,10 @@ from http import HTTPStatus
 from typing import Any
 
 from aperture_verify.client.profile import ApiProfile
+from aperture_verify.common.secrets import MASK, is_secret_key
+from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.emulator.scenario import WorkflowScript
 from aperture_verify.emulator.state import JobRecord
-
-_REDACTED = "<redacted>"
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class RecordedRequest:
 
     ``status`` is ``None`` while the request is being answered and when the
     connection was dropped on purpose. ``repr()`` hides the ``Authorization``
-    header and any ``password`` so assertion output never shows a credential.
+    header, any ``password`` and the like so assertion output never shows a credential.
     """
 
     method: str
@@ -42,12 +42,10 @@ class RecordedRequest:
     outage: str | None = None  # the kind of the outage that answered it ("503", "reset"...)
 
     def __repr__(self) -> str:
-        headers = {
-            k: (_REDACTED if k.lower() == "authorization" else v) for k, v in self.headers.items()
-        }
+        headers = {k: (MASK if is_secret_key(k) else v) for k, v in self.headers.items()}
         body = self.json
-        if isinstance(body, dict) and "password" in body:
-            body = {**body, "password": _REDACTED}
+        if isinstance(body, dict):
+            body = {k: (MASK if is_secret_key(str(k)) else v) for k, v in body.items()}
         return (
             f"RecordedRequest(method={self.method!r}, path={self.path!r}, "
             f"query={dict(self.query)!r}, headers={headers!r}, json={body!r}, "
@@ -69,13 +67,6 @@ class Response:
     body: bytes = b""
     content_type: str = "application/json"
     headers: tuple[tuple[str, str], ...] = ()
-
-
-def iso(value: datetime | None) -> str | None:
-    """ISO-8601 UTC with milliseconds and ``Z``, as the contract writes timestamps."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def retry_after_value(seconds: float) -> str:
@@ -103,7 +94,7 @@ def error_response(
     return json_response(
         status,
         {
-            "timestamp": iso(datetime.now(UTC)),
+            "timestamp": format_timestamp(datetime.now(UTC)),
             "status": status,
             "error": reason,
             profile.error_message_field: message,
@@ -152,9 +143,9 @@ def job_json(profile: ApiProfile, job: JobRecord) -> dict[str, Any]:
             p.workflow_name_field: job.name,
             p.workflow_space_field: job.space,
         },
-        p.job_submitted_field: iso(job.submitted_at),
-        p.job_started_field: iso(job.started_at),
-        p.job_finished_field: iso(job.finished_at),
+        p.job_submitted_field: format_timestamp(job.submitted_at),
+        p.job_started_field: format_timestamp(job.started_at),
+        p.job_finished_field: format_timestamp(job.finished_at),
         p.job_error_field: job.error,
         p.job_steps_field: steps,
     }

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from aperture_verify.client.models import Job, Step
+from aperture_verify.common.timestamps import format_timestamp, parse_timestamp
 
 
 class FailureKind(enum.StrEnum):
@@ -68,7 +69,7 @@ class Transition:
     seen_at: datetime
 
     def to_dict(self) -> dict[str, Any]:
-        return {"state": self.state, "seen_at": _iso(self.seen_at)}
+        return {"state": self.state, "seen_at": format_timestamp(self.seen_at)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Transition:
@@ -118,7 +119,7 @@ class WorkflowResult:
         self.duration = job.duration
 
     def transitions_text(self) -> str:
-        lines = [f"{_iso(t.seen_at)}  {t.state}" for t in self.transitions]
+        lines = [f"{format_timestamp(t.seen_at)}  {t.state}" for t in self.transitions]
         if self.server_error:
             lines.append(f"server error: {self.server_error}")
         return "\n".join(lines)
@@ -134,10 +135,10 @@ class WorkflowResult:
             "job_url": self.job_url,
             "state": self.state,
             "server_error": self.server_error,
-            "submitted_at": _iso(self.submitted_at),
-            "started_at": _iso(self.started_at),
-            "finished_at": _iso(self.finished_at),
-            "recorded_at": _iso(self.recorded_at),
+            "submitted_at": format_timestamp(self.submitted_at),
+            "started_at": format_timestamp(self.started_at),
+            "finished_at": format_timestamp(self.finished_at),
+            "recorded_at": format_timestamp(self.recorded_at),
             "duration": self.duration,
             "min_duration": self.min_duration,
             "max_duration": self.max_duration,
@@ -185,13 +186,5 @@ class WorkflowResult:
         )
 
 
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _parse(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parse_timestamp(value) if value else None

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aperture_verify.common.durations import parse_duration
+from aperture_verify.common.secrets import is_secret_key
 from aperture_verify.errors import PlanError
 
 __all__ = [
@@ -27,7 +28,6 @@ __all__ = [
     "Where",
     "check_keys",
     "check_label",
-    "is_credential_key",
     "parse_toml",
     "quote_key",
     "read_bool",
@@ -47,15 +47,6 @@ CREDENTIAL_FIX = (
     "APERTURE_PASSWORD (api v1) in the environment"
 )
 
-# Compared after lower-casing and dropping "_" and "-": "api_key", "API-Key", "apikey".
-_CREDENTIAL_NAMES = frozenset(
-    {
-        "apikey", "password", "passwd", "pwd", "passphrase", "token", "accesstoken",
-        "authtoken", "bearertoken", "refreshtoken", "apitoken", "secret", "clientsecret",
-        "username", "credential", "credentials", "authorization",
-    }
-)  # fmt: skip
-
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
@@ -63,11 +54,6 @@ _TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
 
 def _normalize(name: str) -> str:
     return name.replace("_", "").replace("-", "").lower()
-
-
-def is_credential_key(name: str) -> bool:
-    """Whether *name* is a key that would hold a credential (``api_key``, ``password``...)."""
-    return _normalize(name) in _CREDENTIAL_NAMES
 
 
 def _printable(text: str) -> str:
@@ -193,7 +179,7 @@ def check_keys(
     """Refuse unknown keys (with a suggestion) and missing *required* ones (key → fix)."""
     for key in table:
         if key not in allowed:
-            if is_credential_key(key):
+            if is_secret_key(key):
                 raise (where / key).error("credentials never go in the plans file", CREDENTIAL_FIX)
             raise (where / key).error(
                 "unknown key", f"{suggest(key, allowed)}allowed keys: {', '.join(allowed)}"

@@ -7,13 +7,13 @@ from dataclasses import astuple, dataclass
 
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.common.durations import format_duration
+from aperture_verify.common.secrets import is_secret_key
 from aperture_verify.plan.model import ParamValue, Range, StepExpectation
 from aperture_verify.plan.schema import (
     CREDENTIAL_FIX,
     Where,
     check_keys,
     check_label,
-    is_credential_key,
     quote_key,
     read_bool,
     read_choice,
@@ -153,7 +153,7 @@ def read_parameters(value: object, where: Where) -> tuple[tuple[str, ParamValue]
     result: list[tuple[str, ParamValue]] = []
     for name, item in table.items():
         w = where / check_label(name, where / name, "parameter")
-        if is_credential_key(name):
+        if is_secret_key(name):
             raise w.error("credentials never go in the plans file", CREDENTIAL_FIX)
         if not isinstance(item, str | int | float | bool):
             raise w.error(

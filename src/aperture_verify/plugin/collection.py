@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from aperture_verify.common.files import write_atomic
 from aperture_verify.plugin.scheduler import ItemKey
 
 WORKFLOW_FIXTURE = "workflow"
@@ -82,9 +83,7 @@ def write_keys(path: Path, items: Sequence[pytest.Item], keys: dict[int, ItemKey
     data: dict[str, Any] = {
         items[i].nodeid: {"stage": list(k.stage), "barrier": k.barrier} for i, k in keys.items()
     }
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(data))
 
 
 def read_keys(path: Path, collection: Sequence[str]) -> dict[int, ItemKey]:

@@ -10,11 +10,10 @@ worker reads is complete for the phases before its own.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from aperture_verify.common.files import write_atomic
 from aperture_verify.execution.results import Outcome, WorkflowResult
 
 LEDGER_FILE = "ledger.json"
@@ -50,10 +49,7 @@ class RunLedger:
             "results": [r.to_dict() for r in self._results.values()],
             "check_failures": self._check_failures,
         }
-        fd, tmp = tempfile.mkstemp(dir=self.run_dir, prefix=".ledger-")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(data))
 
     def refresh(self) -> None:
         """Re-read the file when another process wrote it since the last read."""

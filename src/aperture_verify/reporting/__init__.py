@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from aperture_verify.common.secrets import is_secret_key, redact, safe_url
 from aperture_verify.execution.results import Outcome, WorkflowResult
 from aperture_verify.plan.model import WorkflowSpec
 from aperture_verify.plugin.context import RunContext
@@ -29,9 +30,6 @@ from aperture_verify.reporting.run import (
     RunSummary,
     ci_build,
     in_plan_order,
-    is_secret_key,
-    safe_url,
-    scrub,
 )
 
 __all__ = ["RESULTS_FILE", "ReportPlugin"]
@@ -102,7 +100,9 @@ class ReportPlugin:
             results=in_plan_order(self.ctx.plan, self.ctx.ledger.results()),
             exit_status=None,
             ci=ci_build(os.environ),
-            login_error=scrub(self.ctx.login_error, self.secrets) if self.ctx.login_error else None,
+            login_error=(
+                redact(self.ctx.login_error, self.secrets) if self.ctx.login_error else None
+            ),
         )
 
     # -- environment table -------------------------------------------------------
@@ -130,7 +130,7 @@ class ReportPlugin:
         for key in list(metadata):
             value = metadata[key]
             if is_secret_key(key) or (
-                isinstance(value, str) and secrets and scrub(value, secrets) != value
+                isinstance(value, str) and secrets and redact(value, secrets) != value
             ):
                 del metadata[key]
             elif isinstance(value, dict):
@@ -156,7 +156,7 @@ class ReportPlugin:
             # teardown report arrives, after this hook: the details land there.
             result = WorkflowResult.from_dict(data)
             extras: list[dict[str, Any]] = list(getattr(report, "extras", []))
-            extras.append(_extra(scrub(html_report.details_html(result), self.secrets), "html"))
+            extras.append(_extra(redact(html_report.details_html(result), self.secrets), "html"))
             if result.job_url:
                 extras.append(_extra(result.job_url, "url", name="job"))
             report.extras = extras  # type: ignore[attr-defined]
@@ -195,7 +195,7 @@ class ReportPlugin:
     ) -> None:
         run = self.summary()
         run.exit_status = int(session.exitstatus)
-        prefix.append(scrub(html_report.summary_html(run), self.secrets))
+        prefix.append(redact(html_report.summary_html(run), self.secrets))
 
     # -- end of the run ----------------------------------------------------------
 

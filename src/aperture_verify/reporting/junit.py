@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
+from aperture_verify.common.secrets import redact
 from aperture_verify.execution.results import WorkflowResult
-from aperture_verify.reporting.run import scrub
 
 #: The schema the tests validate junit.xml against (see the file's header).
 SCHEMA_FILE = "junit-jenkins.xsd"
@@ -201,6 +201,6 @@ def _properties(element: ET.Element) -> ET.Element:
 def _scrub_element(element: ET.Element, secrets: list[str]) -> None:
     for node in element.iter():
         if node.text:
-            node.text = scrub(node.text, secrets)
+            node.text = redact(node.text, secrets)
         for attr, value in node.attrib.items():
-            node.set(attr, scrub(value, secrets))
+            node.set(attr, redact(value, secrets))

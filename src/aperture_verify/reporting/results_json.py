@@ -7,13 +7,13 @@ A later version may add keys; a reader should ignore keys it does not know.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from aperture_verify.common.files import write_atomic
+from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.execution.results import WorkflowResult
-from aperture_verify.reporting.run import RunSummary, iso
+from aperture_verify.reporting.run import RunSummary
 
 FORMAT_VERSION = 1
 
@@ -39,8 +39,8 @@ def build_results(run: RunSummary) -> dict[str, Any]:
             "environment": server.environment,
             "space": server.space,
         },
-        "started_at": iso(run.started_at),
-        "finished_at": iso(run.finished_at),
+        "started_at": format_timestamp(run.started_at),
+        "finished_at": format_timestamp(run.finished_at),
         "duration": _round(run.duration),
         "exit_status": run.exit_status,
         "verdict": run.verdict,
@@ -73,13 +73,7 @@ def write_results(path: Path, run: RunSummary) -> None:
     """Write *run* to *path* atomically (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(build_results(run), indent=2, ensure_ascii=False) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; the file is meant to be shared
-    os.replace(tmp, path)
+    write_atomic(path, text)
 
 
 def _round(value: float | None) -> float | None:

@@ -1,4 +1,4 @@
-"""What every report says about the run as a whole, and how secrets are kept out.
+"""What every report says about the run as a whole.
 
 The three artefacts (HTML, JUnit, JSON) are built from one ``RunSummary``: the
 plan, where it ran, when, and the workflow results in plan order, with the
@@ -7,54 +7,13 @@ workflows that never got a result already filled in as skipped.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urlsplit, urlunsplit
 
+from aperture_verify.common.secrets import safe_url
 from aperture_verify.execution.results import Outcome, WorkflowResult
 from aperture_verify.plan.model import Plan
-
-#: Metadata keys whose values are never shown (matched anywhere in the key, any case).
-SECRET_KEY_PATTERN = re.compile(
-    r"pass(word|wd)?|secret|token|api[_-]?key|apikey|credential|auth|cookie|private|_key$",
-    re.IGNORECASE,
-)
-
-#: Query parameters that carry credentials in some servers' URLs.
-_SECRET_QUERY = re.compile(r"(?i)(key|token|secret|pass|auth|sig)")
-
-
-def safe_url(url: str) -> str:
-    """*url* without user info and without query parameters that look like credentials."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if not parts.scheme or not parts.netloc:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    query = "&".join(
-        p for p in parts.query.split("&") if p and not _SECRET_QUERY.search(p.split("=")[0])
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """*text* with every occurrence of a known secret value masked."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:  # masking tiny strings would shred ordinary text
-            text = text.replace(secret, "********")
-    return text
-
-
-def is_secret_key(key: str) -> bool:
-    return bool(SECRET_KEY_PATTERN.search(key))
-
 
 #: CI variables that identify a build, in the order they are tried.
 CI_BUILD_URL_VARS = ("BUILD_URL", "CI_JOB_URL", "CIRCLE_BUILD_URL")
@@ -146,13 +105,6 @@ class RunSummary:
         if self.exit_status == 2:
             return "interrupted"
         return "passed"
-
-
-def iso(value: datetime | None) -> str | None:
-    """ISO 8601 with milliseconds and ``Z`` for UTC, as in the results' own dicts."""
-    if value is None:
-        return None
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def in_plan_order(plan: Plan, results: Iterable[WorkflowResult]) -> list[WorkflowResult]:

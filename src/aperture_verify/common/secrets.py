@@ -1,0 +1,85 @@
+"""What counts as a secret, and how one is kept out of text.
+
+One rule for every layer: the client's error messages, the plan's refusal of
+credentials, the reports and the emulator's scenario files all ask
+``is_secret_key`` whether a name holds a credential, mask known values with
+``redact`` and show URLs through ``safe_url``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit, urlunsplit
+
+__all__ = ["MASK", "is_secret_key", "redact", "safe_url"]
+
+#: What a secret value is replaced with. Plain characters, so that it reads the
+#: same in a log line, HTML, XML and JSON.
+MASK = "[redacted]"
+
+# Words (after splitting at "_", "-", ".", spaces and camelCase) that make a
+# name a credential wherever they appear in it.
+_SECRET_WORDS = frozenset(
+    {
+        "apikey", "apitoken", "auth", "authorization", "bearer", "cookie", "credential",
+        "credentials", "passphrase", "passwd", "password", "privatekey", "pwd", "secret",
+        "secrets", "sig", "signature", "token", "tokens", "username",
+    }
+)  # fmt: skip
+
+# "key" is a credential only after one of these ("api_key", "SSH_PRIVATE_KEY"),
+# or on its own: "sort_key" or "lookup_key" are ordinary names.
+_KEY_QUALIFIERS = frozenset(
+    {"access", "api", "client", "encryption", "master", "private", "secret", "signing", "ssh"}
+)
+
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def _words(name: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(name)]
+
+
+def is_secret_key(name: str) -> bool:
+    """Whether *name* (a plan key, a parameter, an environment or metadata key, a
+    URL query parameter) would hold a credential: ``api_key``, ``API-Key``,
+    ``accessToken``, ``db_password``, ``Authorization``, ``SSH_PRIVATE_KEY``."""
+    words = _words(name)
+    if words == ["key"]:
+        return True
+    for i, word in enumerate(words):
+        if word in _SECRET_WORDS:
+            return True
+        if word == "key" and i > 0 and words[i - 1] in _KEY_QUALIFIERS:
+            return True
+    return False
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """*text* with every occurrence of every known secret value replaced by ``MASK``.
+
+    Every non-empty value counts, however short: a short secret makes the text
+    harder to read, never leaks. Longer values go first, so that a secret that
+    contains another is masked whole.
+    """
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def safe_url(url: str) -> str:
+    """*url* without ``user:password@`` and without query parameters whose name
+    holds a credential (``?apikey=...``); any other URL comes back unchanged."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if not parts.scheme or not parts.netloc:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    params = [p for p in parts.query.split("&") if p]
+    kept = [p for p in params if not is_secret_key(p.split("=", 1)[0])]
+    if netloc == parts.netloc and len(kept) == len(params):
+        return url
+    return urlunsplit(parts._replace(netloc=netloc, query="&".join(kept)))
