@@ -84,7 +84,7 @@ def test_every_failed_check_is_listed(client: DataStudioClient) -> None:
         ),
     )
     assert failure is not None and failure.kind is FailureKind.EXECUTION
-    text = str(failure.msg)
+    text = str(failure)
     assert "Quick: duration = 0." in text and "(suspiciously short), expected 5s..10s" in text
     assert 'Quick: step "Validate" failedRows = 10, expected ≤ 0' in text
     assert 'Quick: step "Validate" passedRows = 990, expected ≥ 1000' in text
@@ -97,8 +97,8 @@ def test_a_failed_job_is_an_execution_failure_with_the_server_message(
 ) -> None:
     result, failure = run(WorkflowRunner(client), spec("Fails"))
     assert failure is not None and failure.kind is FailureKind.EXECUTION
-    assert "state = FAILED, expected COMPLETED" in str(failure.msg)
-    assert "(server: boom)" in str(failure.msg)
+    assert "state = FAILED, expected COMPLETED" in str(failure)
+    assert "(server: boom)" in str(failure)
     assert result.server_error == "boom"
 
 
@@ -114,10 +114,10 @@ def test_unknown_workflow_and_unpublished_workflow_are_readiness_failures(
     runner = WorkflowRunner(client, catalog=client.list_workflows())
     _, failure = run(runner, spec("Nope"))
     assert failure is not None and failure.kind is FailureKind.READINESS
-    assert "no workflow with external label 'Nope' in space 'Demo'" in str(failure.msg)
+    assert "no workflow with external label 'Nope' in space 'Demo'" in str(failure)
     _, failure = run(runner, spec("Draft"))
     assert failure is not None and failure.kind is FailureKind.READINESS
-    assert "no published version" in str(failure.msg)
+    assert "no published version" in str(failure)
     _, failure = run(runner, spec("Draft", version="PreferDraft"))
     assert failure is None
     assert [j.label for j in emulator.jobs] == ["Draft"]
@@ -126,7 +126,7 @@ def test_unknown_workflow_and_unpublished_workflow_are_readiness_failures(
 def test_readiness_names_the_space_a_workflow_really_is_in(client: DataStudioClient) -> None:
     _, failure = run(WorkflowRunner(client), WorkflowSpec("Quick", phase="p", space="Other"))
     assert failure is not None and failure.kind is FailureKind.READINESS
-    assert "exists in space(s) Demo" in str(failure.msg)
+    assert "exists in space(s) Demo" in str(failure)
 
 
 def test_past_the_deadline_the_job_is_cancelled_on_the_server(
@@ -136,8 +136,8 @@ def test_past_the_deadline_the_job_is_cancelled_on_the_server(
     runner = WorkflowRunner(client, deadline_grace=0.2)
     result, failure = run(runner, spec("Slow", max_duration=0.5))
     assert failure is not None and failure.kind is FailureKind.EXECUTION
-    assert "did not finish within max_duration 0.5s (+0.2s grace)" in str(failure.msg)
-    assert "was cancelled on the server" in str(failure.msg)
+    assert "did not finish within max_duration 0.5s (+0.2s grace)" in str(failure)
+    assert "was cancelled on the server" in str(failure)
     (job,) = emulator.jobs
     assert job.state == "CANCELLED"
     assert result.state == "CANCELLED"
@@ -156,12 +156,12 @@ def test_a_server_that_forgot_the_job_fails_the_workflow_without_hanging(
     _, failure = run(WorkflowRunner(client), spec("Slow", max_duration=60.0))
     thread.join()
     assert failure is not None and failure.kind is FailureKind.EXECUTION
-    assert "no longer knows" in str(failure.msg)
+    assert "no longer knows" in str(failure)
 
 
 def test_refused_credentials_are_a_login_failure(emulator: Emulator) -> None:
     with DataStudioClient(emulator.url, Credentials(api_key="wrong")) as bad:
         _, failure = run(WorkflowRunner(bad), spec("Quick"))
     assert failure is not None and failure.kind is FailureKind.LOGIN
-    assert "wrong" not in str(failure.msg)
+    assert "wrong" not in str(failure)
     assert emulator.jobs == []

@@ -21,9 +21,9 @@ from aperture_verify.execution.results import (
     WorkflowResult,
 )
 from aperture_verify.plan.model import Phase, Plan, ServerSettings, WorkflowSpec
-from aperture_verify.reporting import _skipped_reports
+from aperture_verify.plugin.reports import _skipped_reports
 from aperture_verify.reporting.html import details_html, summary_html
-from aperture_verify.reporting.junit import case_names, finish_suite, name_case, schema_path
+from aperture_verify.reporting.junit import case_names, finish_file, schema_path
 from aperture_verify.reporting.results_json import build_results, write_results
 from aperture_verify.reporting.run import RunSummary, ci_build
 from aperture_verify.reporting.timeline import render_timeline, tick_step
@@ -283,11 +283,27 @@ def make_xml(tmp_path: Path) -> LogXML:
     return LogXML(str(tmp_path / "junit.xml"), None, family="xunit2", logging="system-out")
 
 
-def feed(xml: LogXML, reports: list[pytest.TestReport], result: WorkflowResult | None) -> None:
+def feed(xml: LogXML, reports: list[pytest.TestReport]) -> None:
+    xml.pytest_sessionstart()
     for report in reports:
-        if result is not None:
-            name_case(xml, report, *case_names("nightly", result.phase, result.label))
         xml.pytest_runtest_logreport(report)
+
+
+def finish(
+    xml: LogXML,
+    tmp_path: Path,
+    nodeid: str,
+    result: WorkflowResult | None,
+    secrets: tuple[str, ...] = (),
+) -> ET.Element:
+    """pytest writes junit.xml, then ``finish_file`` rewrites it, as at the end of a run."""
+    xml.pytest_sessionfinish()
+    names, workflows = {}, {}
+    if result is not None:
+        names[nodeid] = case_names("nightly", result.phase, result.label)
+        workflows[names[nodeid]] = result
+    finish_file(tmp_path / "junit.xml", "nightly", names, workflows, secrets)
+    return ET.parse(tmp_path / "junit.xml").getroot()
 
 
 def report(
@@ -304,13 +320,7 @@ def report(
     )
 
 
-def write(xml: LogXML, tmp_path: Path) -> ET.Element:
-    xml.pytest_sessionstart()
-    xml.pytest_sessionfinish()
-    return ET.parse(tmp_path / "junit.xml").getroot()
-
-
-def test_finish_suite_names_times_and_enriches_workflow_cases(tmp_path: Path) -> None:
+def test_finish_file_names_times_and_enriches_workflow_cases(tmp_path: Path) -> None:
     xml = make_xml(tmp_path)
     w3 = failed_w3()
     nodeid = "test_phases/test_cleanse.py::test_workflow[W3]"
@@ -321,11 +331,8 @@ def test_finish_suite_names_times_and_enriches_workflow_cases(tmp_path: Path) ->
             report(nodeid, "call", "failed", "execution failure: W3"),
             report(nodeid, "teardown", "passed"),
         ],
-        w3,
     )
-    xml.pytest_sessionstart()
-    finish_suite(xml, "nightly", {case_names("nightly", "cleanse", "W3"): w3})
-    root = write(xml, tmp_path)
+    root = finish(xml, tmp_path, nodeid, w3)
     (suite,) = root
     assert suite.get("name") == "nightly"
     (case,) = suite.findall("testcase")
@@ -345,6 +352,7 @@ def test_finish_suite_names_times_and_enriches_workflow_cases(tmp_path: Path) ->
     }
     out = case.findtext("system-out") or ""
     assert "QUEUED" in out and "server error: Step 'Lookup' failed" in out
+    assert (suite.get("tests"), suite.get("failures")) == ("1", "1")
     xmlschema.XMLSchema11(str(schema_path())).validate(str(tmp_path / "junit.xml"))
 
 
@@ -364,10 +372,8 @@ def test_a_rerun_is_one_case(tmp_path: Path) -> None:
             report(nodeid, "call", "passed"),
             report(nodeid, "teardown", "passed"),
         ],
-        w1,
     )
-    finish_suite(xml, "nightly", {case_names("nightly", "load", "W1"): w1})
-    (suite,) = write(xml, tmp_path)
+    (suite,) = finish(xml, tmp_path, nodeid, w1)
     assert len(suite.findall("testcase")) == 1
     assert suite.get("tests") == "1" and suite.get("failures") == "0"
 
@@ -380,9 +386,9 @@ def test_a_synthesized_skip_is_a_case_with_its_reason(tmp_path: Path) -> None:
         outcome=Outcome.SKIPPED,
         message="not run: the run stopped early (stopping after 1 failures)",
     )
-    feed(xml, _skipped_reports("test_phases/test_publish.py::test_workflow[W5]", skipped), skipped)
-    finish_suite(xml, "nightly", {case_names("nightly", "publish", "W5"): skipped})
-    (suite,) = write(xml, tmp_path)
+    nodeid = "test_phases/test_publish.py::test_workflow[W5]"
+    feed(xml, _skipped_reports(nodeid, skipped))
+    (suite,) = finish(xml, tmp_path, nodeid, skipped)
     (case,) = suite.findall("testcase")
     assert case.get("name") == "W5" and suite.get("skipped") == "1"
     element = case.find("skipped")
@@ -400,11 +406,14 @@ def test_known_secrets_are_masked_in_junit(tmp_path: Path) -> None:
             report(nodeid, "call", "failed", "sent key s3cr3t-key-value"),
             report(nodeid, "teardown", "passed"),
         ],
-        None,
     )
-    finish_suite(xml, "nightly", {}, secrets=["s3cr3t-key-value"])
-    write(xml, tmp_path)
+    (suite,) = finish(xml, tmp_path, nodeid, None, secrets=("s3cr3t-key-value",))
     assert "s3cr3t-key-value" not in (tmp_path / "junit.xml").read_text()
+    (case,) = suite.findall("testcase")
+    assert (case.get("classname"), case.get("name")) == (
+        "t",
+        "test_other",
+    )  # left as pytest named it
 
 
 def test_the_schema_rejects_what_jenkins_would_not_read(tmp_path: Path) -> None:

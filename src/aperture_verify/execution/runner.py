@@ -1,8 +1,8 @@
 """Run one workflow of a plan and judge it: readiness, execute, wait, check.
 
 Failures are raised as ``WorkflowFailed`` carrying their kind (login,
-readiness, execution), so pytest reports them as what they are, with a
-message and no traceback.
+readiness, execution); the pytest side turns one into a test failure with
+that message and no traceback.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from _pytest.outcomes import Failed
-
 from aperture_verify.client.client import DataStudioClient
 from aperture_verify.client.models import Job, Workflow
 from aperture_verify.common.durations import format_duration
 from aperture_verify.errors import (
+    ApertureError,
     AuthenticationError,
     ClientError,
     JobLostError,
@@ -36,11 +35,14 @@ DEADLINE_GRACE = 5.0
 _CHECK_IT = "it may still be running; check it in Data Studio"
 
 
-class WorkflowFailed(Failed):
-    """A workflow did not pass; ``kind`` says which stage failed."""
+class WorkflowFailed(ApertureError):
+    """A workflow did not pass; ``kind`` says which stage failed.
+
+    ``str()`` is ``<kind>: <message>``, the line the test fails with.
+    """
 
     def __init__(self, kind: FailureKind, message: str) -> None:
-        super().__init__(f"{kind.label}: {message}", pytrace=False)
+        super().__init__(f"{kind.label}: {message}")
         self.kind = kind
 
 
@@ -137,7 +139,7 @@ class WorkflowRunner:
         except WorkflowFailed as e:
             result.outcome = Outcome.FAILED
             result.failure_kind = e.kind
-            result.message = str(e.msg)
+            result.message = str(e)
             raise
         result.outcome = Outcome.PASSED
         return result

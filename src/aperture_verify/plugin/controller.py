@@ -1,7 +1,8 @@
-"""On the controller (or the only process): collect verdicts, set the exit status."""
+"""On the controller (or the only process): collect verdicts, end the session in order."""
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from aperture_verify.execution.exitcodes import exit_status_for
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
 from aperture_verify.plugin.context import RunContext
+from aperture_verify.plugin.reports import ReportPlugin
 
 
 class RunRecorder:
@@ -51,12 +53,10 @@ class RunRecorder:
                 return spec
         return None
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+    def finish(self, session: pytest.Session, exitstatus: int) -> None:
         """Leave no job running on the server, and record the interrupted ones.
 
-        Runs first, so that the reports written in this hook see them, and
-        refines pytest's "tests failed" into the kind of failure (exitcodes.py).
+        Also refines pytest's "tests failed" into the kind of failure (exitcodes.py).
         """
         if self.ctx.login_error is None and self.ctx.url != "emulator":
             for job_id, label in self.ctx.cancel_unfinished_jobs():
@@ -83,3 +83,33 @@ class RunRecorder:
                 + ", ".join(self.cancelled),
                 yellow=True,
             )
+
+
+class EndOfSession:
+    """The controller's end of the run, one step after the other.
+
+    pytest's own writers (LogXML's junit.xml, pytest-html's report.html) run
+    inside this wrapper; what must come before or after them is written here
+    in order rather than left to hook registration order.
+    """
+
+    def __init__(self, recorder: RunRecorder, reports: ReportPlugin) -> None:
+        self.recorder = recorder
+        self.reports = reports
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionfinish(
+        self, session: pytest.Session, exitstatus: int
+    ) -> Generator[None, None, None]:
+        # 1. No job left running on the server; the interrupted ones recorded;
+        #    the exit status refined. The reports must see all of that.
+        self.recorder.finish(session, exitstatus)
+        # 2. Workflows that never ran reported as skipped (to LogXML and
+        #    pytest-html too, which are yet to write); results.json written.
+        self.reports.before_writers(session)
+        try:
+            # 3. pytest writes junit.xml and report.html.
+            return (yield)
+        finally:
+            # 4. junit.xml rewritten for Jenkins.
+            self.reports.after_writers()

@@ -80,6 +80,8 @@ class AperturePhaseFixtures:
                     result.message = f"not run: {ctx.login_error}"
                     raise WorkflowFailed(FailureKind.LOGIN, result.message)
                 return ctx.runner.run(spec, result)
+            except WorkflowFailed as e:
+                pytest.fail(str(e), pytrace=False)
             finally:
                 _record_properties(item, result)
 

@@ -24,7 +24,7 @@ from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResu
 from aperture_verify.plan.model import Plan
 from aperture_verify.plugin import collection as coll
 from aperture_verify.plugin.context import RunContext
-from aperture_verify.plugin.controller import RunRecorder
+from aperture_verify.plugin.controller import EndOfSession, RunRecorder
 from aperture_verify.plugin.fixtures import AperturePhaseFixtures
 from aperture_verify.plugin.options import (
     MAX_AUTO_WORKERS,
@@ -35,10 +35,10 @@ from aperture_verify.plugin.options import (
     is_active,
     phases_dir,
 )
+from aperture_verify.plugin.reports import ReportPlugin
 from aperture_verify.plugin.safety import tls_metadata, transport_warnings
 from aperture_verify.plugin.scheduler import ItemKey, PhaseScheduling
 from aperture_verify.plugin.stash import CONTEXT_KEY, RESULT_KEY, SESSION_KEY, STAGE_KEY
-from aperture_verify.reporting import ReportPlugin
 
 
 def get_context(config: pytest.Config) -> RunContext:
@@ -88,10 +88,10 @@ def pytest_configure(config: pytest.Config) -> None:
             config.option.dist = "no"
             config.option.tx = []
             config.option.numprocesses = 0
-        # Reports first: both have a tryfirst sessionfinish, run newest-registered first,
-        # and the reports must see what the recorder records there.
-        config.pluginmanager.register(ReportPlugin(config, ctx), "aperture-reports")
-        config.pluginmanager.register(RunRecorder(config, ctx), "aperture-recorder")
+        reports, recorder = ReportPlugin(config, ctx), RunRecorder(config, ctx)
+        config.pluginmanager.register(reports, "aperture-reports")
+        config.pluginmanager.register(recorder, "aperture-recorder")
+        config.pluginmanager.register(EndOfSession(recorder, reports), "aperture-session-end")
     config.stash[CONTEXT_KEY].deadline_grace = grace
     _install_sigterm_handler()
     config.pluginmanager.register(AperturePhaseFixtures(config), "aperture-fixtures")

@@ -1,30 +1,33 @@
 """junit.xml as Jenkins reads it: one case per workflow, named by plan, phase and label.
 
-pytest's own ``LogXML`` writes the file on the controller. This module steers
-it from the controller side, because ``record_xml_attribute`` and suite
-properties recorded on xdist workers are dropped:
+pytest's own ``LogXML`` writes the file on the controller; ``finish_file``
+then rewrites it, reading and writing nothing but the XML:
 
-* ``name_case`` gives a workflow test's case ``classname = "<plan>.<phase>"``
-  and ``name = "<label>"`` before LogXML closes the case, so Jenkins shows the
-  tree plan → phase → workflow with names that are stable from run to run;
-* ``finish_suite``, just before LogXML writes the file, names the suite after
-  the plan, merges the cases of one test that reruns or a teardown error split
-  in two, sets a workflow case's time to the job's duration, makes sure its
-  properties and ``<system-out>`` (state transitions, server error) are there,
-  recounts the suite and masks any known secret value.
+* a workflow test's case gets ``classname = "<plan>.<phase>"`` and
+  ``name = "<label>"`` (a phase module's own checks go under their phase too),
+  so Jenkins shows the tree plan → phase → workflow with names that are stable
+  from run to run;
+* the suite is named after the plan; the cases of one test that a rerun or a
+  teardown error split in two become one; a workflow case's time is the job's
+  duration and its properties and ``<system-out>`` (state transitions, server
+  error) are there; the suite's counts are recounted; known secret values are
+  masked.
+
+The cases are found by the names LogXML gives them, which pytest documents as
+its output format: ``classname`` is the test's module path with dots (after
+``--junit-prefix``), ``name`` the rest of the node id.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-import pytest
-
+from aperture_verify.common.files import write_atomic
 from aperture_verify.common.secrets import redact
 from aperture_verify.execution.results import WorkflowResult
 
@@ -34,13 +37,15 @@ SCHEMA_FILE = "junit-jenkins.xsd"
 #: Properties of a workflow case, in the order they are written.
 PROPERTY_NAMES = ("phase", "job_id", "state", "duration_seconds", "job_url", "failure_kind")
 
+CaseName = tuple[str, str]  # (classname, name)
+
 
 def schema_path() -> Path:
     """Path of the checked-in JUnit schema (package data)."""
     return Path(str(resources.files(__package__).joinpath(SCHEMA_FILE)))
 
 
-def case_names(plan: str, phase: str, label: str) -> tuple[str, str]:
+def case_names(plan: str, phase: str, label: str) -> CaseName:
     """(classname, name) of a workflow's case.
 
     Jenkins splits ``classname`` at its last dot into package and class, so a
@@ -49,18 +54,28 @@ def case_names(plan: str, phase: str, label: str) -> tuple[str, str]:
     return f"{plan}.{phase.replace('.', '_')}", label
 
 
-def log_xml(config: pytest.Config) -> Any | None:
-    """The controller's ``LogXML`` (None without ``--junitxml``)."""
-    from _pytest.junitxml import xml_key
+def check_case_names(plan: str, phase: str, nodeid: str) -> CaseName:
+    """(classname, name) of a phase module's own test: under its phase, named by
+    the test's name in the module (``test_x``, ``TestY::test_z``)."""
+    return case_names(plan, phase, "")[0], nodeid.split("::", 1)[-1]
 
-    return config.stash.get(xml_key, None)
+
+def pytest_case_names(nodeid: str, prefix: str | None = None) -> CaseName:
+    """The (classname, name) pytest's junit.xml gives the test *nodeid*."""
+    path, bracket, params = nodeid.partition("[")
+    names = path.split("::")
+    names[0] = re.sub(r"\.py$", "", names[0].replace("/", "."))
+    names[-1] += bracket + params
+    classnames = names[:-1]
+    if prefix:
+        classnames.insert(0, prefix)
+    return ".".join(classnames), names[-1]
 
 
-def name_case(xml: Any, report: pytest.TestReport, classname: str, name: str) -> None:
-    """Name the case of *report* before LogXML closes it (it keeps user-set attributes)."""
-    reporter = xml.node_reporter(report)
-    reporter.add_attribute("classname", classname)
-    reporter.add_attribute("name", name)
+def xml_path(xmlpath: str) -> Path:
+    """Where ``--junitxml=<xmlpath>`` writes, resolved as pytest does (in the
+    current directory, at configuration time)."""
+    return Path(os.path.abspath(os.path.expanduser(os.path.expandvars(xmlpath))))
 
 
 def workflow_properties(result: WorkflowResult) -> list[tuple[str, str]]:
@@ -76,33 +91,33 @@ def workflow_properties(result: WorkflowResult) -> list[tuple[str, str]]:
     return [(k, v) for k in PROPERTY_NAMES if (v := values[k]) is not None]
 
 
-class _Frozen:
-    """Stands in for a closed ``_NodeReporter``: LogXML only calls ``to_xml``."""
-
-    def __init__(self, element: ET.Element) -> None:
-        self.element = element
-
-    def to_xml(self) -> ET.Element:
-        return self.element
-
-
-def finish_suite(
-    xml: Any,
+def finish_file(
+    path: Path,
     suite_name: str,
-    workflows: Mapping[tuple[str, str], WorkflowResult],
+    names: Mapping[str, CaseName],
+    workflows: Mapping[CaseName, WorkflowResult],
     secrets: Iterable[str] = (),
+    prefix: str | None = None,
 ) -> None:
-    """Fix up LogXML's cases just before it writes the file (see the module docstring).
+    """Rewrite the junit.xml LogXML wrote at *path* (see the module docstring).
 
-    *workflows* maps a workflow case's (classname, name) to its result.
+    *names* maps a test's node id to the case name it gets; *workflows* maps a
+    workflow case's (classname, name) to its result; *prefix* is
+    ``--junit-prefix``.
     """
-    xml.suite_name = suite_name
-    cases: dict[tuple[str, str], ET.Element] = {}
-    for reporter in xml.node_reporters_ordered:
-        if "id" in vars(reporter):  # still open: the run stopped inside this test
-            reporter.finalize()
-        element = reporter.to_xml()
+    tree = ET.parse(path)
+    root = tree.getroot()
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    if suite is None:
+        return
+    renames = {pytest_case_names(nodeid, prefix): name for nodeid, name in names.items()}
+    cases: dict[CaseName, ET.Element] = {}
+    for element in suite.findall("testcase"):
+        suite.remove(element)
         key = (element.get("classname", ""), element.get("name", ""))
+        key = renames.get(key, key)
+        element.set("classname", key[0])
+        element.set("name", key[1])
         if key in cases:
             merge_cases(cases[key], element)
         else:
@@ -114,10 +129,16 @@ def finish_suite(
         if result is not None:
             enrich_case(element, result)
         if secret_values:
-            _scrub_element(element, secret_values)
-    xml.node_reporters_ordered[:] = [_Frozen(e) for e in cases.values()]
-    xml.stats.update(count_cases(cases.values()))
-    xml.cnt_double_fail_tests = 0
+            _redact_element(element, secret_values)
+        suite.append(element)
+    counts = count_cases(cases.values())
+    suite.set("name", suite_name)
+    suite.set("tests", str(len(cases)))
+    suite.set("failures", str(counts["failure"]))
+    suite.set("errors", str(counts["error"]))
+    suite.set("skipped", str(counts["skipped"]))
+    text = ET.tostring(root, encoding="unicode")
+    write_atomic(path, '<?xml version="1.0" encoding="utf-8"?>' + text)
 
 
 def merge_cases(kept: ET.Element, later: ET.Element) -> None:
@@ -198,7 +219,7 @@ def _properties(element: ET.Element) -> ET.Element:
     return found
 
 
-def _scrub_element(element: ET.Element, secrets: list[str]) -> None:
+def _redact_element(element: ET.Element, secrets: list[str]) -> None:
     for node in element.iter():
         if node.text:
             node.text = redact(node.text, secrets)

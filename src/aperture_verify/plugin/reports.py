@@ -1,0 +1,304 @@
+"""The run's reports from the pytest side: report.html (pytest-html), junit.xml
+(pytest's LogXML), results.json.
+
+``ReportPlugin`` holds the controller-side hooks (registered by hooks.py on
+the xdist controller, or in the only process without xdist). Workers send
+their reports, each workflow's result attached as ``report.aperture``; the
+controller attaches the HTML details and notes each case's JUnit name. At the
+end of the session (``controller.EndOfSession`` calls it in order) it reports
+the workflows that never ran as skipped, with the reason, writes results.json
+and, once pytest wrote junit.xml, rewrites that for Jenkins. Nothing here runs
+on a worker.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aperture_verify.common.secrets import is_secret_key, redact, safe_url
+from aperture_verify.execution.results import Outcome, WorkflowResult
+from aperture_verify.plan.model import WorkflowSpec
+from aperture_verify.plugin.context import RunContext
+from aperture_verify.plugin.options import option
+from aperture_verify.reporting import html as html_report
+from aperture_verify.reporting import junit
+from aperture_verify.reporting.results_json import write_results
+from aperture_verify.reporting.run import (
+    RunSummary,
+    ci_build,
+    in_plan_order,
+)
+
+__all__ = ["RESULTS_FILE", "ReportPlugin"]
+
+RESULTS_FILE = "results.json"
+
+
+class ReportPlugin:
+    """Controller-side hooks that make the three reports."""
+
+    def __init__(self, config: pytest.Config, ctx: RunContext) -> None:
+        self.config = config
+        self.ctx = ctx
+        self.started_at = datetime.now(UTC)
+        self.finished_at: datetime | None = None
+        self.labels = {w.label: w for w in ctx.plan.workflows}
+        self.nodeids: dict[str, WorkflowSpec] = {}  # workflow test nodeid -> its workflow
+        self.started: set[str] = set()  # labels whose test began (a report arrived)
+        self.module_phase: dict[str, str] = {}  # module path -> phase, for phase checks
+        self.case_names: dict[str, junit.CaseName] = {}  # test nodeid -> its JUnit case name
+        xmlpath = config.option.xmlpath
+        self.junit_path = junit.xml_path(xmlpath) if xmlpath else None
+        reports_dir = Path(option(config, "aperture_reports_dir") or "reports")
+        self.reports_dir = (
+            reports_dir if reports_dir.is_absolute() else (config.rootpath / reports_dir)
+        )
+
+    # -- what the run contains ---------------------------------------------------
+
+    @property
+    def secrets(self) -> list[str]:
+        creds = self.ctx.credentials
+        return [s for s in (creds.api_key, creds.password) if s]
+
+    def spec_for(self, nodeid: str) -> WorkflowSpec | None:
+        """The workflow a test's nodeid runs (``...::test_workflow[<label>]``)."""
+        spec = self.nodeids.get(nodeid)
+        if spec is None and nodeid.endswith("]") and "[" in nodeid:
+            spec = self.labels.get(nodeid[nodeid.rindex("[", 0, len(nodeid)) + 1 : -1])
+            if spec is None:  # a label containing "[": try every label
+                spec = next(
+                    (w for w in self.labels.values() if nodeid.endswith(f"[{w.label}]")), None
+                )
+            if spec is not None:
+                self.nodeids[nodeid] = spec
+        return spec
+
+    def _collected(self, nodeids: list[str]) -> None:
+        for nodeid in nodeids:
+            spec = self.spec_for(nodeid)
+            if spec is not None:
+                self.module_phase[nodeid.split("::")[0]] = spec.phase
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self._collected([item.nodeid for item in session.items])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self._collected(list(ids))
+
+    def result_of(self, label: str) -> WorkflowResult | None:
+        return self.ctx.ledger.get(label)
+
+    def summary(self) -> RunSummary:
+        return RunSummary(
+            plan=self.ctx.plan,
+            server_url=safe_url(self.ctx.url),
+            started_at=self.started_at,
+            finished_at=self.finished_at,
+            results=in_plan_order(self.ctx.plan, self.ctx.ledger.results()),
+            exit_status=None,
+            ci=ci_build(os.environ),
+            login_error=(
+                redact(self.ctx.login_error, self.secrets) if self.ctx.login_error else None
+            ),
+        )
+
+    # -- environment table -------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.started_at = datetime.now(UTC)
+        self._metadata()
+
+    def _metadata(self) -> None:
+        """Run facts into pytest-metadata's dict; secret-looking entries out of it."""
+        try:
+            from pytest_metadata.plugin import metadata_key
+        except ImportError:  # pytest-html without pytest-metadata: no environment table
+            return
+        metadata = self.config.stash.get(metadata_key, None)
+        if metadata is None:
+            return
+        for key, value in html_report.environment(self.summary()).items():
+            metadata[key] = escape(value)  # pytest-html inserts the values as HTML
+        self._redact(metadata)
+
+    def _redact(self, metadata: dict[str, Any]) -> None:
+        secrets = self.secrets
+        for key in list(metadata):
+            value = metadata[key]
+            if is_secret_key(key) or (
+                isinstance(value, str) and secrets and redact(value, secrets) != value
+            ):
+                del metadata[key]
+            elif isinstance(value, dict):
+                self._redact(value)
+
+    # -- per test ----------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        spec = self.spec_for(report.nodeid)
+        if spec is None:
+            self._name_phase_check(report)
+            return
+        self.started.add(spec.label)
+        self.case_names[report.nodeid] = junit.case_names(
+            self.ctx.plan.name, spec.phase, spec.label
+        )
+        data = getattr(report, "aperture", None)
+        if data is not None:
+            # pytest-html reads the extras of every report of a test when its
+            # teardown report arrives, after this hook: the details land there.
+            result = WorkflowResult.from_dict(data)
+            extras: list[dict[str, Any]] = list(getattr(report, "extras", []))
+            extras.append(_extra(redact(html_report.details_html(result), self.secrets), "html"))
+            if result.job_url:
+                extras.append(_extra(result.job_url, "url", name="job"))
+            report.extras = extras  # type: ignore[attr-defined]
+
+    def _name_phase_check(self, report: pytest.TestReport) -> None:
+        """A phase module's own checks go under their phase in Jenkins' tree too."""
+        phase = self.module_phase.get(report.nodeid.split("::")[0])
+        if phase is not None:
+            self.case_names[report.nodeid] = junit.check_case_names(
+                self.ctx.plan.name, phase, report.nodeid
+            )
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report: Any) -> None:
+        report.title = f"{self.ctx.plan.name} · aperture-verify"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells[2:2] = html_report.TABLE_HEADER
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        spec = self.spec_for(report.nodeid)
+        data = getattr(report, "aperture", None)
+        result = (
+            WorkflowResult.from_dict(data)
+            if data is not None
+            else (self.result_of(spec.label) if spec is not None else None)
+        )
+        phase = spec.phase if spec else self.module_phase.get(report.nodeid.split("::")[0])
+        cells[2:2] = html_report.table_cells(result, phase)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(
+        self, prefix: list[str], summary: list[str], postfix: list[str], session: Any
+    ) -> None:
+        run = self.summary()
+        run.exit_status = int(session.exitstatus)
+        prefix.append(redact(html_report.summary_html(run), self.secrets))
+
+    # -- end of the run ----------------------------------------------------------
+
+    def before_writers(self, session: pytest.Session) -> None:
+        """Before LogXML and pytest-html write: fill the gaps, write results.json."""
+        self.finished_at = datetime.now(UTC)
+        if self.config.getoption("collectonly"):
+            return
+        self._report_not_run(session)
+        run = self.summary()
+        run.exit_status = int(session.exitstatus)
+        write_results(self.reports_dir / RESULTS_FILE, run)
+        self._metadata()  # workers' metadata may have been merged in since the start
+
+    def after_writers(self) -> None:
+        """Once LogXML wrote junit.xml: the cases named and completed for Jenkins."""
+        if self.junit_path is None or not self.junit_path.is_file():
+            return
+        cases = {
+            junit.case_names(self.ctx.plan.name, r.phase, r.label): r
+            for r in self.ctx.ledger.results()
+        }
+        junit.finish_file(
+            self.junit_path,
+            self.ctx.plan.name,
+            self.case_names,
+            cases,
+            self.secrets,
+            prefix=self.config.option.junitprefix,
+        )
+
+    def _report_not_run(self, session: pytest.Session) -> None:
+        """Every selected workflow without a result is reported skipped, with the reason.
+
+        That covers ``-x``/``--maxfail``, an interruption and a crash of the run
+        before a phase started, also under xdist, so Jenkins' counts stay stable.
+        """
+        # The selected workflow tests; when nothing was collected, the whole plan.
+        expected = list(dict.fromkeys(self.nodeids.values())) or list(self.ctx.plan.workflows)
+        missing = [s for s in expected if self.result_of(s.label) is None]
+        if not missing:
+            return
+        why = session.shouldfail or session.shouldstop
+        if why:
+            reason = f"the run stopped early ({why})"
+        elif int(session.exitstatus) == int(pytest.ExitCode.INTERRUPTED):
+            reason = "the run was interrupted"
+        else:
+            reason = "the run ended before it"
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        # The terminal keeps pytest's own account; the reports and the ledger get these.
+        hook = self.config.pluginmanager.subset_hook_caller(
+            "pytest_runtest_logreport", remove_plugins=[tr] if tr is not None else []
+        )
+        nodeid_of = {s.label: n for n, s in self.nodeids.items()}
+        for spec in missing:
+            result = WorkflowResult(spec.label, spec.phase, outcome=Outcome.SKIPPED)
+            if spec.label in self.started:
+                result.outcome = Outcome.INTERRUPTED
+                result.message = f"not finished: {reason} while it ran"
+            else:
+                result.message = f"not run: {reason}"
+            result.min_duration, result.max_duration = spec.min_duration, spec.max_duration
+            nodeid = nodeid_of.get(spec.label) or f"{spec.phase}::{spec.label}"
+            self.nodeids.setdefault(nodeid, spec)  # so that its JUnit case is named too
+            for report in _skipped_reports(nodeid, result):
+                hook(report=report)
+
+
+def _skipped_reports(nodeid: str, result: WorkflowResult) -> list[pytest.TestReport]:
+    """A skipped set-up and its teardown, as pytest would report a skipped test."""
+    now = time.time()
+    path = nodeid.split("::")[0]
+    location = (path, None, nodeid.split("::")[-1])
+    setup = pytest.TestReport(
+        nodeid,
+        location,
+        {},
+        "skipped",
+        (path, 0, f"Skipped: {result.message}"),
+        "setup",
+        duration=0.0,
+        start=now,
+        stop=now,
+        user_properties=[("phase", result.phase)],
+    )
+    setup.aperture = result.to_dict()  # type: ignore[attr-defined]
+    teardown = pytest.TestReport(
+        nodeid, location, {}, "passed", None, "teardown", duration=0.0, start=now, stop=now
+    )
+    return [setup, teardown]
+
+
+def _extra(content: str, format_type: str, name: str | None = None) -> dict[str, Any]:
+    """A pytest-html extra as a plain dict (what ``pytest_html.extras`` builds)."""
+    return {
+        "name": name,
+        "format_type": format_type,
+        "content": content,
+        "mime_type": None,
+        "extension": None,
+    }
