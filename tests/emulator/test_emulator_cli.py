@@ -180,7 +180,7 @@ def test_an_invalid_scenario_is_one_line_and_exit_2(tmp_path: Path) -> None:
     bad.write_text('[workflows.W]\nduration = "soon"\n')
     assert_one_line_error(run("--workflows", str(bad)), str(bad), "workflows.W.duration")
     bad.write_text("[workflows\n")
-    assert_one_line_error(run("--workflows", str(bad)), "not valid TOML")
+    assert_one_line_error(run("--workflows", str(bad)), "line 1", "fix the TOML syntax")
 
 
 def test_a_port_in_use_is_one_line_and_exit_2() -> None:

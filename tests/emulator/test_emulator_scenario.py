@@ -76,7 +76,7 @@ BAD = [
         '[workflows."Workflow 3"]\n[[workflows."Workflow 3".steps]]\nname = "A"\n'
         '[[workflows."Workflow 3".steps]]\nname = "B"\nrowsOut = -5\n',
         'workflows."Workflow 3".steps[2].rowsOut',
-        "must be a whole number ≥ 0",
+        "must be at least 0",
     ),
     ('[workflows.W]\nduraton = "2s"\n', "workflows.W.duraton", "did you mean 'duration'?"),
     ("[workflow.W]\n", "workflow", "did you mean 'workflows'?"),
@@ -99,7 +99,7 @@ BAD = [
     (
         '[workflows.W]\n[[workflows.W.steps]]\nname = "A"\npassedRows = 1.5\n',
         "workflows.W.steps[1].passedRows",
-        "whole number",
+        "must be an integer",
     ),
     (
         '[workflows.W]\n[[workflows.W.steps]]\nname = "A"\n[[workflows.W.steps]]\nname = "A"\n',
@@ -107,9 +107,15 @@ BAD = [
         "used twice",
     ),
     ('[workflows.W]\nsteps = "none"\n', "workflows.W.steps", "array of tables"),
-    ('[auth]\ntoken_lifetime = "0s"\n', "auth.token_lifetime", "longer than 0s"),
-    ('[auth]\napi_keys = "k"\n', "auth.api_keys", "list of non-empty strings"),
+    ('[auth]\ntoken_lifetime = "0s"\n', "auth.token_lifetime", "must be more than 0s"),
+    ('[auth]\napi_keys = "k"\n', "auth.api_keys", "must be an array of strings"),
     ("workflows = 3\n", "workflows", "must be a table"),
+    ('[auth]\napi_keys = ["k", ""]\n', "auth.api_keys[1]", "must not be empty"),
+    ('[workflows." W "]\n', 'workflows." W "', "leading or trailing spaces"),
+    # a credential anywhere but [auth] is refused as one, as in plans.toml
+    ('[workflows.W]\napi_key = "k-123"\n', "workflows.W.api_key", "credentials go only in [auth]"),
+    ('password = "pw"\n', "password", "credentials go only in [auth]"),
+    ('[auth]\nApiKey = "k-123"\n', "auth.ApiKey", "credentials go only in [auth]"),
 ]
 
 
@@ -131,7 +137,9 @@ def test_a_bad_scenario_is_one_line_naming_file_and_key(
 def test_invalid_toml_names_the_file_and_the_line(tmp_path: Path) -> None:
     path = tmp_path / "broken.toml"
     path.write_text("[workflows.W\n")
-    with pytest.raises(PlanError, match=r"broken\.toml: not valid TOML .*line 1") as info:
+    with pytest.raises(
+        PlanError, match=r"broken\.toml: line 1, column \d+: .*; fix the TOML"
+    ) as info:
         load_scenario(path)
     assert "\n" not in str(info.value)
 

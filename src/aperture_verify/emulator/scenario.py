@@ -1,23 +1,34 @@
 """The emulator's scenario: which workflows exist and how their jobs behave.
 
-A scenario is a TOML file (``demo/workflows.toml`` is one) parsed once with
-``tomllib`` into the frozen objects below. Every mistake is a ``PlanError``
-whose text is one line naming the file, the key and the fix. Step indices in
-keys count from 1, as a person counts the ``[[...steps]]`` tables in the file.
+A scenario is a TOML file (``demo/workflows.toml`` is one) read into the
+frozen objects below by the same value readers as ``plans.toml``
+(``aperture_verify.plan.schema``): every mistake is a ``PlanError`` whose text
+is one line naming the file, the key and the fix, and a key that would hold a
+credential is refused outside ``[auth]``. Step indices in keys count from 1, as
+a person counts the ``[[...steps]]`` tables in the file.
 """
 
 from __future__ import annotations
 
-import difflib
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from aperture_verify.common.durations import parse_duration
 from aperture_verify.emulator.outages import Outage, outages_from_toml
-from aperture_verify.errors import PlanError
+from aperture_verify.plan.schema import (
+    Where,
+    check_keys,
+    check_label,
+    parse_toml,
+    read_bool,
+    read_choice,
+    read_duration,
+    read_int,
+    read_str,
+    read_table,
+    read_toml_file,
+    type_name,
+)
 
 OUTCOMES = ("COMPLETED", "FAILED")
 
@@ -82,8 +93,8 @@ class Scenario:
     api_keys: tuple[str, ...] = ()
     readonly_keys: tuple[str, ...] = ()
     users: Mapping[str, str] = field(default_factory=dict, hash=False, repr=False)
-    source: str = "<scenario>"
     outages: tuple[Outage, ...] = field(default=(), hash=False)  # copied by each Emulator
+    source: str = "<scenario>"
 
     def workflow(self, label: str) -> WorkflowScript | None:
         """The workflow with external label *label*, if the scenario has one."""
@@ -95,277 +106,144 @@ class Scenario:
 
 # --- loading ---------------------------------------------------------------
 
-_TOP_KEYS = ("auth", "workflows", "outages")
-_AUTH_KEYS = ("environment", "token_lifetime", "api_keys", "readonly_keys", "users")
-_WORKFLOW_KEYS = (
-    "space",
-    "name",
-    "published",
-    "has_draft",
-    "duration",
-    "jitter",
-    "queue_time",
-    "outcome",
-    "error",
-    "stuck",
-    "steps",
+TOP_KEYS = ("auth", "workflows", "outages")
+AUTH_KEYS = ("environment", "token_lifetime", "api_keys", "readonly_keys", "users")
+WORKFLOW_KEYS = (
+    "space", "name", "published", "has_draft", "duration", "jitter", "queue_time",
+    "outcome", "error", "stuck", "steps",
+)  # fmt: skip
+STEP_KEYS = ("name", "type", "state", "rowsIn", "rowsOut", "passedRows", "failedRows")
+
+_CREDENTIALS = (
+    "credentials go only in [auth]",
+    "give the emulator's API keys in [auth] api_keys and its 1.x users in [auth.users]",
 )
-_STEP_KEYS = ("name", "type", "state", "rowsIn", "rowsOut", "passedRows", "failedRows")
 
 
 def load_scenario(path: Path | str) -> Scenario:
     """Read and validate the scenario file at *path*; raises ``PlanError``."""
     path = Path(path)
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanError(source, "", "file not found", "check the path") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise PlanError(source, "", f"cannot read the file ({e})", "check the path") from e
-    return parse_scenario(text, source)
+    return scenario_from_dict(read_toml_file(path), str(path))
 
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     """Validate scenario TOML *text*; *source* names it in error messages."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise PlanError(source, "", f"not valid TOML ({e})", "fix the syntax") from e
-    return scenario_from_dict(data, source)
+    return scenario_from_dict(parse_toml(text, source), source)
 
 
-def scenario_from_dict(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
+def scenario_from_dict(data: Mapping[str, object], source: str = "<scenario>") -> Scenario:
     """Validate an already-parsed scenario table."""
-    _check_keys(data, _TOP_KEYS, "", source)
-    auth = _table(data.get("auth", {}), "auth", source)
-    _check_keys(auth, _AUTH_KEYS, "auth", source)
-    workflows_table = _table(data.get("workflows", {}), "workflows", source)
-    workflows = tuple(_workflow(label, raw, source) for label, raw in workflows_table.items())
-    token_lifetime = None
-    if "token_lifetime" in auth:
-        token_lifetime = _duration(auth["token_lifetime"], "auth.token_lifetime", source)
-        if token_lifetime <= 0:
-            raise PlanError(
-                source,
-                "auth.token_lifetime",
-                "must be longer than 0s",
-                'write it like token_lifetime = "1h"',
-            )
-    users_raw = _table(auth.get("users", {}), "auth.users", source)
-    users: dict[str, str] = {}
-    for name, password in users_raw.items():
-        users[name] = _string(password, f"auth.users.{_quote(name)}", source)
+    root = Where(source)
+    check_keys(data, root, TOP_KEYS, credentials=_CREDENTIALS)
+    auth_at = root / "auth"
+    auth = read_table(data.get("auth", {}), auth_at)
+    check_keys(auth, auth_at, AUTH_KEYS, credentials=_CREDENTIALS)
+    workflows_at = root / "workflows"
+    workflows_table = read_table(data.get("workflows", {}), workflows_at)
+    workflows = tuple(
+        _workflow(check_label(label, workflows_at / label, "workflow"), raw, workflows_at / label)
+        for label, raw in workflows_table.items()
+    )
+    users_at = auth_at / "users"
+    users = {
+        check_label(name, users_at / name, "user"): read_str(password, users_at / name)
+        for name, password in read_table(auth.get("users", {}), users_at).items()
+    }
     return Scenario(
         workflows=workflows,
         environment=(
-            _string(auth["environment"], "auth.environment", source)
+            read_str(auth["environment"], auth_at / "environment", "default")
             if "environment" in auth
             else None
         ),
-        token_lifetime=token_lifetime,
-        api_keys=_strings(auth.get("api_keys", []), "auth.api_keys", source),
-        readonly_keys=_strings(auth.get("readonly_keys", []), "auth.readonly_keys", source),
+        token_lifetime=(
+            read_duration(auth["token_lifetime"], auth_at / "token_lifetime", positive=True)
+            if "token_lifetime" in auth
+            else None
+        ),
+        api_keys=_strings(auth.get("api_keys", []), auth_at / "api_keys"),
+        readonly_keys=_strings(auth.get("readonly_keys", []), auth_at / "readonly_keys"),
         users=users,
-        source=source,
         outages=outages_from_toml(data["outages"], source) if "outages" in data else (),
+        source=source,
     )
 
 
-def _workflow(label: str, raw: Any, source: str) -> WorkflowScript:
-    where = f"workflows.{_quote(label)}"
-    if not label.strip():
-        raise PlanError(
-            source,
-            where,
-            "a workflow's external label cannot be empty",
-            'name it like [workflows."Workflow 1"]',
+def _strings(value: object, where: Where) -> tuple[str, ...]:
+    """An array of strings, which may be empty."""
+    if not isinstance(value, list):
+        raise where.error(
+            f"must be an array of strings, not {type_name(value)}",
+            f'write it as {where.name} = ["..."]',
         )
-    table = _table(raw, where, source)
-    _check_keys(table, _WORKFLOW_KEYS, where, source)
-    outcome = _string(table.get("outcome", "COMPLETED"), f"{where}.outcome", source)
-    if outcome not in OUTCOMES:
-        raise PlanError(
-            source,
-            f"{where}.outcome",
-            f"unknown outcome {outcome!r}",
-            f"use one of: {', '.join(OUTCOMES)}",
-        )
-    error = _string(table["error"], f"{where}.error", source) if "error" in table else None
+    return tuple(read_str(item, where / i, "...") for i, item in enumerate(value))
+
+
+def _workflow(label: str, raw: object, where: Where) -> WorkflowScript:
+    table = read_table(raw, where)
+    check_keys(table, where, WORKFLOW_KEYS, credentials=_CREDENTIALS)
+    outcome = read_choice(table.get("outcome", "COMPLETED"), where / "outcome", OUTCOMES)
+    error = read_str(table["error"], where / "error") if "error" in table else None
     if outcome == "FAILED" and error is None:
-        raise PlanError(
-            source,
-            f"{where}.error",
+        raise (where / "error").error(
             "a FAILED workflow needs an error message",
             'add error = "..." (what the job reports when it fails)',
         )
     if outcome == "COMPLETED" and error is not None:
-        raise PlanError(
-            source,
-            f"{where}.error",
-            "only a FAILED workflow has an error",
-            'remove error or set outcome = "FAILED"',
+        raise (where / "error").error(
+            "only a FAILED workflow has an error", 'remove error or set outcome = "FAILED"'
         )
     steps_raw = table.get("steps", [])
     if not isinstance(steps_raw, list):
-        raise PlanError(
-            source,
-            f"{where}.steps",
-            "must be an array of tables",
-            f"write each step as [[{where}.steps]]",
+        raise (where / "steps").error(
+            "must be an array of tables", f"write each step as [[{where.key}.steps]]"
         )
     steps = tuple(
-        _step(raw_step, f"{where}.steps[{i}]", source)
-        for i, raw_step in enumerate(steps_raw, start=1)
+        _step(raw_step, where / "steps" / i) for i, raw_step in enumerate(steps_raw, start=1)
     )
     seen: set[str] = set()
     for i, step in enumerate(steps, start=1):
         if step.name in seen:
-            raise PlanError(
-                source,
-                f"{where}.steps[{i}].name",
+            raise (where / "steps" / i / "name").error(
                 f"step name {step.name!r} is used twice",
                 "give each step of a workflow its own name",
             )
         seen.add(step.name)
     return WorkflowScript(
         label=label,
-        space=_string(table.get("space", "Demo"), f"{where}.space", source),
-        name=_string(table["name"], f"{where}.name", source) if "name" in table else None,
-        published=_bool(table.get("published", True), f"{where}.published", source),
-        has_draft=_bool(table.get("has_draft", False), f"{where}.has_draft", source),
-        duration=_duration(table.get("duration", "2s"), f"{where}.duration", source),
-        jitter=_duration(table.get("jitter", "0s"), f"{where}.jitter", source),
-        queue_time=_duration(table.get("queue_time", "50ms"), f"{where}.queue_time", source),
+        space=read_str(table.get("space", "Demo"), where / "space", "Demo"),
+        name=read_str(table["name"], where / "name") if "name" in table else None,
+        published=read_bool(table.get("published", True), where / "published"),
+        has_draft=read_bool(table.get("has_draft", False), where / "has_draft"),
+        duration=read_duration(table.get("duration", "2s"), where / "duration"),
+        jitter=read_duration(table.get("jitter", "0s"), where / "jitter"),
+        queue_time=read_duration(table.get("queue_time", "50ms"), where / "queue_time"),
         outcome=outcome,
         error=error,
         steps=steps,
-        stuck=_bool(table.get("stuck", False), f"{where}.stuck", source),
+        stuck=read_bool(table.get("stuck", False), where / "stuck"),
     )
 
 
-def _step(raw: Any, where: str, source: str) -> StepScript:
-    table = _table(raw, where, source)
-    _check_keys(table, _STEP_KEYS, where, source)
-    if "name" not in table:
-        raise PlanError(
-            source, f"{where}.name", "every step needs a name", 'add name = "..." to the step'
-        )
+def _step(raw: object, where: Where) -> StepScript:
+    table = read_table(raw, where, f"write each step as a [[{where.key.rsplit('[', 1)[0]}]] table")
+    check_keys(
+        table,
+        where,
+        STEP_KEYS,
+        required={"name": 'every step needs a name: add name = "..." to the step'},
+        credentials=_CREDENTIALS,
+    )
+
+    def rows(key: str) -> int | None:
+        return read_int(table[key], where / key, 0, 1000) if key in table else None
+
     return StepScript(
-        name=_string(table["name"], f"{where}.name", source),
-        type=_string(table.get("type", "TRANSFORM"), f"{where}.type", source),
-        state=_string(table.get("state", "COMPLETED"), f"{where}.state", source),
-        rows_in=_rows(table.get("rowsIn", 0), f"{where}.rowsIn", source),
-        rows_out=_rows(table.get("rowsOut", 0), f"{where}.rowsOut", source),
-        passed_rows=(
-            _rows(table["passedRows"], f"{where}.passedRows", source)
-            if "passedRows" in table
-            else None
-        ),
-        failed_rows=(
-            _rows(table["failedRows"], f"{where}.failedRows", source)
-            if "failedRows" in table
-            else None
-        ),
+        name=read_str(table["name"], where / "name", "Load customers"),
+        type=read_str(table.get("type", "TRANSFORM"), where / "type", "TRANSFORM"),
+        state=read_str(table.get("state", "COMPLETED"), where / "state", "COMPLETED"),
+        rows_in=rows("rowsIn") or 0,
+        rows_out=rows("rowsOut") or 0,
+        passed_rows=rows("passedRows"),
+        failed_rows=rows("failedRows"),
     )
-
-
-# --- value checks ----------------------------------------------------------
-
-
-def _quote(name: str) -> str:
-    """A table key as TOML writes it: bare when it can be, quoted otherwise."""
-    if name and all(c.isalnum() or c in "-_" for c in name) and name.isascii():
-        return name
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _key(where: str, key: str) -> str:
-    return f"{where}.{_quote(key)}" if where else _quote(key)
-
-
-def _check_keys(
-    table: Mapping[str, Any], allowed: tuple[str, ...], where: str, source: str
-) -> None:
-    for key in table:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            fix = f"did you mean {close[0]!r}?" if close else f"use one of: {', '.join(allowed)}"
-            raise PlanError(source, _key(where, key), "unknown key", fix)
-
-
-def _table(value: Any, where: str, source: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise PlanError(
-            source, where, f"must be a table, not {_kind(value)}", f"write it as [{where}]"
-        )
-    return value
-
-
-def _string(value: Any, where: str, source: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise PlanError(
-            source,
-            where,
-            f"must be a non-empty string, not {_kind(value)}",
-            'write it in quotes, like "..."',
-        )
-    return value
-
-
-def _strings(value: Any, where: str, source: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise PlanError(
-            source, where, "must be a list of non-empty strings", 'write it like ["..."]'
-        )
-    return tuple(value)
-
-
-def _bool(value: Any, where: str, source: str) -> bool:
-    if not isinstance(value, bool):
-        raise PlanError(
-            source,
-            where,
-            f"must be true or false, not {_kind(value)}",
-            "write true or false without quotes",
-        )
-    return value
-
-
-def _rows(value: Any, where: str, source: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise PlanError(
-            source,
-            where,
-            f"must be a whole number ≥ 0, not {value!r}",
-            "write a row count like 1000",
-        )
-    return value
-
-
-def _duration(value: Any, where: str, source: str) -> float:
-    if not isinstance(value, str):
-        raise PlanError(
-            source,
-            where,
-            f"must be a duration string, not {_kind(value)}",
-            'write it in quotes, like "2s", "1.5s" or "250ms"',
-        )
-    try:
-        return parse_duration(value)
-    except ValueError as e:
-        raise PlanError(source, where, str(e), 'write it like "2s", "1.5s" or "250ms"') from e
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the string {value!r}" if value.strip() else "an empty string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__

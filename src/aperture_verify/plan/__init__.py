@@ -1,8 +1,10 @@
 """The plan: which workflows run, in which phases and order, with which expectations.
 
 ``model`` holds the frozen types, ``schema`` the typed readers of raw TOML
-values, ``workflows`` the ``[defaults]``/``[workflows]`` tables, and ``loader``
-assembles and validates a whole ``plans.toml``.
+values (the emulator's scenario files use them too), ``server`` the
+``[server]`` table and its overrides, ``workflows`` the
+``[defaults]``/``[workflows]`` tables, and ``loader`` assembles and validates
+a whole ``plans.toml``.
 """
 
 from __future__ import annotations

@@ -7,15 +7,15 @@ that is not run today still fails today. Overrides (``--server-url``,
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from aperture_verify.client.profile import ApiProfile
 from aperture_verify.errors import PlanError
-from aperture_verify.plan.model import Phase, Plan, ServerSettings, WorkflowSpec
+from aperture_verify.plan.model import Phase, Plan, WorkflowSpec
 from aperture_verify.plan.schema import (
     Where,
     check_keys,
@@ -23,18 +23,16 @@ from aperture_verify.plan.schema import (
     listing,
     parse_toml,
     quote_key,
-    read_bool,
     read_choice,
-    read_duration,
     read_int,
-    read_job_url,
     read_str,
     read_str_list,
     read_table,
-    read_url,
+    read_toml_file,
     show,
     suggest,
 )
+from aperture_verify.plan.server import SERVER_KEYS, given, read_profile, read_server
 from aperture_verify.plan.workflows import (
     Expect,
     WorkflowTable,
@@ -47,17 +45,9 @@ from aperture_verify.plan.workflows import (
 DEFAULT_MAX_PARALLEL = 4
 """``max_parallel`` of a plan that does not set it."""
 
-URL_ENV = "APERTURE_URL"
-API_ENV = "APERTURE_API"
-
 TOP_KEYS = ("default_plan", "server", "defaults", "plans", "phases", "workflows")
-SERVER_KEYS = (
-    "url", "api", "environment", "space", "verify_tls", "ca_bundle", "connect_timeout",
-    "read_timeout", "job_url", "emulator_workflows", "profile",
-)  # fmt: skip
 PLAN_KEYS = ("phases", "on_failure", "max_parallel")
 PHASE_KEYS = ("workflows",)
-APIS = ("v1", "v2")
 ON_FAILURE = ("stop", "continue")
 
 
@@ -66,11 +56,6 @@ class _PlanTable:
     phases: tuple[str, ...]
     on_failure: Literal["stop", "continue"]
     max_parallel: int
-
-
-def _given(value: str | None) -> str | None:
-    """*value*, or ``None`` when it is unset or blank (an empty CI variable)."""
-    return value if value is not None and value.strip() else None
 
 
 class PlanLoader:
@@ -83,15 +68,15 @@ class PlanLoader:
 
     def load(
         self,
-        text: str,
+        raw: Mapping[str, object],
         plan_name: str | None = None,
         *,
         url: str | None = None,
         api: str | None = None,
         environ: Mapping[str, str],
     ) -> Plan:
-        """The plan in *text* named *plan_name* (or the file's default), overrides applied."""
-        raw = parse_toml(text, self.source)
+        """The plan in the parsed file *raw* named *plan_name* (or the file's default),
+        overrides applied."""
         root = self.root
         check_keys(raw, root, TOP_KEYS, required={
             "plans": 'add a [plans.<name>] table with phases = ["..."]',
@@ -99,7 +84,7 @@ class PlanLoader:
         })  # fmt: skip
         server = read_table(raw.get("server", {}), root / "server")
         check_keys(server, root / "server", SERVER_KEYS)
-        profile = self.profile(server.get("profile", {}))
+        profile = read_profile(server.get("profile", {}), root / "server" / "profile")
         defaults_at = root / "defaults"
         defaults = merge_expect(
             read_expect(raw.get("defaults", {}), defaults_at, profile),
@@ -113,8 +98,10 @@ class PlanLoader:
             label: merge_expect(table.expect, defaults, table.where, defaults_at)
             for label, table in workflows.items()
         }
-        name = self.select(raw, plans, _given(plan_name))
-        settings = self.server(server, profile, _given(url), _given(api), environ)
+        name = self.select(raw, plans, given(plan_name))
+        settings = read_server(
+            server, root / "server", self.base_dir, profile, given(url), given(api), environ
+        )
 
         def spec(label: str, phase: str) -> WorkflowSpec:
             return self.spec(label, phase, expects.get(label, defaults), workflows.get(label),
@@ -156,113 +143,6 @@ class PlanLoader:
             sources=table.sources if table else (),
             steps=table.steps if table else (),
         )
-
-    # -- [server] ---------------------------------------------------------------------------
-
-    def profile(self, value: object) -> ApiProfile:
-        """``[server.profile]``: API profile overrides."""
-        where = self.root / "server" / "profile"
-        table = read_table(value, where)
-        check_keys(table, where, ApiProfile.field_names())
-        return ApiProfile.from_overrides(table, self.source)
-
-    def server(
-        self,
-        table: Mapping[str, object],
-        profile: ApiProfile,
-        url: str | None,
-        api: str | None,
-        env: Mapping[str, str],
-    ) -> ServerSettings:
-        """``[server]`` with ``--server-url``/``APERTURE_URL`` and ``--api``/``APERTURE_API``."""
-        w = self.root / "server"
-        file_url = None if "url" not in table else read_url(table["url"], w / "url")
-        file_api = "v2" if "api" not in table else read_choice(table["api"], w / "api", APIS)
-        environment = read_str(table.get("environment", "default"), w / "environment", "default")
-        space = read_str(table.get("space", "Default"), w / "space", "Default")
-        verify_tls = read_bool(table.get("verify_tls", True), w / "verify_tls")
-        connect = read_duration(
-            table.get("connect_timeout", "5s"), w / "connect_timeout", positive=True
-        )
-        read = read_duration(table.get("read_timeout", "30s"), w / "read_timeout", positive=True)
-        job_url = None if "job_url" not in table else read_job_url(table["job_url"], w / "job_url")
-        ca_bundle = None
-        if "ca_bundle" in table:
-            ca_bundle = self.existing_file(table["ca_bundle"], w / "ca_bundle")
-            if not verify_tls:
-                raise (w / "ca_bundle").error(
-                    "is unused because verify_tls = false", "remove one of the two"
-                )
-        emulator_text = None
-        if "emulator_workflows" in table:
-            emulator_text = read_str(
-                table["emulator_workflows"], w / "emulator_workflows", "demo/workflows.toml"
-            )
-
-        env_url, env_api = _given(env.get(URL_ENV)), _given(env.get(API_ENV))
-        if url is not None:
-            effective_url, url_origin = read_url(url, Where("--server-url")), "--server-url"
-        elif env_url is not None:
-            effective_url, url_origin = read_url(env_url, Where(URL_ENV)), URL_ENV
-        elif file_url is not None:
-            effective_url, url_origin = file_url, ""
-        else:
-            raise (w / "url").error(
-                "missing",
-                'set url = "https://ads.example.com:7701" (or "emulator") in [server], '
-                f"or pass --server-url, or set {URL_ENV}",
-            )
-        if api is not None:
-            effective_api = read_choice(api, Where("--api"), APIS)
-        elif env_api is not None:
-            effective_api = read_choice(env_api, Where(API_ENV), APIS)
-        else:
-            effective_api = file_api
-
-        emulator_workflows = None
-        if effective_url == "emulator":
-            if emulator_text is None:
-                because = f" (from {url_origin})" if url_origin else ""
-                raise (w / "emulator_workflows").error(
-                    f'missing, and the server url is "emulator"{because}',
-                    'set emulator_workflows = "path/to/workflows.toml" '
-                    "(relative to the plans file) in [server]",
-                )
-            emulator_workflows = self.existing_file(emulator_text, w / "emulator_workflows")
-        elif emulator_text is not None and file_url is not None and file_url != "emulator":
-            raise (w / "emulator_workflows").error(
-                'is only used when url = "emulator"', 'remove it, or set url = "emulator"'
-            )
-        return ServerSettings(
-            url=effective_url,
-            api="v1" if effective_api == "v1" else "v2",
-            environment=environment,
-            space=space,
-            profile=profile,
-            verify_tls=verify_tls,
-            ca_bundle=ca_bundle,
-            connect_timeout=connect,
-            read_timeout=read,
-            job_url=job_url,
-            emulator_workflows=emulator_workflows,
-        )
-
-    def existing_file(self, value: object, where: Where) -> Path:
-        """A path relative to the plans file's folder, which must name a file."""
-        path = self.base_dir / read_str(value, where, "path/to/file")
-        try:
-            found = path.is_file()
-        except OSError as e:  # a name too long for the file system, say
-            raise where.error(
-                f"cannot use {show(str(path))} ({e.strerror or type(e).__name__})",
-                "fix the path",
-            ) from e
-        if not found:
-            raise where.error(
-                f"file {show(str(path))} not found",
-                "fix the path (relative paths are relative to the plans file's folder)",
-            )
-        return path
 
     # -- [phases] and [plans] ---------------------------------------------------------------
 
@@ -380,25 +260,8 @@ def load_plan(
     problem is a one-line :class:`PlanError`.
     """
     path = Path(path)
-    source = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as e:
-        raise PlanError(source, "", "file not found", "check the path, or create the file") from e
-    except IsADirectoryError as e:
-        raise PlanError(source, "", "is a directory", "give the path of the plans file") from e
-    except PermissionError as e:
-        raise PlanError(source, "", "cannot be read (permission denied)", "make it readable") from e
-    except OSError as e:
-        reason = e.strerror or type(e).__name__
-        raise PlanError(source, "", f"cannot be read ({reason})", "check the path") from e
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise PlanError(source, f"byte {e.start}", "is not UTF-8", "save the file as UTF-8") from e
-    return load_plan_text(
-        text, source, plan_name, url=url, api=api, environ=environ, base_dir=path.parent
-    )
+    read = functools.partial(read_toml_file, path)
+    return _load(str(path), read, path.parent, plan_name, url, api, environ)
 
 
 def load_plan_text(
@@ -417,9 +280,22 @@ def load_plan_text(
     folder of *source*).
     """
     base = Path(source).parent if base_dir is None else base_dir
+    read = functools.partial(parse_toml, text, source)
+    return _load(source, read, base, plan_name, url, api, environ)
+
+
+def _load(
+    source: str,
+    read: Callable[[], Mapping[str, object]],
+    base: Path,
+    plan_name: str | None,
+    url: str | None,
+    api: str | None,
+    environ: Mapping[str, str] | None,
+) -> Plan:
     env = os.environ if environ is None else environ
     try:
-        return PlanLoader(source, base).load(text, plan_name, url=url, api=api, environ=env)
+        return PlanLoader(source, base).load(read(), plan_name, url=url, api=api, environ=env)
     except PlanError:
         raise
     except Exception as e:  # a shape the validator did not foresee must still be one line

@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from pathlib import Path
 from string import Formatter
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ from aperture_verify.errors import PlanError
 
 __all__ = [
     "CREDENTIAL_FIX",
+    "CREDENTIAL_PROBLEM",
     "Where",
     "check_keys",
     "check_label",
@@ -38,10 +40,12 @@ __all__ = [
     "read_str",
     "read_str_list",
     "read_table",
+    "read_toml_file",
     "read_url",
     "show",
 ]
 
+CREDENTIAL_PROBLEM = "credentials never go in the plans file"
 CREDENTIAL_FIX = (
     "remove it and set APERTURE_API_KEY (api v2) or APERTURE_USERNAME and "
     "APERTURE_PASSWORD (api v1) in the environment"
@@ -127,6 +131,28 @@ class Where:
         return PlanError(self.source, self.key, problem, fix)
 
 
+def read_toml_file(path: Path) -> dict[str, Any]:
+    """The TOML file at *path*, parsed; a file that is missing, unreadable, not
+    UTF-8 or not TOML is one ``PlanError`` naming it."""
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as e:
+        raise PlanError(source, "", "file not found", "check the path, or create the file") from e
+    except IsADirectoryError as e:
+        raise PlanError(source, "", "is a directory", "give the path of the file") from e
+    except PermissionError as e:
+        raise PlanError(source, "", "cannot be read (permission denied)", "make it readable") from e
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise PlanError(source, "", f"cannot be read ({reason})", "check the path") from e
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise PlanError(source, f"byte {e.start}", "is not UTF-8", "save the file as UTF-8") from e
+    return parse_toml(text, source)
+
+
 def parse_toml(text: str, source: str) -> dict[str, Any]:
     """*text* parsed as TOML; a syntax error becomes ``<file>: line L, column C: ...``."""
     try:
@@ -175,12 +201,18 @@ def check_keys(
     where: Where,
     allowed: Sequence[str],
     required: Mapping[str, str] | None = None,
+    *,
+    credentials: tuple[str, str] = (CREDENTIAL_PROBLEM, CREDENTIAL_FIX),
 ) -> None:
-    """Refuse unknown keys (with a suggestion) and missing *required* ones (key → fix)."""
+    """Refuse unknown keys (with a suggestion) and missing *required* ones (key → fix).
+
+    An unknown key whose name holds a credential is refused as one, with
+    *credentials* (problem, fix).
+    """
     for key in table:
         if key not in allowed:
             if is_secret_key(key):
-                raise (where / key).error("credentials never go in the plans file", CREDENTIAL_FIX)
+                raise (where / key).error(*credentials)
             raise (where / key).error(
                 "unknown key", f"{suggest(key, allowed)}allowed keys: {', '.join(allowed)}"
             )
