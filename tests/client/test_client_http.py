@@ -211,7 +211,7 @@ def test_v1_renews_before_expiry_without_a_401(emu: Emulator, make_client: MakeC
     client.list_workflows()
     real = time.monotonic
     # Jump the client's clock past the token's expiresIn (3600 s) instead of waiting.
-    client._clock = lambda: real() + 3600.0
+    client.http._clock = lambda: real() + 3600.0
     client.list_workflows()
     assert [r.status for r in emu.requests] == [200, 200, 200, 200]
     assert len(calls(emu, "POST", P.login_path)) == 2
@@ -557,7 +557,7 @@ def test_repr_shows_where_and_how_only(make_client: MakeClient, emu: Emulator) -
 def test_connections_are_reused(emu: Emulator, client: DataStudioClient) -> None:
     for _ in range(5):
         client.list_workflows()
-    manager = client._session.get_adapter(emu.url).poolmanager  # type: ignore[attr-defined]
+    manager = client.http._session.get_adapter(emu.url).poolmanager  # type: ignore[attr-defined]
     opened = [manager.pools[key].num_connections for key in manager.pools.keys()]  # noqa: SIM118 (no __iter__)
     assert opened == [1]  # keep-alive: five requests, one TCP connection
 

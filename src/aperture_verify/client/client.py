@@ -1,8 +1,8 @@
 """The Data Studio REST client: start, watch and cancel workflow jobs.
 
-``DataStudioClient`` is a session-shaped client: one core ``request()`` (in
-``session.ApiSession``: timeouts, auth, retries, error translation) and thin
-verbs here, each turning the profile's JSON into typed models. Every path,
+``DataStudioClient`` is a session-shaped client: thin verbs here, each turning
+the profile's JSON into typed models, over the one core ``request()`` of the
+``http.ApiSession`` it holds (timeouts, auth, retries, error translation). Every path,
 field and state name comes from the ``ApiProfile``.
 
 ``execute`` is not blindly retried; see ``DataStudioClient.execute`` and
@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import requests
 
@@ -36,7 +38,7 @@ from aperture_verify.errors import (
 __all__ = ["ClientStats", "DataStudioClient", "RetryPolicy"]
 
 
-class DataStudioClient(ApiSession):
+class DataStudioClient:
     """A client of one Data Studio server.
 
     ``DataStudioClient(base_url, credentials, api="v2", environment="default",
@@ -65,7 +67,7 @@ class DataStudioClient(ApiSession):
         session: requests.Session | None = None,
     ) -> None:
         """Raises ``PlanError`` if *credentials* lack what *api* needs; sends nothing."""
-        super().__init__(
+        self.http = ApiSession(
             base_url,
             credentials,
             api=api,
@@ -77,8 +79,62 @@ class DataStudioClient(ApiSession):
             retry=retry,
             session=session,
         )
+        self._lock = threading.Lock()
         self._seen_jobs: set[str] = set()
         self._warned_states: set[str] = set()
+
+    def __repr__(self) -> str:
+        return repr(self.http).replace(type(self.http).__name__, type(self).__name__, 1)
+
+    # -- what the core holds ------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self.http.base_url
+
+    @property
+    def api(self) -> str:
+        return self.http.api
+
+    @property
+    def environment(self) -> str:
+        return self.http.environment
+
+    @property
+    def profile(self) -> ApiProfile:
+        return self.http.profile
+
+    @property
+    def stats(self) -> ClientStats:
+        """A snapshot of the request counters."""
+        return self.http.stats
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> Any:
+        """One API call through the core (see ``ApiSession.request``)."""
+        return self.http.request(method, path, json=json, params=params, idempotent=idempotent)
+
+    def close(self) -> None:
+        """Close the HTTP session (only if this client created it)."""
+        self.http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     # -- the verbs -------------------------------------------------------------
 
@@ -88,15 +144,15 @@ class DataStudioClient(ApiSession):
         Raises ``AuthenticationError`` when they are refused.
         """
         if self.api == "v1":
-            self._token_auth.log_in()
+            self.http.log_in()
         else:
             self.list_workflows()
 
     def list_workflows(self) -> list[Workflow]:
         """Every workflow the credential can see."""
         path = self.profile.path("workflows")
-        body = self._request("GET", path)
-        return self._decoder("GET", path).workflows(body)
+        body = self.http.request("GET", path)
+        return self.http.decoder("GET", path).workflows(body)
 
     def execute(
         self,
@@ -148,7 +204,7 @@ class DataStudioClient(ApiSession):
         path = p.path("execute")
         since = datetime.now(UTC) - timedelta(seconds=self.CLOCK_SKEW_TOLERANCE)
         try:
-            result = self._request(
+            result = self.http.request(
                 "POST",
                 path,
                 json=body,
@@ -179,18 +235,18 @@ class DataStudioClient(ApiSession):
             raise
         if isinstance(result, Job):  # adopted by reconciliation
             return self._remember(result)
-        return self._remember(self._decoder("POST", path).job(result, label=label))
+        return self._remember(self.http.decoder("POST", path).job(result, label=label))
 
     def get_job(self, job_id: str) -> Job:
         """The job's current state. Raises ``JobLostError`` if the server forgot it (404)."""
         path = self.profile.path("job", job_id=job_id)
         try:
-            body = self._request("GET", path)
+            body = self.http.request("GET", path)
         except ServerRefusedError as e:
             if e.status == 404:
                 raise self._lost(job_id, e) from e
             raise
-        return self._remember(self._decoder("GET", path).job(body))
+        return self._remember(self.http.decoder("GET", path).job(body))
 
     def list_jobs(self, label: str | None = None, state: str | None = None) -> list[Job]:
         """Jobs the server knows (complete, running, queued), optionally filtered."""
@@ -200,14 +256,14 @@ class DataStudioClient(ApiSession):
         """Cancel the job; a job already finished (409) is returned as it is."""
         path = self.profile.path("cancel", job_id=job_id)
         try:
-            body = self._request("POST", path)  # cancelling twice is harmless
+            body = self.http.request("POST", path)  # cancelling twice is harmless
         except ServerRefusedError as e:
             if e.status == 409:
                 return self.get_job(job_id)
             if e.status == 404:
                 raise self._lost(job_id, e) from e
             raise
-        return self._remember(self._decoder("POST", path).job(body))
+        return self._remember(self.http.decoder("POST", path).job(body))
 
     # -- helpers -----------------------------------------------------------------
 
@@ -218,8 +274,8 @@ class DataStudioClient(ApiSession):
         if state is not None:
             params[self.profile.jobs_state_param] = state
         path = self.profile.path("jobs")
-        body = self._request("GET", path, params=params or None)
-        jobs = self._decoder("GET", path).jobs(body)
+        body = self.http.request("GET", path, params=params or None)
+        jobs = self.http.decoder("GET", path).jobs(body)
         for job in jobs:
             self._note_state(job)
         return jobs
@@ -258,7 +314,7 @@ class DataStudioClient(ApiSession):
                 f"the server now has {len(candidates)} new jobs of it ({ids}): execute "
                 "may have started several jobs; check them in Data Studio and cancel "
                 "the extra ones",
-                url=self._show_url(self.base_url + self.profile.path("execute"), None),
+                url=self.http.shown_url(self.profile.path("execute")),
                 method="POST",
             )
         if candidates:
@@ -277,7 +333,7 @@ class DataStudioClient(ApiSession):
             self._seen_jobs.add(job.id)
         self._note_state(job)
         if job.error:  # the server's text: it may repeat the credential back
-            job = dataclasses.replace(job, error=self._redact(job.error))
+            job = dataclasses.replace(job, error=self.http.redact(job.error))
         return job
 
     def _note_state(self, job: Job) -> None:

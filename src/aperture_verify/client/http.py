@@ -5,7 +5,8 @@ credential, logs in again when a 1.x token expires or is refused, retries
 transient failures under a ``RetryPolicy``, and turns every failure into a
 ``ClientError`` subclass whose message reads ``<METHOD> <URL> -> <status>
 <reason>: <server message>``. No message, log line or ``repr`` ever contains
-the API key, password or token. ``DataStudioClient`` adds the verbs.
+the API key, password or token. ``DataStudioClient`` holds one and adds the
+verbs, the way a requests ``Session`` holds its ``HTTPAdapter``.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class ClientStats:
 
 
 class ApiSession:
-    """A session with one Data Studio server; see ``DataStudioClient`` for the verbs.
+    """A session with one Data Studio server: the HTTP core under ``DataStudioClient``.
 
     Thread-safe: several threads may share one session (token renewal is
     serialised). Use it as a context manager, or call ``close()``.
@@ -97,6 +98,7 @@ class ApiSession:
         self._clock: Callable[[], float] = time.monotonic
         self._sleep: Callable[[float], None] = time.sleep
         self._auth: Auth
+        self._token_auth: TokenAuth | None = None
         if api == "v2":
             assert credentials.api_key is not None  # require() checked it
             self._auth = ApiKeyAuth(environment, credentials.api_key)
@@ -147,6 +149,7 @@ class ApiSession:
         json: Any = None,
         params: Mapping[str, str] | None = None,
         idempotent: bool = True,
+        reconcile: Callable[[], Any] | None = None,
     ) -> Any:
         """Send one authenticated API call; return its decoded JSON body (``None`` if empty).
 
@@ -154,10 +157,33 @@ class ApiSession:
         retried under the retry policy. With ``idempotent=False`` a failure
         that may have reached the server (read timeout, dropped connection,
         502, 504) is raised, not retried. Raises a ``ClientError`` subclass.
-        """
-        return self._request(method, path, json=json, params=params, idempotent=idempotent)
 
-    def _request(
+        *reconcile*, when given for a non-idempotent call, is asked after such
+        an ambiguous failure (and the backoff) what the server did: what it
+        returns other than ``None`` is returned instead of sending again.
+        """
+        return self._send(
+            method, path, json=json, params=params, idempotent=idempotent, reconcile=reconcile
+        )
+
+    def log_in(self) -> None:
+        """Log in now (1.x), to prove the credentials; an API key has nothing to do."""
+        if self._token_auth is not None:
+            self._token_auth.log_in()
+
+    def decoder(self, method: str, path: str) -> Decoder:
+        """The decoder of the answer to *method* *path* (its errors name the call)."""
+        return Decoder(self.profile, method, safe_url(self.base_url + path))
+
+    def redact(self, text: str) -> str:
+        """*text* without any credential this session has held."""
+        return redact(text, self._auth.secrets())
+
+    def shown_url(self, path: str) -> str:
+        """The URL of *path* as messages show it."""
+        return safe_url(self.base_url + path)
+
+    def _send(
         self,
         method: str,
         path: str,
@@ -246,8 +272,8 @@ class ApiSession:
         }
         with self._lock:
             self._stats = _bump(self._stats, logins=1)
-        data = self._request("POST", path, json=body, authenticate=False)
-        decoder = self._decoder("POST", path)
+        data = self._send("POST", path, json=body, authenticate=False)
+        decoder = self.decoder("POST", path)
         data = decoder.as_obj(data, "the login answer")
         token = data.get(p.token_field)
         if not isinstance(token, str) or not token:
@@ -260,9 +286,6 @@ class ApiSession:
     def _now(self) -> float:
         return self._clock()
 
-    def _decoder(self, method: str, path: str) -> Decoder:
-        return Decoder(self.profile, method, safe_url(self.base_url + path))
-
     def _decode_body(self, method: str, shown: str, response: requests.Response) -> Any:
         if not response.content:
             return None
@@ -271,7 +294,7 @@ class ApiSession:
         except ValueError:
             pass  # raised below, outside the handler: the decode error holds the whole body
         ctype = response.headers.get("Content-Type", "no Content-Type")
-        text = self._redact(response.text[:200])
+        text = self.redact(response.text[:200])
         raise ProtocolError(
             f"{method} {shown} -> {response.status_code} {response.reason}: the response "
             f"is not JSON ({ctype}): {text!r} (is the URL a Data Studio API server?)",
@@ -291,18 +314,15 @@ class ApiSession:
             url = prepared.url or url
         return safe_url(url)
 
-    def _redact(self, text: str) -> str:
-        return redact(text, self._auth.secrets())
-
     def _error(self, failure: Failure, note: str = "") -> ClientError:
-        message = self._redact(failure.message + (f"; {note}" if note else ""))
+        message = self.redact(failure.message + (f"; {note}" if note else ""))
         if failure.status in (401, 403):
             return AuthenticationError(
                 message + self._auth_hint(failure.status, failure.url),
-                **failure.fields(self._redact),
+                **failure.fields(self.redact),
             )
         cls = TransportError if failure.status is None else ServerRefusedError
-        return cls(message, **failure.fields(self._redact))
+        return cls(message, **failure.fields(self.redact))
 
     def _gave_up(
         self, failure: Failure, attempts: int, elapsed: float, delay: float
@@ -315,12 +335,12 @@ class ApiSession:
                 f"{left:.1f}s left of the {self.retry.budget:g}s retry budget"
             )
         noun = "attempt" if attempts == 1 else "attempts"
-        message = self._redact(
+        message = self.redact(
             f"{failure.method} {failure.url}: gave up after {attempts} {noun} over "
             f"{elapsed:.1f}s{why}; last: {failure.message}"
         )
         cls = TransportError if failure.status is None else ServerRefusedError
-        return cls(message, **failure.fields(self._redact))
+        return cls(message, **failure.fields(self.redact))
 
     def _auth_hint(self, status: int | None, url: str) -> str:
         if status == 403:
