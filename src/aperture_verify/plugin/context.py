@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from aperture_verify.client.client import DataStudioClient
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.models import Workflow
@@ -27,6 +29,9 @@ from aperture_verify.plan.model import Plan
 from aperture_verify.plugin.rundir import RunLedger
 
 log = logging.getLogger(__name__)
+
+#: The run's context in ``config.stash``, on the controller and on every worker.
+CONTEXT_KEY = pytest.StashKey["RunContext"]()
 
 
 @dataclass

@@ -25,7 +25,10 @@ from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResu
 from aperture_verify.execution.runner import WorkflowFailed
 from aperture_verify.plan.model import Plan, WorkflowSpec
 from aperture_verify.plugin.collection import phase_of_item
-from aperture_verify.plugin.stash import CONTEXT_KEY, RESULT_KEY
+from aperture_verify.plugin.context import CONTEXT_KEY
+
+#: A workflow test item's result, filled in as the workflow runs.
+RESULT_KEY = pytest.StashKey[WorkflowResult]()
 
 Verify = Callable[[WorkflowSpec], WorkflowResult]
 

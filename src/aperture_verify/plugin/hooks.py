@@ -23,9 +23,9 @@ from aperture_verify.errors import PlanError
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
 from aperture_verify.plan.model import Plan
 from aperture_verify.plugin import collection as coll
-from aperture_verify.plugin.context import RunContext
+from aperture_verify.plugin.context import CONTEXT_KEY, RunContext
 from aperture_verify.plugin.controller import EndOfSession, RunRecorder
-from aperture_verify.plugin.fixtures import AperturePhaseFixtures
+from aperture_verify.plugin.fixtures import RESULT_KEY, AperturePhaseFixtures
 from aperture_verify.plugin.options import (
     MAX_AUTO_WORKERS,
     add_options,
@@ -38,7 +38,9 @@ from aperture_verify.plugin.options import (
 from aperture_verify.plugin.reports import ReportPlugin
 from aperture_verify.plugin.safety import tls_metadata, transport_warnings
 from aperture_verify.plugin.scheduler import ItemKey, PhaseScheduling
-from aperture_verify.plugin.stash import CONTEXT_KEY, RESULT_KEY, SESSION_KEY, STAGE_KEY
+
+SESSION_KEY = pytest.StashKey[pytest.Session]()
+STAGE_KEY = pytest.StashKey[tuple[int, int]]()  # (phase index, stage) of an item
 
 
 def get_context(config: pytest.Config) -> RunContext:

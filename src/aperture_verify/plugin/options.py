@@ -14,7 +14,8 @@ from aperture_verify.common.durations import parse_duration
 from aperture_verify.errors import PlanError
 from aperture_verify.execution.runner import DEADLINE_GRACE
 from aperture_verify.plan import Plan, load_plan
-from aperture_verify.plugin.stash import PLAN_KEY
+
+PLAN_KEY = pytest.StashKey[Plan]()  # the plan, loaded once per process
 
 #: Upper bound on worker processes chosen by ``-n auto``.
 MAX_AUTO_WORKERS = 32
