@@ -7,8 +7,17 @@ all write ``2026-05-04T09:30:00.125Z``; reading accepts any ISO-8601 text.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 __all__ = ["format_timestamp", "parse_timestamp"]
+
+
+@overload
+def format_timestamp(value: datetime) -> str: ...
+
+
+@overload
+def format_timestamp(value: None) -> None: ...
 
 
 def format_timestamp(value: datetime | None) -> str | None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.history.records import HistoryError, RunRecord
 
 SCHEMA_VERSION = 1
@@ -364,7 +365,7 @@ class HistoryStore:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return format_timestamp(datetime.now(UTC))
 
 
 def _error(path: Path, e: BaseException) -> HistoryError:
