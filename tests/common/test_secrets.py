@@ -33,6 +33,8 @@ from aperture_verify.common.secrets import MASK, is_secret_key, redact, safe_url
         "key",
         "X-Amz-Signature",
         "sig",
+        "password1",
+        "DB_PASSWORD_2",
     ],
 )
 def test_secret_looking_keys(key: str) -> None:
@@ -57,6 +59,11 @@ def test_secret_looking_keys(key: str) -> None:
         "monkey",
         "tokenizer",
         "Région",
+        "token_count",
+        "auth_mode",
+        "PASSWORD_FILE",
+        "TOKEN_URL",
+        "42",
     ],
 )
 def test_ordinary_keys(key: str) -> None:

@@ -18,13 +18,15 @@ __all__ = ["MASK", "is_secret_key", "redact", "safe_url"]
 #: same in a log line, HTML, XML and JSON.
 MASK = "[redacted]"
 
-# Words (after splitting at "_", "-", ".", spaces and camelCase) that make a
-# name a credential wherever they appear in it.
+# A name holds a credential when its last word (after splitting at "_", "-",
+# ".", spaces and camelCase, and dropping a trailing number) is one of these:
+# "db_password", "GITHUB_TOKEN", "Authorization", but not "token_count",
+# "auth_mode" or "PASSWORD_FILE", which name something else.
 _SECRET_WORDS = frozenset(
     {
         "apikey", "apitoken", "auth", "authorization", "bearer", "cookie", "credential",
         "credentials", "passphrase", "passwd", "password", "privatekey", "pwd", "secret",
-        "secrets", "sig", "signature", "token", "tokens", "username",
+        "sig", "signature", "token", "username",
     }
 )  # fmt: skip
 
@@ -46,14 +48,14 @@ def is_secret_key(name: str) -> bool:
     URL query parameter) would hold a credential: ``api_key``, ``API-Key``,
     ``accessToken``, ``db_password``, ``Authorization``, ``SSH_PRIVATE_KEY``."""
     words = _words(name)
-    if words == ["key"]:
-        return True
-    for i, word in enumerate(words):
-        if word in _SECRET_WORDS:
-            return True
-        if word == "key" and i > 0 and words[i - 1] in _KEY_QUALIFIERS:
-            return True
-    return False
+    while words and words[-1].isdigit():
+        words.pop()
+    if not words:
+        return False
+    last = words[-1]
+    if last == "key":
+        return len(words) == 1 or words[-2] in _KEY_QUALIFIERS
+    return last in _SECRET_WORDS
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
