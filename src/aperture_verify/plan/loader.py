@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from aperture_verify.errors import PlanError
+from aperture_verify.plan.history import read_history
 from aperture_verify.plan.model import Phase, Plan, WorkflowSpec
 from aperture_verify.plan.schema import (
     Where,
@@ -45,7 +46,10 @@ from aperture_verify.plan.workflows import (
 DEFAULT_MAX_PARALLEL = 4
 """``max_parallel`` of a plan that does not set it."""
 
-TOP_KEYS = ("default_plan", "server", "defaults", "plans", "phases", "workflows")
+TOP_KEYS = (
+    "default_plan", "server", "defaults", "plans", "phases", "workflows", "history",
+    "history_keep",
+)  # fmt: skip
 PLAN_KEYS = ("phases", "on_failure", "max_parallel")
 PHASE_KEYS = ("workflows",)
 ON_FAILURE = ("stop", "continue")
@@ -116,6 +120,7 @@ class PlanLoader:
             server=settings,
             source=Path(self.source),
             defined_phases=tuple(phases),
+            history=read_history(raw, root, self.base_dir),
         )
 
     @staticmethod
@@ -142,6 +147,11 @@ class PlanLoader:
             parameters=table.parameters if table else (),
             sources=table.sources if table else (),
             steps=table.steps if table else (),
+            warn_min_duration=expect.warn_min_duration,
+            warn_max_duration=expect.warn_max_duration,
+            anomaly=expect.anomaly is not False,
+            anomaly_min_runs=expect.anomaly_min_runs or 0,
+            anomaly_window=expect.anomaly_window or 0,
         )
 
     # -- [phases] and [plans] ---------------------------------------------------------------

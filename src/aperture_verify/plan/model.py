@@ -31,6 +31,7 @@ class StepExpectation:
     step: str
     state: str | None = None
     rows: tuple[tuple[str, Range], ...] = ()  # ("failedRows", Range(max=0)), ...
+    warn: tuple[tuple[str, Range], ...] = ()  # warn_min / warn_max: a warning, never a failure
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,19 @@ class WorkflowSpec:
     parameters: tuple[tuple[str, ParamValue], ...] = ()
     sources: tuple[tuple[str, str], ...] = ()  # (source step label, dataset label)
     steps: tuple[StepExpectation, ...] = ()
+    warn_min_duration: float | None = None  # shorter: a warning, not a failure
+    warn_max_duration: float | None = None  # longer: a warning, not a failure
+    anomaly: bool = True  # warn when a duration or row count is unusual against history
+    anomaly_min_runs: int = 5  # passing runs needed before anomalies are judged
+    anomaly_window: int = 20  # the last passing runs the band is computed from
+
+
+@dataclass(frozen=True)
+class HistorySettings:
+    """Where past runs are kept (``None``: no history) and how many per plan."""
+
+    path: Path | None = None
+    keep: int = 200
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,7 @@ class Plan:
     server: ServerSettings
     source: Path
     defined_phases: tuple[str, ...] = ()  # every phase in the file, used or not
+    history: HistorySettings = field(default_factory=HistorySettings)
 
     def phase_index(self, name: str) -> int:
         for i, phase in enumerate(self.phases):

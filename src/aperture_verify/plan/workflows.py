@@ -8,6 +8,7 @@ from dataclasses import astuple, dataclass
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.common.durations import format_duration
 from aperture_verify.common.secrets import is_secret_key
+from aperture_verify.history.bands import DEFAULT_MIN_RUNS, DEFAULT_WINDOW
 from aperture_verify.plan.model import ParamValue, Range, StepExpectation
 from aperture_verify.plan.schema import (
     CREDENTIAL_FIX,
@@ -27,11 +28,12 @@ from aperture_verify.plan.schema import (
 
 DEFAULT_KEYS = (
     "state", "min_duration", "max_duration", "version", "dependencies", "refresh_sources",
+    "warn_min_duration", "warn_max_duration", "anomaly", "anomaly_min_runs", "anomaly_window",
 )  # fmt: skip
 WORKFLOW_KEYS = ("space", *DEFAULT_KEYS, "parameters", "sources", "steps")
 ROW_KEYS = ("rowsIn", "rowsOut", "passedRows", "failedRows")
 STEP_KEYS = ("state", *ROW_KEYS)
-RANGE_KEYS = ("min", "max")
+RANGE_KEYS = ("min", "max", "warn_min", "warn_max")
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,20 @@ class Expect:
     version: str | None = None
     dependencies: str | None = None
     refresh_sources: bool | None = None
+    warn_min_duration: float | None = None
+    warn_max_duration: float | None = None
+    anomaly: bool | None = None
+    anomaly_min_runs: int | None = None
+    anomaly_window: int | None = None
 
     @classmethod
     def base(cls, profile: ApiProfile) -> Expect:
         """What holds when neither ``[defaults]`` nor the workflow says otherwise."""
         completed = profile.completed_states[0] if profile.completed_states else "COMPLETED"
-        return cls(completed, 0.0, 1800.0, "PublishedOnly", "PublishedOnly", False)
+        return cls(
+            completed, 0.0, 1800.0, "PublishedOnly", "PublishedOnly", False,
+            None, None, True, DEFAULT_MIN_RUNS, DEFAULT_WINDOW,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,19 @@ def read_expect(
             if "refresh_sources" not in table
             else read_bool(table["refresh_sources"], where / "refresh_sources")
         ),
+        warn_min_duration=duration("warn_min_duration", False),
+        warn_max_duration=duration("warn_max_duration", True),
+        anomaly=None if "anomaly" not in table else read_bool(table["anomaly"], where / "anomaly"),
+        anomaly_min_runs=(
+            None
+            if "anomaly_min_runs" not in table
+            else read_int(table["anomaly_min_runs"], where / "anomaly_min_runs", 2, 5)
+        ),
+        anomaly_window=(
+            None
+            if "anomaly_window" not in table
+            else read_int(table["anomaly_window"], where / "anomaly_window", 2, 20)
+        ),
     )
 
 
@@ -117,7 +140,43 @@ def merge_expect(own: Expect, base: Expect, where: Where, defaults: Where) -> Ex
             f"min_duration {format_duration(low)} is above max_duration {format_duration(high)}",
             "lower min_duration or raise max_duration",
         )
+    _check_warn_limits(own, merged, where, defaults)
+    runs, window = merged.anomaly_min_runs, merged.anomaly_window
+    if runs is not None and window is not None and window < runs:
+        mine = own.anomaly_window is not None or own.anomaly_min_runs is not None
+        raise ((where if mine else defaults) / "anomaly_window").error(
+            f"anomaly_window {window} is below anomaly_min_runs {runs}",
+            "the window must hold at least the runs needed: raise anomaly_window",
+        )
     return merged
+
+
+def _check_warn_limits(own: Expect, merged: Expect, where: Where, defaults: Where) -> None:
+    """A warning limit must sit inside the failing limits, or it could never warn."""
+
+    def at(key: str) -> Where:
+        return where / key if getattr(own, key) is not None else defaults / key
+
+    low, high = merged.min_duration, merged.max_duration
+    wlow, whigh = merged.warn_min_duration, merged.warn_max_duration
+    fmt = format_duration
+    if whigh is not None and high is not None and whigh >= high:
+        raise at("warn_max_duration").error(
+            f"warn_max_duration {fmt(whigh)} is not below max_duration {fmt(high)}, so it could "
+            "never warn",
+            "lower warn_max_duration (a run past max_duration fails)",
+        )
+    if wlow is not None and low is not None and wlow <= low:
+        raise at("warn_min_duration").error(
+            f"warn_min_duration {fmt(wlow)} is not above min_duration {fmt(low)}, so it could "
+            "never warn",
+            "raise warn_min_duration (a run under min_duration fails)",
+        )
+    if wlow is not None and whigh is not None and wlow > whigh:
+        raise at("warn_min_duration").error(
+            f"warn_min_duration {fmt(wlow)} is above warn_max_duration {fmt(whigh)}",
+            "lower warn_min_duration or raise warn_max_duration",
+        )
 
 
 def read_workflows(
@@ -185,9 +244,36 @@ def read_steps(value: object, where: Where, profile: ApiProfile) -> tuple[StepEx
         state = None
         if "state" in table:
             state = read_choice(table["state"], w / "state", profile.known_states)
-        rows = tuple((k, read_range(table[k], w / k)) for k in ROW_KEYS if k in table)
-        result.append(StepExpectation(step=step, state=state, rows=rows))
+        limits = [(k, read_limits(table[k], w / k)) for k in ROW_KEYS if k in table]
+        rows = tuple((k, fail) for k, (fail, _) in limits if fail is not None)
+        warn = tuple((k, soft) for k, (_, soft) in limits if soft is not None)
+        result.append(StepExpectation(step=step, state=state, rows=rows, warn=warn))
     return tuple(result)
+
+
+def read_limits(value: object, where: Where) -> tuple[Range | None, Range | None]:
+    """A row count's failing range and its warning range (``warn_min``/``warn_max``)."""
+    if not isinstance(value, dict) or not ({"warn_min", "warn_max"} & set(value)):
+        return read_range(value, where), None
+    hard = {k: v for k, v in value.items() if k not in ("warn_min", "warn_max")}
+    fail = read_range(hard, where) if hard else None
+    wlow = None if "warn_min" not in value else read_int(value["warn_min"], where / "warn_min", 0, 1)
+    whigh = (
+        None if "warn_max" not in value else read_int(value["warn_max"], where / "warn_max", 0, 9)
+    )
+    if wlow is not None and whigh is not None and wlow > whigh:
+        raise (where / "warn_min").error(f"warn_min {wlow} is above warn_max {whigh}", "swap them")
+    if fail is not None and wlow is not None and fail.min is not None and wlow <= fail.min:
+        raise (where / "warn_min").error(
+            f"warn_min {wlow} is not above min {fail.min}, so it could never warn",
+            "raise warn_min or remove it",
+        )
+    if fail is not None and whigh is not None and fail.max is not None and whigh >= fail.max:
+        raise (where / "warn_max").error(
+            f"warn_max {whigh} is not below max {fail.max}, so it could never warn",
+            "lower warn_max or remove it",
+        )
+    return fail, Range(wlow, whigh)
 
 
 def read_range(value: object, where: Where) -> Range:
