@@ -62,6 +62,32 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class WorkflowWarning:
+    """Something unusual that does not fail the workflow (unless ``--warnings-fail``).
+
+    *kind* is ``duration`` or ``rows`` (a warn limit of the plan), or
+    ``anomaly_duration`` or ``anomaly_rows`` (against the workflow's history).
+    """
+
+    kind: str
+    message: str
+    value: float | int | None
+    expected: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "value": self.value,
+            "expected": self.expected,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> WorkflowWarning:
+        return cls(str(d["kind"]), str(d["message"]), d.get("value"), str(d.get("expected", "")))
+
+
+@dataclass(frozen=True)
 class Transition:
     """A job state the suite observed, when it saw it (local clock) and the server's time."""
 
@@ -102,6 +128,7 @@ class WorkflowResult:
     checks: list[CheckResult] = field(default_factory=list)
     transitions: list[Transition] = field(default_factory=list)
     polls: int = 0  # GET job requests made while waiting
+    warnings: list[WorkflowWarning] = field(default_factory=list)
 
     @property
     def failed_checks(self) -> list[CheckResult]:
@@ -146,6 +173,7 @@ class WorkflowResult:
             "checks": [c.to_dict() for c in self.checks],
             "transitions": [t.to_dict() for t in self.transitions],
             "polls": self.polls,
+            "warnings": [w.to_dict() for w in self.warnings],
         }
 
     @classmethod
@@ -183,6 +211,7 @@ class WorkflowResult:
             checks=[CheckResult.from_dict(c) for c in d.get("checks", [])],
             transitions=[Transition.from_dict(t) for t in d.get("transitions", [])],
             polls=int(d.get("polls", 0)),
+            warnings=[WorkflowWarning.from_dict(w) for w in d.get("warnings", [])],
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from aperture_verify.client.client import DataStudioClient
@@ -25,6 +25,8 @@ from aperture_verify.errors import (
 from aperture_verify.execution.checks import check_job
 from aperture_verify.execution.polling import PollSchedule
 from aperture_verify.execution.results import FailureKind, Outcome, Transition, WorkflowResult
+from aperture_verify.execution.warnings import warnings_for
+from aperture_verify.history.bands import Usual
 from aperture_verify.plan.model import WorkflowSpec
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,8 @@ class WorkflowRunner:
         on_job_ended: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        usual: Mapping[str, Usual] | None = None,
+        warnings_fail: bool = False,
     ) -> None:
         self.client = client
         self.catalog = list(catalog) if catalog is not None else None
@@ -81,6 +85,8 @@ class WorkflowRunner:
         self._on_ended = on_job_ended or (lambda _job_id: None)
         self._clock = clock
         self._sleep = sleep
+        self.usual = dict(usual or {})  # label -> its bands from the run history
+        self.warnings_fail = warnings_fail
 
     # -- readiness -------------------------------------------------------
 
@@ -136,6 +142,10 @@ class WorkflowRunner:
                 lines = "; ".join(c.describe(spec.label) for c in failed)
                 extra = f" (server: {job.error})" if job.error else ""
                 raise WorkflowFailed(FailureKind.EXECUTION, lines + extra)
+            result.warnings = warnings_for(spec, job, self.usual.get(spec.label))
+            if result.warnings and self.warnings_fail:
+                reasons = "; ".join(w.message for w in result.warnings)
+                raise WorkflowFailed(FailureKind.EXECUTION, f"{reasons} (--warnings-fail)")
         except WorkflowFailed as e:
             result.outcome = Outcome.FAILED
             result.failure_kind = e.kind

@@ -8,9 +8,10 @@ absolute differences (2.0 s against 2.3 s).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import median
+from typing import Any
 
 #: Scales the MAD to a standard deviation for normally distributed values.
 MAD_SCALE = 1.4826
@@ -81,3 +82,47 @@ def band(
 def outside(value: float, b: Band | None) -> bool:
     """True when *value* is outside a known band."""
     return b is not None and not b.contains(value)
+
+
+@dataclass(frozen=True)
+class Usual:
+    """What a workflow usually does: its duration band and its steps' row-count bands."""
+
+    duration: Band | None
+    rows: tuple[tuple[str, str, Band], ...] = ()  # (step, metric, band)
+
+    def row_band(self, step: str, metric: str) -> Band | None:
+        return next((b for s, m, b in self.rows if s == step and m == metric), None)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "duration": None if self.duration is None else self.duration.to_dict(),
+            "rows": [[s, m, b.to_dict()] for s, m, b in self.rows],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Usual:
+        duration = d.get("duration")
+        return cls(
+            None if duration is None else Band.from_dict(duration),
+            tuple((str(s), str(m), Band.from_dict(b)) for s, m, b in d.get("rows", [])),
+        )
+
+
+def usual(
+    durations: Sequence[float],
+    rows: Mapping[tuple[str, str], Sequence[float]],
+    *,
+    min_runs: int = DEFAULT_MIN_RUNS,
+    window: int = DEFAULT_WINDOW,
+) -> Usual | None:
+    """The bands of one workflow's passing runs (oldest first); ``None`` if none is known."""
+    duration = band(durations, min_runs=min_runs, window=window)
+    row_bands = []
+    for (step, metric), values in rows.items():
+        b = band(values, min_runs=min_runs, window=window, rule=ROWS_RULE)
+        if b is not None:
+            row_bands.append((step, metric, b))
+    if duration is None and not row_bands:
+        return None
+    return Usual(duration, tuple(row_bands))

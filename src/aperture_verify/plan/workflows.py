@@ -257,9 +257,9 @@ def read_limits(value: object, where: Where) -> tuple[Range | None, Range | None
         return read_range(value, where), None
     hard = {k: v for k, v in value.items() if k not in ("warn_min", "warn_max")}
     fail = read_range(hard, where) if hard else None
-    wlow = None if "warn_min" not in value else read_int(value["warn_min"], where / "warn_min", 0, 1)
-    whigh = (
-        None if "warn_max" not in value else read_int(value["warn_max"], where / "warn_max", 0, 9)
+    wlow, whigh = (
+        None if key not in value else read_int(value[key], where / key, 0, 1000)
+        for key in ("warn_min", "warn_max")
     )
     if wlow is not None and whigh is not None and wlow > whigh:
         raise (where / "warn_min").error(f"warn_min {wlow} is above warn_max {whigh}", "swap them")

@@ -13,6 +13,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.models import Workflow
 from aperture_verify.errors import ClientError
 from aperture_verify.execution.runner import DEADLINE_GRACE, WorkflowRunner
+from aperture_verify.history.bands import Usual
 from aperture_verify.plan.model import Plan
 from aperture_verify.plugin.rundir import RunLedger
 
@@ -50,6 +52,9 @@ class RunContext:
     _client: DataStudioClient | None = field(default=None, repr=False)
     _runner: WorkflowRunner | None = field(default=None, repr=False)
     deadline_grace: float = DEADLINE_GRACE
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)  # made once, on the controller
+    usual: dict[str, Usual] = field(default_factory=dict)  # label -> bands from the history
+    warnings_fail: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- construction ----------------------------------------------------------
@@ -93,6 +98,9 @@ class RunContext:
             RunLedger(Path(data["run_dir"]), writer=False),
             login_error=data.get("login_error"),
             catalog=[Workflow(**w) for w in catalog] if catalog is not None else None,
+            run_id=str(data.get("run_id") or ""),
+            usual={k: Usual.from_dict(v) for k, v in (data.get("usual") or {}).items()},
+            warnings_fail=bool(data.get("warnings_fail")),
         )
 
     def worker_data(self) -> dict[str, Any]:
@@ -105,6 +113,9 @@ class RunContext:
             "password": self.credentials.password,
             "login_error": self.login_error,
             "catalog": [asdict(w) for w in self.catalog] if self.catalog is not None else None,
+            "run_id": self.run_id,
+            "usual": {k: v.to_dict() for k, v in self.usual.items()},
+            "warnings_fail": self.warnings_fail,
         }
 
     # -- use -------------------------------------------------------------------
@@ -139,6 +150,8 @@ class RunContext:
                 deadline_grace=self.deadline_grace,
                 on_job_started=self.job_started,
                 on_job_ended=self.job_ended,
+                usual=self.usual,
+                warnings_fail=self.warnings_fail,
             )
         return self._runner
 
@@ -170,7 +183,11 @@ class RunContext:
             return []
         found = []
         for path in sorted(self._active_dir.iterdir()):
-            job_id, _, label = path.read_text(encoding="utf-8").partition("\n")
+            try:
+                text = path.read_text(encoding="utf-8")
+            except FileNotFoundError:  # its job ended between the listing and the read
+                continue
+            job_id, _, label = text.partition("\n")
             found.append((job_id, label))
         return found
 

@@ -10,6 +10,7 @@ import pytest
 from aperture_verify.execution.exitcodes import exit_status_for
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
 from aperture_verify.plugin.context import RunContext
+from aperture_verify.plugin.history import RunHistory
 from aperture_verify.plugin.reports import ReportPlugin
 
 
@@ -93,9 +94,10 @@ class EndOfSession:
     in order rather than left to hook registration order.
     """
 
-    def __init__(self, recorder: RunRecorder, reports: ReportPlugin) -> None:
+    def __init__(self, recorder: RunRecorder, reports: ReportPlugin, history: RunHistory) -> None:
         self.recorder = recorder
         self.reports = reports
+        self.history = history
 
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionfinish(
@@ -113,3 +115,7 @@ class EndOfSession:
         finally:
             # 4. junit.xml rewritten for Jenkins.
             self.reports.after_writers()
+            # 5. The run recorded in the history, from its results.json document
+            #    (never fails the run; a problem is one line in the summary).
+            if self.reports.results_doc is not None:
+                self.history.record(self.reports.results_doc)

@@ -26,12 +26,15 @@ from aperture_verify.plugin import collection as coll
 from aperture_verify.plugin.context import CONTEXT_KEY, RunContext
 from aperture_verify.plugin.controller import EndOfSession, RunRecorder
 from aperture_verify.plugin.fixtures import RESULT_KEY, AperturePhaseFixtures
+from aperture_verify.plugin.history import HISTORY_KEY, RunHistory
 from aperture_verify.plugin.options import (
     MAX_AUTO_WORKERS,
     add_options,
     deadline_grace,
     default_report_paths,
+    flag,
     get_plan,
+    history_path,
     is_active,
     phases_dir,
 )
@@ -85,15 +88,23 @@ def pytest_configure(config: pytest.Config) -> None:
         except PlanError as e:
             raise pytest.UsageError(str(e)) from None
         config.stash[CONTEXT_KEY] = ctx
+        ctx.warnings_fail = flag(config, "aperture_warnings_fail")
+        history = RunHistory(history_path(config, plan), plan)
+        if not config.getoption("collectonly"):
+            history.load()  # before the workers start: they get the bands
+        ctx.usual = history.usual
+        config.stash[HISTORY_KEY] = history
         if ctx.login_error is not None:
             # Nothing can run: do it in this process, at once, without workers.
             config.option.dist = "no"
             config.option.tx = []
             config.option.numprocesses = 0
-        reports, recorder = ReportPlugin(config, ctx), RunRecorder(config, ctx)
+        reports, recorder = ReportPlugin(config, ctx, history), RunRecorder(config, ctx)
         config.pluginmanager.register(reports, "aperture-reports")
         config.pluginmanager.register(recorder, "aperture-recorder")
-        config.pluginmanager.register(EndOfSession(recorder, reports), "aperture-session-end")
+        config.pluginmanager.register(
+            EndOfSession(recorder, reports, history), "aperture-session-end"
+        )
     config.stash[CONTEXT_KEY].deadline_grace = grace
     _install_sigterm_handler()
     config.pluginmanager.register(AperturePhaseFixtures(config), "aperture-fixtures")
@@ -150,6 +161,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if CONTEXT_KEY in config.stash and not hasattr(config, "workerinput"):
         for warning in transport_warnings(get_context(config).plan):
             terminalreporter.write_line(f"aperture: WARNING: {warning}", yellow=True, bold=True)
+        history = config.stash.get(HISTORY_KEY, None)
+        if history is not None and history.problem:
+            terminalreporter.write_line(f"aperture: WARNING: {history.problem}", yellow=True)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

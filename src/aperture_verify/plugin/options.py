@@ -49,7 +49,33 @@ OPTIONS = (
         None,
         "time allowed past a workflow's max_duration before its job is cancelled (default: 5s)",
     ),
+    (
+        "--history",
+        "aperture_history",
+        "APERTURE_HISTORY",
+        "the run history file, or 'false' for none (default: .aperture/history.sqlite "
+        "beside plans.toml, or the plan's history key)",
+    ),
 )
+
+#: On/off flags: (flag, ini key, env var, help); the ini key takes true/false.
+FLAGS = (
+    (
+        "--no-history",
+        "aperture_no_history",
+        None,
+        "neither read nor record the run history (same as --history=false)",
+    ),
+    (
+        "--warnings-fail",
+        "aperture_warnings_fail",
+        "APERTURE_WARNINGS_FAIL",
+        "a warning fails its workflow (execution failure, exit status 12)",
+    ),
+)
+
+_FALSE = ("false", "no", "off", "0")
+_TRUE = ("true", "yes", "on", "1")
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -59,6 +85,46 @@ def add_options(parser: pytest.Parser) -> None:
         suffix = f" [env {env}]" if env else ""
         group.addoption(flag, dest=dest, default=None, help=text + suffix)
         parser.addini(ini, text, default="")
+    for flag, ini, env, text in FLAGS:
+        suffix = f" [env {env}]" if env else ""
+        group.addoption(flag, dest=ini, action="store_true", default=False, help=text + suffix)
+        parser.addini(ini, text + " (true/false)", default="")
+
+
+def flag(config: pytest.Config, ini: str) -> bool:
+    """An on/off flag, resolved: command line > environment > ini > off."""
+    if config.getoption(ini):
+        return True
+    for name, key, env, _text in FLAGS:
+        if key != ini:
+            continue
+        for source, value in ((env, os.environ.get(env or "")), (ini, config.getini(ini))):
+            text = str(value or "").strip().lower()
+            if not text:
+                continue
+            if text in _TRUE or text in _FALSE:
+                return text in _TRUE
+            raise pytest.UsageError(
+                f"{name} / {source}: {value!r} is not true or false; write true or false"
+            )
+    return False
+
+
+def history_path(config: pytest.Config, plan: Plan) -> Path | None:
+    """The history file, or ``None`` when the run keeps none.
+
+    ``--no-history`` > ``--history`` > ``APERTURE_HISTORY`` > ini ``aperture_history``
+    > the plan's ``history`` key > ``.aperture/history.sqlite`` beside plans.toml.
+    """
+    if flag(config, "aperture_no_history"):
+        return None
+    text = option(config, "aperture_history").strip()
+    if not text:
+        return plan.history.path
+    if text.lower() in _FALSE:
+        return None
+    path = Path(text)
+    return path if path.is_absolute() else config.rootpath / path
 
 
 def option(config: pytest.Config, ini: str, default: str = "") -> str:

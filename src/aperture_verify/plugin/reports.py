@@ -26,6 +26,7 @@ from aperture_verify.common.secrets import is_secret_key, redact, safe_url
 from aperture_verify.execution.results import Outcome, WorkflowResult
 from aperture_verify.plan.model import WorkflowSpec
 from aperture_verify.plugin.context import RunContext
+from aperture_verify.plugin.history import RunHistory
 from aperture_verify.plugin.options import option
 from aperture_verify.reporting import html as html_report
 from aperture_verify.reporting import junit
@@ -44,12 +45,17 @@ RESULTS_FILE = "results.json"
 class ReportPlugin:
     """Controller-side hooks that make the three reports."""
 
-    def __init__(self, config: pytest.Config, ctx: RunContext) -> None:
+    def __init__(self, config: pytest.Config, ctx: RunContext, history: RunHistory) -> None:
         self.config = config
         self.ctx = ctx
+        self.history = history
+        self.results_doc: dict[str, Any] | None = None  # results.json, once written
         self.started_at = datetime.now(UTC)
         self.finished_at: datetime | None = None
         self.labels = {w.label: w for w in ctx.plan.workflows}
+        # pytest escapes non-ASCII in parametrize ids: "Müller" is "M\\xfcller" in a nodeid.
+        for w in ctx.plan.workflows:
+            self.labels.setdefault(w.label.encode("unicode_escape").decode("ascii"), w)
         self.nodeids: dict[str, WorkflowSpec] = {}  # workflow test nodeid -> its workflow
         self.started: set[str] = set()  # labels whose test began (a report arrived)
         self.module_phase: dict[str, str] = {}  # module path -> phase, for phase checks
@@ -75,7 +81,7 @@ class ReportPlugin:
             spec = self.labels.get(nodeid[nodeid.rindex("[", 0, len(nodeid)) + 1 : -1])
             if spec is None:  # a label containing "[": try every label
                 spec = next(
-                    (w for w in self.labels.values() if nodeid.endswith(f"[{w.label}]")), None
+                    (w for k, w in self.labels.items() if nodeid.endswith(f"[{k}]")), None
                 )
             if spec is not None:
                 self.nodeids[nodeid] = spec
@@ -106,6 +112,7 @@ class ReportPlugin:
             results=in_plan_order(self.ctx.plan, self.ctx.ledger.results()),
             exit_status=None,
             ci=ci_build(os.environ),
+            run_id=self.ctx.run_id,
             login_error=(
                 redact(self.ctx.login_error, self.secrets) if self.ctx.login_error else None
             ),
@@ -160,7 +167,9 @@ class ReportPlugin:
             # teardown report arrives, after this hook: the details land there.
             result = WorkflowResult.from_dict(data)
             extras: list[dict[str, Any]] = list(getattr(report, "extras", []))
-            extras.append(_extra(redact(html_report.details_html(result), self.secrets), "html"))
+            trend = self.history.trend.get(spec.label, [])
+            details = html_report.details_html(result, trend)
+            extras.append(_extra(redact(details, self.secrets), "html"))
             if result.job_url:
                 extras.append(_extra(result.job_url, "url", name="job"))
             report.extras = extras  # type: ignore[attr-defined]
@@ -211,7 +220,7 @@ class ReportPlugin:
         self._report_not_run(session)
         run = self.summary()
         run.exit_status = int(session.exitstatus)
-        write_results(self.reports_dir / RESULTS_FILE, run)
+        self.results_doc = write_results(self.reports_dir / RESULTS_FILE, run)
         self._metadata()  # workers' metadata may have been merged in since the start
 
     def after_writers(self) -> None:

@@ -25,18 +25,28 @@ def write_terminal_summary(tr: Any, ctx: RunContext) -> None:
             start = r.started_at.strftime("%H:%M:%S.%f")[:-3] if r.started_at else "-"
             end = r.finished_at.strftime("%H:%M:%S.%f")[:-3] if r.finished_at else "-"
             took = format_duration(r.duration) if r.duration is not None else "-"
+            warn = r.outcome is Outcome.PASSED and bool(r.warnings)
+            mark = "WARN" if warn else r.outcome.value.upper()
             line = (
-                f"  {spec.label:<28} {r.outcome.value.upper():<8} {r.state or '-':<10} "
+                f"  {spec.label:<28} {mark:<8} {r.state or '-':<10} "
                 f"{start} → {end}  {took:>7}"
             )
             markup = (
                 {"green": True}
-                if r.outcome is Outcome.PASSED
-                else ({"yellow": True} if r.outcome is Outcome.SKIPPED else {"red": True})
+                if r.outcome is Outcome.PASSED and not warn
+                else ({"yellow": True} if r.outcome is Outcome.SKIPPED or warn else {"red": True})
             )
             tr.write_line(line, **markup)
             if r.outcome is not Outcome.PASSED and r.message:
                 tr.write_line(f"      {r.message}")
+            for w in r.warnings if warn else ():
+                tr.write_line(f"      warning: {w.message}", yellow=True)
+    count = sum(len(r.warnings) for r in results.values())
+    if count:
+        tr.write_line(
+            f"{count} warning(s): the workflows passed (--warnings-fail makes them fail)",
+            yellow=True,
+        )
     status = exit_status_for(1, results.values())
     if status != 1:
         tr.write_line(f"exit status {status}: see README 'Exit statuses'")

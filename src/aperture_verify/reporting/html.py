@@ -9,12 +9,14 @@ table hooks. All text from the plan or the server is escaped.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from typing import Any
 
 from aperture_verify.common.durations import format_duration
 from aperture_verify.execution.results import CheckResult, Outcome, WorkflowResult
+from aperture_verify.history.sparkline import sparkline_svg
 from aperture_verify.reporting.run import RunSummary
 from aperture_verify.reporting.timeline import COLOURS, render_timeline
 
@@ -37,6 +39,8 @@ STYLE = """
 .aperture .server-error { color: #c0392b; white-space: pre-wrap; }
 .aperture ul.failed-checks { color: #c0392b; margin: 4px 0; }
 .aperture .timeline { overflow-x: auto; margin: 8px 0 16px; }
+.aperture ul.warnings { color: #8a5a00; margin: 4px 0; }
+.aperture .warn { color: #8a5a00; font-weight: bold; }
 </style>
 """
 
@@ -108,6 +112,15 @@ def summary_html(run: RunSummary) -> str:
             for r in failed
         ]
         out.append("</ul>")
+    warned = [r for r in run.results if r.warnings]
+    if warned:
+        out.append(f'<h3>Warnings ({run.warnings})</h3><ul class="warnings">')
+        out += [
+            f"<li><b>{escape(r.label)}</b> ({escape(r.phase)}): {escape(w.message)}</li>"
+            for r in warned
+            for w in r.warnings
+        ]
+        out.append("</ul>")
     out.append('<h3>Timeline</h3><div class="timeline">')
     out.append(render_timeline(run.results, [p.name for p in run.plan.phases]))
     out.append("</div></div>")
@@ -135,8 +148,12 @@ def _duration_ok(r: WorkflowResult) -> bool | None:
     return low <= r.duration <= high
 
 
-def details_html(r: WorkflowResult) -> str:
-    """One workflow's details: what ran, against which limits, each expectation met or not."""
+def details_html(r: WorkflowResult, trend: Sequence[float] = ()) -> str:
+    """One workflow's details: what ran, against which limits, each expectation met or not.
+
+    *trend* is the workflow's durations in past runs (oldest first), drawn as a
+    sparkline with this run's duration marked.
+    """
     out = ['<div class="aperture aperture-details" data-label="' + escape(r.label) + '">']
     job: str = escape(r.job_id or "-")
     if r.job_id and r.job_url:
@@ -157,6 +174,21 @@ def details_html(r: WorkflowResult) -> str:
         ("Duration", duration),
         ("Job", job),
     ]
+    if trend:
+        title = f"{r.label}: last {len(trend)} runs" + (
+            f", this run {format_duration(r.duration)}" if r.duration is not None else ""
+        )
+        spark = sparkline_svg(trend, current=r.duration, warned=bool(r.warnings), title=title)
+        rows.append(("Recent durations", spark))
+    if r.warnings:
+        rows.append(
+            (
+                "Warnings",
+                '<ul class="warnings">'
+                + "".join(f"<li>{escape(w.message)}</li>" for w in r.warnings)
+                + "</ul>",
+            )
+        )
     if r.submitted_at or r.started_at or r.finished_at:
         rows.append(
             (

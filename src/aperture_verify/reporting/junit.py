@@ -172,11 +172,17 @@ def enrich_case(element: ET.Element, result: WorkflowResult) -> None:
     for name, value in workflow_properties(result):
         if name not in present:
             props.append(ET.Element("property", name=name, value=value))
+    warned = {p.get("value") for p in props if p.get("name") == "warning"}
+    for warning in result.warnings:  # one property each; the case still passes
+        if warning.message not in warned:
+            props.append(ET.Element("property", name="warning", value=warning.message))
     if len(props) == 0:
         element.remove(props)
     text = result.transitions_text()
     if result.message and result.outcome.value != "passed":
         text = f"{result.outcome.value}: {result.message}\n{text}".rstrip()
+    if result.warnings:
+        text = "\n".join(f"WARNING: {w.message}" for w in result.warnings) + "\n" + text
     if not text:
         return
     outs = [c for c in element if c.tag == "system-out"]

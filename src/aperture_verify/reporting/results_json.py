@@ -23,6 +23,7 @@ def build_results(run: RunSummary) -> dict[str, Any]:
     server = run.plan.server
     return {
         "version": FORMAT_VERSION,
+        "run_id": run.run_id or None,
         "plan": {
             "name": run.plan.name,
             "on_failure": run.plan.on_failure,
@@ -45,6 +46,7 @@ def build_results(run: RunSummary) -> dict[str, Any]:
         "exit_status": run.exit_status,
         "verdict": run.verdict,
         "login_error": run.login_error,
+        "warnings": run.warnings,
         "ci": run.ci or None,
         "phases": [
             {
@@ -69,11 +71,12 @@ def workflow_entry(r: WorkflowResult) -> dict[str, Any]:
     return entry
 
 
-def write_results(path: Path, run: RunSummary) -> None:
-    """Write *run* to *path* atomically (a reader never sees half a file)."""
+def write_results(path: Path, run: RunSummary) -> dict[str, Any]:
+    """Write *run* to *path* atomically (a reader never sees half a file); the document."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(build_results(run), indent=2, ensure_ascii=False) + "\n"
-    write_atomic(path, text)
+    doc = build_results(run)
+    write_atomic(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    return doc
 
 
 def _round(value: float | None) -> float | None:

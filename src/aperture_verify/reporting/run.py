@@ -66,6 +66,11 @@ class RunSummary:
     exit_status: int | None = None
     ci: dict[str, str] = field(default_factory=dict)
     login_error: str | None = None
+    run_id: str = ""  # made once per run, on the controller
+
+    @property
+    def warnings(self) -> int:
+        return sum(len(r.warnings) for r in self.results)
 
     @property
     def api(self) -> str:

@@ -23,6 +23,8 @@ COLOURS = {
     Outcome.SKIPPED: "#9aa0a6",
 }
 
+WARN_COLOUR = "#f0b400"  # amber: a warning on a workflow that passed
+
 WIDTH = 1000
 GUTTER = 190  # room for the workflow labels
 RIGHT = 20
@@ -136,6 +138,8 @@ def render_timeline(results: Sequence[WorkflowResult], phases: Sequence[str]) ->
                 + (' stroke="#333" stroke-dasharray="3 2"' if end is None else "")
                 + f"><title>{escape(tip)}</title></rect>"
             )
+            if r.warnings:
+                out.append(_warn_marker(r, right, ry))
         out.append("</g>")
         if ends and t0 is not None and index < len(grouped) - 1:
             boundaries.append((x(max(ends)), phase))
@@ -149,6 +153,17 @@ def render_timeline(results: Sequence[WorkflowResult], phases: Sequence[str]) ->
     out.extend(_legend(y + 8))
     out.append("</svg>")
     return "".join(out)
+
+
+def _warn_marker(r: WorkflowResult, bx: float, ry: int) -> str:
+    """An amber diamond at the end of a warned workflow's bar, its warnings as the tip."""
+    cx, cy = bx, ry + 11
+    points = f"{cx:.1f},{cy - 7} {cx + 7:.1f},{cy} {cx:.1f},{cy + 7} {cx - 7:.1f},{cy}"
+    text = "\n".join(w.message for w in r.warnings)
+    return (
+        f'<polygon class="warn-marker" data-label="{escape(r.label)}" points="{points}" '
+        f'fill="{WARN_COLOUR}" stroke="#8a5a00"><title>{escape(text)}</title></polygon>'
+    )
 
 
 def _axis(span: float, scale: float, height: int, t0: datetime | None) -> list[str]:
@@ -186,6 +201,11 @@ def _legend(y: int) -> list[str]:
         f'<rect x="{lx}" y="{y}" width="12" height="12" fill="#888" '
         f'fill-opacity="0.3"/><text x="{lx + 16}" y="{y + 10}">queued '
         f"(submitted, not started)</text>"
+    )
+    wx = lx + 200
+    parts.append(
+        f'<polygon points="{wx + 6},{y} {wx + 12},{y + 6} {wx + 6},{y + 12} {wx},{y + 6}" '
+        f'fill="{WARN_COLOUR}" stroke="#8a5a00"/><text x="{wx + 16}" y="{y + 10}">warning</text>'
     )
     return parts
 
