@@ -80,6 +80,11 @@ class Project:
             text.append("workflows = [" + ", ".join(f'"{w}"' for w in labels) + "]")
         text.append(extra)
         self.pytester.path.joinpath("plans.toml").write_text("\n".join(text) + "\n")
+        # The project's own ini file: pytest must not take up a pyproject.toml or
+        # pytest.ini that happens to lie in a folder above the temporary directory.
+        ini = self.pytester.path / "pytest.ini"
+        if not ini.exists():
+            ini.write_text("[pytest]\n")
         if modules:
             folder = self.pytester.path / "test_phases"
             folder.mkdir(exist_ok=True)

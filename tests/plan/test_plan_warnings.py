@@ -69,22 +69,22 @@ def test_warn_limits_and_anomaly_keys_merge_over_defaults() -> None:
         ([(f"{W3}/anomaly_windw", 3)], f"{K3}.anomaly_windw", "did you mean 'anomaly_window'"),
         (
             [(f"{W3}/steps/Export/rowsOut", {"min": 1000, "warn_min": 900})],
-            f'{K3}.steps.Export.rowsOut.warn_min',
+            f"{K3}.steps.Export.rowsOut.warn_min",
             "could never warn",
         ),
         (
             [(f"{W3}/steps/Export/rowsOut", {"warn_min": 9, "warn_max": 3})],
-            f'{K3}.steps.Export.rowsOut.warn_min',
+            f"{K3}.steps.Export.rowsOut.warn_min",
             "above warn_max",
         ),
         (
             [(f"{W3}/steps/Export/rowsOut", {"max": 10, "warn_max": 10})],
-            f'{K3}.steps.Export.rowsOut.warn_max',
+            f"{K3}.steps.Export.rowsOut.warn_max",
             "could never warn",
         ),
         (
             [(f"{W3}/steps/Export/rowsOut", {"warn_min": "many"})],
-            f'{K3}.steps.Export.rowsOut.warn_min',
+            f"{K3}.steps.Export.rowsOut.warn_min",
             "must be an integer",
         ),
         ([("history", 1)], "history", "must be false or a path"),

@@ -21,7 +21,7 @@ def _secs(value: float) -> str:
 
 
 def _rows(value: float) -> str:
-    return f"{round(value):,}".replace(",", " ")
+    return str(round(value))
 
 
 def warnings_for(spec: WorkflowSpec, job: Job, usual: Usual | None) -> list[WorkflowWarning]:

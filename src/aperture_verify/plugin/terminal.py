@@ -27,10 +27,7 @@ def write_terminal_summary(tr: Any, ctx: RunContext) -> None:
             took = format_duration(r.duration) if r.duration is not None else "-"
             warn = r.outcome is Outcome.PASSED and bool(r.warnings)
             mark = "WARN" if warn else r.outcome.value.upper()
-            line = (
-                f"  {spec.label:<28} {mark:<8} {r.state or '-':<10} "
-                f"{start} → {end}  {took:>7}"
-            )
+            line = f"  {spec.label:<28} {mark:<8} {r.state or '-':<10} {start} → {end}  {took:>7}"
             markup = (
                 {"green": True}
                 if r.outcome is Outcome.PASSED and not warn
