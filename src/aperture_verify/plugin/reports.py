@@ -80,9 +80,7 @@ class ReportPlugin:
         if spec is None and nodeid.endswith("]") and "[" in nodeid:
             spec = self.labels.get(nodeid[nodeid.rindex("[", 0, len(nodeid)) + 1 : -1])
             if spec is None:  # a label containing "[": try every label
-                spec = next(
-                    (w for k, w in self.labels.items() if nodeid.endswith(f"[{k}]")), None
-                )
+                spec = next((w for k, w in self.labels.items() if nodeid.endswith(f"[{k}]")), None)
             if spec is not None:
                 self.nodeids[nodeid] = spec
         return spec
