@@ -24,6 +24,7 @@ test: $(STAMP)
 	$(BIN)/pytest tests -n 2
 
 bench: $(STAMP)
+	$(BIN)/python bench/history.py
 	$(BIN)/python bench/run.py
 
 lint: $(STAMP)

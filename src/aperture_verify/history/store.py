@@ -10,9 +10,9 @@ problem is a one-line :class:`HistoryError` naming the file.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,17 +48,13 @@ CREATE TABLE workflows (
     job_id TEXT,
     state TEXT,
     duration REAL,
+    rows TEXT NOT NULL,
     PRIMARY KEY (run, label)
 ) WITHOUT ROWID;
-CREATE TABLE step_rows (
-    run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    label TEXT NOT NULL,
-    step TEXT NOT NULL,
-    metric TEXT NOT NULL,
-    value INTEGER NOT NULL,
-    PRIMARY KEY (run, label, step, metric)
-) WITHOUT ROWID;
 """
+# ``workflows.rows``: the step row counts as a JSON array of [step, metric, value],
+# in the job's order. One column rather than a row per count: a 200-workflow run
+# is 200 inserts, not thousands, and the counts are only ever read per workflow.
 
 
 @dataclass(frozen=True)
@@ -246,16 +242,15 @@ class HistoryStore:
             )  # fmt: skip
             rid = cur.lastrowid
             conn.executemany(
-                "INSERT OR REPLACE INTO workflows VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO workflows VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (rid, w.label, w.phase, w.outcome, w.job_id, w.state, w.duration)
+                    (
+                        rid, w.label, w.phase, w.outcome, w.job_id, w.state, w.duration,
+                        json.dumps(w.rows, ensure_ascii=False, separators=(",", ":")),
+                    )
                     for w in run.workflows
                 ],
-            )
-            conn.executemany(
-                "INSERT OR REPLACE INTO step_rows VALUES (?, ?, ?, ?, ?)",
-                [(rid, w.label, s, m, v) for w in run.workflows for s, m, v in w.rows],
-            )
+            )  # fmt: skip
             self._prune(conn, keep, run.plan)
         return True
 
@@ -285,13 +280,15 @@ class HistoryStore:
 
     def runs(self, plan: str | None = None, last: int = 20) -> list[RunRow]:
         """The last *last* runs (of *plan*), oldest first."""
-        where, args = ("WHERE r.plan = ?", [plan]) if plan is not None else ("", [])
+        where, args = ("WHERE plan = ?", [plan]) if plan is not None else ("", [])
         with self._guard():
             rows = self._conn.execute(
                 "SELECT r.run_id, r.plan, r.started_at, r.finished_at, r.exit_status, r.verdict,"
                 " r.server_url, count(w.label), coalesce(sum(w.outcome = 'passed'), 0)"
-                f" FROM runs r LEFT JOIN workflows w ON w.run = r.id {where}"
-                " GROUP BY r.id ORDER BY r.started_at DESC, r.id DESC LIMIT ?",
+                " FROM runs r LEFT JOIN workflows w ON w.run = r.id"
+                f" WHERE r.id IN (SELECT id FROM runs {where}"
+                " ORDER BY started_at DESC, id DESC LIMIT ?)"
+                " GROUP BY r.id ORDER BY r.started_at DESC, r.id DESC",
                 [*args, max(0, last)],
             ).fetchall()
         return [RunRow(*row) for row in reversed(rows)]
@@ -303,65 +300,54 @@ class HistoryStore:
     def workflow_history(self, plan: str, last: int) -> dict[str, WorkflowHistory]:
         """Per workflow, its part of the last *last* runs of *plan*, oldest first."""
         with self._guard():
-            ids = [
-                r[0]
-                for r in self._conn.execute(
-                    "SELECT id FROM runs WHERE plan = ? ORDER BY started_at DESC, id DESC LIMIT ?",
-                    (plan, max(0, last)),
-                )
-            ]
-            if not ids:
-                return {}
-            marks = ",".join("?" * len(ids))
-            flows = self._conn.execute(
-                "SELECT r.started_at, w.label, w.outcome, w.duration FROM workflows w"
-                f" JOIN runs r ON r.id = w.run WHERE w.run IN ({marks})"
+            found = self._conn.execute(
+                "SELECT w.label, w.outcome, w.duration, w.rows, r.started_at"
+                " FROM runs r JOIN workflows w ON w.run = r.id"
+                " WHERE r.id IN (SELECT id FROM runs WHERE plan = ?"
+                " ORDER BY started_at DESC, id DESC LIMIT ?)"
                 " ORDER BY r.started_at, r.id",
-                ids,
-            ).fetchall()
-            rows = self._conn.execute(
-                "SELECT s.label, s.step, s.metric, s.value FROM step_rows s"
-                " JOIN runs r ON r.id = s.run"
-                " JOIN workflows w ON w.run = s.run AND w.label = s.label"
-                f" WHERE s.run IN ({marks}) AND w.outcome = 'passed' ORDER BY r.started_at, r.id",
-                ids,
+                (plan, max(0, last)),
             ).fetchall()
         result: dict[str, WorkflowHistory] = {}
-        for started, label, outcome, duration in flows:
-            result.setdefault(label, WorkflowHistory(label)).runs.append(
-                (started, outcome, duration)
-            )
-        series: dict[str, dict[tuple[str, str], list[float]]] = defaultdict(dict)
-        for label, step, metric, value in rows:
-            series[label].setdefault((step, metric), []).append(float(value))
-        for label, by_metric in series.items():
-            result.setdefault(label, WorkflowHistory(label)).rows = by_metric
+        for label, outcome, duration, rows, started in found:
+            wh = result.get(label)
+            if wh is None:
+                wh = result[label] = WorkflowHistory(label)
+            wh.runs.append((started, outcome, duration))
+            if outcome == "passed":
+                for step, metric, value in _rows(rows):
+                    wh.rows.setdefault((step, metric), []).append(float(value))
         return result
 
     def workflow_runs(self, plan: str, label: str, last: int) -> list[WorkflowRun]:
         """One workflow's last *last* runs of *plan*, oldest first, with its step rows."""
         with self._guard():
             found = self._conn.execute(
-                "SELECT r.id, r.started_at, w.outcome, w.state, w.duration, w.job_id"
+                "SELECT r.started_at, w.outcome, w.state, w.duration, w.job_id, w.rows"
                 " FROM workflows w JOIN runs r ON r.id = w.run WHERE r.plan = ? AND w.label = ?"
                 " ORDER BY r.started_at DESC, r.id DESC LIMIT ?",
                 (plan, label, max(0, last)),
             ).fetchall()
-            result = []
-            for rid, started, outcome, state, duration, job_id in reversed(found):
-                rows = self._conn.execute(
-                    "SELECT step, metric, value FROM step_rows WHERE run = ? AND label = ?"
-                    " ORDER BY step, metric",
-                    (rid, label),
-                ).fetchall()
-                result.append(
-                    WorkflowRun(started, outcome, state, duration, job_id, [tuple(r) for r in rows])
-                )
-        return result
+        return [
+            WorkflowRun(started, outcome, state, duration, job_id, _rows(rows))
+            for started, outcome, state, duration, job_id, rows in reversed(found)
+        ]
 
     def integrity(self) -> str:
         with self._guard():
             return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _rows(text: str) -> list[tuple[str, str, int]]:
+    """The step row counts stored as JSON; anything malformed is left out."""
+    try:
+        items = json.loads(text)
+    except (TypeError, ValueError):
+        return []
+    return [
+        (str(i[0]), str(i[1]), int(i[2]))
+        for i in items if isinstance(i, list) and len(i) == 3 and isinstance(i[2], int)
+    ]  # fmt: skip
 
 
 def _now() -> str:
