@@ -18,13 +18,15 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
+from aperture_verify.client.body import now_values, render
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.http import ApiSession, ClientStats, logger
 from aperture_verify.client.models import Job, Workflow
-from aperture_verify.client.profile import ApiProfile
+from aperture_verify.client.profile import MISSING, ApiProfile, get_path
 from aperture_verify.client.retry import RetryPolicy
 from aperture_verify.errors import (
     AuthenticationError,
@@ -151,8 +153,8 @@ class DataStudioClient:
     def list_workflows(self) -> list[Workflow]:
         """Every workflow the credential can see."""
         path = self.profile.path("workflows")
-        body = self.http.request("GET", path)
-        return self.http.decoder("GET", path).workflows(body)
+        decoder = self.http.decoder(self.profile.method("workflows"), path)
+        return [decoder.workflow(item) for item in self._fetch_list("workflows", path, None)]
 
     def execute(
         self,
@@ -184,30 +186,33 @@ class DataStudioClient:
         them.
         """
         p = self.profile
-        body: dict[str, Any] = {
-            p.execute_label_field: label,
-            p.execute_version_field: version,
-            p.execute_dependencies_field: dependencies,
-        }
-        if space is not None:
-            body[p.execute_space_field] = space
-        if refresh_sources:
-            body[p.execute_refresh_field] = True
-        if parameters:
-            body[p.execute_parameters_field] = dict(parameters)
-        if sources:
-            pairs = sources.items() if isinstance(sources, Mapping) else sources
-            body[p.execute_sources_field] = [
-                {p.execute_source_step_field: step, p.execute_source_dataset_field: dataset}
-                for step, dataset in pairs
-            ]
-        path = p.path("execute")
+        pairs = (sources.items() if isinstance(sources, Mapping) else sources) if sources else ()
+        body = render(
+            p.body_template,
+            {
+                "label": label,
+                "space": space,
+                "version": version,
+                "dependencies": dependencies,
+                "refresh": refresh_sources,
+                "parameters": dict(parameters) if parameters else None,
+                "sources": [
+                    {p.execute_source_step_field: step, p.execute_source_dataset_field: dataset}
+                    for step, dataset in pairs
+                ],
+                **now_values(),
+            },
+        )
+        path = p.path("execute", label=label, space=space or "")
+        method = p.method("execute")
         since = datetime.now(UTC) - timedelta(seconds=self.CLOCK_SKEW_TOLERANCE)
+        headers: dict[str, str] = {}
         try:
             result = self.http.request(
-                "POST",
+                method,
                 path,
                 json=body,
+                headers_out=headers,
                 idempotent=False,
                 reconcile=lambda: self._reconcile_execute(label, since),
             )
@@ -235,18 +240,30 @@ class DataStudioClient:
             raise
         if isinstance(result, Job):  # adopted by reconciliation
             return self._remember(result)
-        return self._remember(self.http.decoder("POST", path).job(result, label=label))
+        decoder = self.http.decoder(method, path)
+        if p.job_id_from == "location":
+            return self.get_job(self._location_id(headers, decoder))
+        data = decoder.as_obj(result, "the execute answer")
+        if decoder.get(data, p.job_state_field) is not None:
+            return self._remember(decoder.job(data, label=label))
+        job_id = decoder.get(data, p.job_id_field)  # an id alone: ask for the job
+        if isinstance(job_id, int) and not isinstance(job_id, bool):
+            job_id = str(job_id)
+        if not isinstance(job_id, str) or not job_id:
+            raise decoder.fail(f"the execute answer has no usable '{p.job_id_field}'")
+        return self.get_job(job_id)
 
     def get_job(self, job_id: str) -> Job:
         """The job's current state. Raises ``JobLostError`` if the server forgot it (404)."""
         path = self.profile.path("job", job_id=job_id)
+        method = self.profile.method("job")
         try:
-            body = self.http.request("GET", path)
+            body = self.http.request(method, path)
         except ServerRefusedError as e:
             if e.status == 404:
                 raise self._lost(job_id, e) from e
             raise
-        return self._remember(self.http.decoder("GET", path).job(body))
+        return self._remember(self.http.decoder(method, path).job(body))
 
     def list_jobs(self, label: str | None = None, state: str | None = None) -> list[Job]:
         """Jobs the server knows (complete, running, queued), optionally filtered."""
@@ -255,15 +272,18 @@ class DataStudioClient:
     def cancel_job(self, job_id: str) -> Job:
         """Cancel the job; a job already finished (409) is returned as it is."""
         path = self.profile.path("cancel", job_id=job_id)
+        method = self.profile.method("cancel")
         try:
-            body = self.http.request("POST", path)  # cancelling twice is harmless
+            body = self.http.request(method, path)  # cancelling twice is harmless
         except ServerRefusedError as e:
             if e.status == 409:
                 return self.get_job(job_id)
             if e.status == 404:
                 raise self._lost(job_id, e) from e
             raise
-        return self._remember(self.http.decoder("POST", path).job(body))
+        if body is None or (isinstance(body, dict) and not body):
+            return self.get_job(job_id)  # a bare 202/204: ask how the job ended up
+        return self._remember(self.http.decoder(method, path).job(body))
 
     # -- helpers -----------------------------------------------------------------
 
@@ -274,11 +294,65 @@ class DataStudioClient:
         if state is not None:
             params[self.profile.jobs_state_param] = state
         path = self.profile.path("jobs")
-        body = self.http.request("GET", path, params=params or None)
-        jobs = self.http.decoder("GET", path).jobs(body)
+        decoder = self.http.decoder(self.profile.method("jobs"), path)
+        jobs = [decoder.job(item) for item in self._fetch_list("jobs", path, params or None)]
         for job in jobs:
             self._note_state(job)
         return jobs
+
+    MAX_PAGES = 1000
+
+    def _fetch_list(self, route: str, path: str, params: dict[str, str] | None) -> list[Any]:
+        """Every entry of a list route, following the profile's pages to the last one."""
+        p = self.profile
+        method = p.method(route)
+        decoder = self.http.decoder(method, path)
+        query = dict(params or {})
+        if p.paged and p.page_size_param and p.page_size:
+            query[p.page_size_param] = str(p.page_size)
+        entries: list[Any] = []
+        page_path, page_no = path, 0
+        for _ in range(self.MAX_PAGES):
+            body = self.http.request(method, page_path, params=query or None)
+            items = decoder.items(body, f"the {route} list")
+            entries += items
+            if not p.paged or not items:
+                return entries
+            if p.list_next_field:
+                link = get_path(body, p.list_next_field)
+                if link is MISSING or link is None or link == "":
+                    return entries
+                if not isinstance(link, str):
+                    raise decoder.fail(f"the page's '{p.list_next_field}' is not a link")
+                page_path, query = self._same_server(link, path, decoder), {}
+            elif p.list_last_field:
+                last = get_path(body, p.list_last_field)
+                if last is True:
+                    return entries
+                if last is not False:
+                    raise decoder.fail(f"the page has no true/false '{p.list_last_field}'")
+                page_no += 1
+                query[p.page_param] = str(page_no)
+            else:
+                return entries
+        raise decoder.fail(f"the {route} list goes on past {self.MAX_PAGES} pages")
+
+    def _same_server(self, link: str, path: str, decoder: Any) -> str:
+        base = self.http.base_url
+        url = urljoin(base + path, link)
+        if not url.startswith(base + "/"):
+            raise decoder.fail(f"the next page's link {link[:80]!r} leaves the server")
+        return url[len(base) :]
+
+    def _location_id(self, headers: Mapping[str, str], decoder: Any) -> str:
+        location = next((v for k, v in headers.items() if k.lower() == "location"), "")
+        segments = [s for s in urlsplit(location).path.split("/") if s]
+        if not segments:
+            raise decoder.fail(
+                "the execute answer has no Location header with the job's path "
+                '(set job_id_from = "body" if the id is in the body)'
+            )
+        return unquote(segments[-1])
 
     def _reconcile_execute(self, label: str, since: datetime) -> Job | None:
         try:
@@ -314,7 +388,7 @@ class DataStudioClient:
                 f"the server now has {len(candidates)} new jobs of it ({ids}): execute "
                 "may have started several jobs; check them in Data Studio and cancel "
                 "the extra ones",
-                url=self.http.shown_url(self.profile.path("execute")),
+                url=self.http.shown_url(self.profile.path("execute", label=label, space="")),
                 method="POST",
             )
         if candidates:

@@ -6,11 +6,11 @@ request and what was wrong; no ``KeyError`` or ``TypeError`` leaks out.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aperture_verify.client.models import Job, Step, Workflow
-from aperture_verify.client.profile import ApiProfile
+from aperture_verify.client.profile import MISSING, ApiProfile, get_path
 from aperture_verify.common.timestamps import parse_timestamp
 from aperture_verify.errors import ProtocolError
 
@@ -54,14 +54,22 @@ class Decoder:
             raise self.fail(f"{what} is {_kind(value)}, expected a list")
         return value
 
+    @staticmethod
+    def get(data: dict[str, Any], key: str) -> Any:
+        """The value at field path *key* (``timing.started``), ``None`` when absent."""
+        if not key:
+            return None
+        value = get_path(data, key)
+        return None if value is MISSING else value
+
     def text(
         self, data: dict[str, Any], key: str, what: str, *, required: bool = True
     ) -> str | None:
-        if key not in data or data[key] is None:
+        value = self.get(data, key)
+        if value is None:
             if required:
                 raise self.fail(f"{what} has no '{key}'")
             return None
-        value = data[key]
         if not isinstance(value, str):
             raise self.fail(f"{what} '{key}' is {_kind(value)}, expected a string")
         return value
@@ -73,7 +81,7 @@ class Decoder:
         return value
 
     def whole(self, data: dict[str, Any], key: str, what: str) -> int | None:
-        value = data.get(key)
+        value = self.get(data, key)
         if value is None:
             return None
         # bool is an int subclass in Python but never a row count.
@@ -82,7 +90,7 @@ class Decoder:
         return value
 
     def flag(self, data: dict[str, Any], key: str, what: str, default: bool) -> bool:
-        value = data.get(key)
+        value = self.get(data, key)
         if value is None:
             return default
         if not isinstance(value, bool):
@@ -90,14 +98,38 @@ class Decoder:
         return value
 
     def time(self, data: dict[str, Any], key: str, what: str) -> datetime | None:
-        value = self.text(data, key, what, required=False)
-        if value is None:
+        fmt = self.profile.timestamp_format
+        if fmt != "iso":
+            value = self.get(data, key)
+            if value is None:
+                return None
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise self.fail(f"{what} '{key}' is {_kind(value)}, expected {fmt} (a number)")
+            seconds = value / 1000 if fmt == "epoch_ms" else value
+            try:
+                return datetime.fromtimestamp(seconds, UTC)
+            except (OverflowError, OSError, ValueError):
+                pass
+            raise self.fail(f"{what} '{key}' is {value!r}, not a time in {fmt}")
+        text = self.text(data, key, what, required=False)
+        if text is None:
             return None
         try:
-            return parse_timestamp(value)
+            return parse_timestamp(text)
         except ValueError:
             pass  # raised below, so the ProtocolError carries no parser exception
-        raise self.fail(f"{what} '{key}' is {value[:40]!r}, not an ISO-8601 time")
+        raise self.fail(f"{what} '{key}' is {text[:40]!r}, not an ISO-8601 time")
+
+    def items(self, value: object, what: str) -> list[Any]:
+        """The entries of one list answer: a bare array, or the array inside a page."""
+        field = self.profile.list_items_field
+        if not field:
+            return self.as_list(value, what)
+        page = self.as_obj(value, f"{what} page")
+        found = get_path(page, field)
+        if found is MISSING:
+            raise self.fail(f"{what} page has no '{field}'")
+        return self.as_list(found, f"{what} '{field}'")
 
     # -- models --------------------------------------------------------------
 
@@ -106,7 +138,7 @@ class Decoder:
         data = self.as_obj(value, "a workflow")
         label = self.req_text(data, p.workflow_label_field, "a workflow")
         what = f"workflow '{label}'"
-        raw_id = data.get(p.workflow_id_field)
+        raw_id = self.get(data, p.workflow_id_field)
         if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, int | str)):
             raise self.fail(f"{what} '{p.workflow_id_field}' is {_kind(raw_id)}")
         return Workflow(
@@ -119,23 +151,27 @@ class Decoder:
         )
 
     def workflows(self, value: object) -> list[Workflow]:
-        return [self.workflow(item) for item in self.as_list(value, "the workflow list")]
+        return [self.workflow(item) for item in self.items(value, "the workflow list")]
 
     def job(self, value: object, *, label: str | None = None) -> Job:
         """A job; *label* stands in when the body names no workflow (execute's answer)."""
         p = self.profile
         data = self.as_obj(value, "the job")
-        job_id = data.get(p.job_id_field)
+        job_id = self.get(data, p.job_id_field)
         if isinstance(job_id, int) and not isinstance(job_id, bool):
             job_id = str(job_id)  # a numeric id is still an id
         if not isinstance(job_id, str) or not job_id:
             raise self.fail(f"the job has no usable '{p.job_id_field}' (it is {_kind(job_id)})")
         what = f"job {job_id}"
-        state = self.req_text(data, p.job_state_field, what)
-        workflow_label = self._job_workflow(data.get(p.job_workflow_field), what) or label
+        state = p.canonical(self.req_text(data, p.job_state_field, what))
+        if p.job_workflow_label_field:
+            found = self.text(data, p.job_workflow_label_field, what, required=False)
+        else:
+            found = self._job_workflow(self.get(data, p.job_workflow_field), what)
+        workflow_label = found or label
         if workflow_label is None:
-            raise self.fail(f"{what} has no '{p.job_workflow_field}'")
-        raw_steps = data.get(p.job_steps_field)
+            raise self.fail(f"{what} has no '{p.job_workflow_label_field or p.job_workflow_field}'")
+        raw_steps = self.get(data, p.job_steps_field)
         steps = (
             ()
             if raw_steps is None
@@ -150,12 +186,12 @@ class Decoder:
             submitted_at=self.time(data, p.job_submitted_field, what),
             started_at=self.time(data, p.job_started_field, what),
             finished_at=self.time(data, p.job_finished_field, what),
-            error=self._job_error(data.get(p.job_error_field), what),
+            error=self._job_error(self.get(data, p.job_error_field), what),
             steps=steps,
         )
 
     def jobs(self, value: object) -> list[Job]:
-        return [self.job(item) for item in self.as_list(value, "the job list")]
+        return [self.job(item) for item in self.items(value, "the job list")]
 
     def _job_workflow(self, value: object, what: str) -> str | None:
         if value is None:
@@ -181,7 +217,9 @@ class Decoder:
         return Step(
             name=name,
             type=self.text(data, p.step_type_field, where, required=False) or "",
-            state=self.text(data, p.step_state_field, where, required=False) or "",
+            state=p.canonical(
+                self.text(data, p.step_state_field, where, required=False) or "", step=True
+            ),
             rows_in=self.whole(data, p.step_rows_in_field, where),
             rows_out=self.whole(data, p.step_rows_out_field, where),
             passed_rows=self.whole(data, p.step_passed_rows_field, where),

@@ -17,7 +17,7 @@ from typing import Any
 import requests
 import urllib3.exceptions
 
-from aperture_verify.client.profile import ApiProfile
+from aperture_verify.client.profile import ApiProfile, get_path
 from aperture_verify.client.retry import parse_retry_after
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -60,7 +60,7 @@ def server_message(response: requests.Response, profile: ApiProfile) -> str:
     except ValueError:
         data = None
     if isinstance(data, dict):
-        message = data.get(profile.error_message_field)
+        message = get_path(data, profile.error_message_field)
         if isinstance(message, str) and message:
             return message[: MESSAGE_LIMIT * 5]
     return " ".join(text[:MESSAGE_LIMIT].split())

@@ -27,8 +27,10 @@ from aperture_verify.client.auth import ApiKeyAuth, Auth, TokenAuth
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.decode import Decoder
 from aperture_verify.client.failures import Failure, response_failure, transport_failure
-from aperture_verify.client.profile import ApiProfile
+from aperture_verify.client.profile import MISSING, ApiProfile, get_path
 from aperture_verify.client.retry import RetryPolicy
+from aperture_verify.client.tokens import jwt_lifetime
+from aperture_verify.common.durations import parse_duration
 from aperture_verify.common.secrets import redact, safe_url
 from aperture_verify.errors import (
     AuthenticationError,
@@ -150,6 +152,7 @@ class ApiSession:
         params: Mapping[str, str] | None = None,
         idempotent: bool = True,
         reconcile: Callable[[], Any] | None = None,
+        headers_out: dict[str, str] | None = None,
     ) -> Any:
         """Send one authenticated API call; return its decoded JSON body (``None`` if empty).
 
@@ -161,9 +164,16 @@ class ApiSession:
         *reconcile*, when given for a non-idempotent call, is asked after such
         an ambiguous failure (and the backoff) what the server did: what it
         returns other than ``None`` is returned instead of sending again.
+        *headers_out* receives the headers of a successful answer (``Location``).
         """
         return self._send(
-            method, path, json=json, params=params, idempotent=idempotent, reconcile=reconcile
+            method,
+            path,
+            json=json,
+            params=params,
+            idempotent=idempotent,
+            reconcile=reconcile,
+            headers_out=headers_out,
         )
 
     def log_in(self) -> None:
@@ -193,8 +203,10 @@ class ApiSession:
         idempotent: bool = True,
         authenticate: bool = True,
         reconcile: Callable[[], Any] | None = None,
+        headers_out: dict[str, str] | None = None,
     ) -> Any:
-        # Returns the decoded body, or what *reconcile* returned when not None.
+        # Returns the decoded body, or what *reconcile* returned when not None;
+        # *headers_out* receives the headers of a successful answer.
         method = method.upper()
         url = self.base_url + path
         shown = self._show_url(url, params)
@@ -231,6 +243,8 @@ class ApiSession:
                     "%s %s -> %d (attempt %d)", method, path, response.status_code, attempt
                 )
                 if 200 <= response.status_code < 300:
+                    if headers_out is not None:
+                        headers_out.update(response.headers)
                     return self._decode_body(method, shown, response)
                 if (
                     response.status_code == 401
@@ -272,13 +286,20 @@ class ApiSession:
         }
         with self._lock:
             self._stats = _bump(self._stats, logins=1)
-        data = self._send("POST", path, json=body, authenticate=False)
-        decoder = self.decoder("POST", path)
+        method = p.method("login")
+        data = self._send(method, path, json=body, authenticate=False)
+        decoder = self.decoder(method, path)
         data = decoder.as_obj(data, "the login answer")
-        token = data.get(p.token_field)
+        token = get_path(data, p.token_field)
         if not isinstance(token, str) or not token:
             raise decoder.fail(f"the login answer has no usable '{p.token_field}'")
-        expires_in = data.get(p.expires_in_field, DEFAULT_TOKEN_LIFETIME)
+        if p.token_expiry == "jwt":
+            return token, jwt_lifetime(token) or DEFAULT_TOKEN_LIFETIME
+        if p.token_expiry != "field":
+            return token, parse_duration(p.token_expiry)
+        expires_in = get_path(data, p.expires_in_field) if p.expires_in_field else MISSING
+        if expires_in is MISSING or expires_in is None:
+            return token, DEFAULT_TOKEN_LIFETIME
         if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
             raise decoder.fail(f"the login answer '{p.expires_in_field}' is not a number")
         return token, float(expires_in)

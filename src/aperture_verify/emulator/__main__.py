@@ -19,6 +19,13 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
+from aperture_verify.client.dialect import (
+    DEFAULT_DIALECT,
+    Dialect,
+    dialect_names,
+    load_dialect,
+    load_profile_file,
+)
 from aperture_verify.common.durations import parse_duration
 from aperture_verify.emulator.core import Emulator
 from aperture_verify.emulator.scenario import load_scenario
@@ -73,6 +80,27 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help=f"a 1.x login user; password from ${PASSWORD_VARIABLE}",
     )
+    speaks = parser.add_mutually_exclusive_group()
+    speaks.add_argument(
+        "--dialect",
+        default=None,
+        metavar="NAME",
+        help=f"API dialect to speak: {', '.join(dialect_names())} (default contract)",
+    )
+    speaks.add_argument(
+        "--profile",
+        default=None,
+        type=Path,
+        metavar="FILE",
+        help="speak the API described by a dialect file ([dialect] and [profile] tables)",
+    )
+    parser.add_argument(
+        "--page-size",
+        type=int,
+        default=2,
+        metavar="N",
+        help="entries per page of a paged list when the client asks for no size (2)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed for duration jitter")
     parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
     return parser
@@ -101,6 +129,9 @@ def _build(args: argparse.Namespace) -> tuple[Emulator, str | None]:
             raise _UsageError(f"--token-lifetime: {e}") from e
         if token_lifetime <= 0:
             raise _UsageError("--token-lifetime: must be longer than 0s (e.g. 1h)")
+    dialect = _dialect(args)
+    if args.page_size < 1:
+        raise _UsageError(f"--page-size: {args.page_size} is not a page size (use 1 or more)")
     if not 0 <= args.port <= 65535:
         raise _UsageError(f"--port: {args.port} is not a port number (use 1-65535, or 0)")
     keys = list(scenario.api_keys)
@@ -129,9 +160,24 @@ def _build(args: argparse.Namespace) -> tuple[Emulator, str | None]:
         host=args.host,
         port=args.port,
         seed=args.seed,
+        profile=dialect.profile,
+        docs=dialect.docs,
+        page_size=args.page_size,
         on_request=None if args.quiet else _access_log,
     )
     return emulator, generated
+
+
+def _dialect(args: argparse.Namespace) -> Dialect:
+    if args.profile is not None:
+        try:
+            return load_profile_file(args.profile)
+        except PlanError as e:
+            raise _UsageError(f"--profile: {e}") from e
+    try:
+        return load_dialect(args.dialect or DEFAULT_DIALECT)
+    except PlanError as e:
+        raise _UsageError(f"--dialect: {e.problem}; {e.fix}") from e
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -160,6 +206,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     count = len(emulator.workflows)
     print(f"Aperture Data Studio emulator: {count} workflows from {args.workflows}")
+    speaks = (
+        f"profile {args.profile}"
+        if args.profile
+        else f"dialect {args.dialect or DEFAULT_DIALECT!r}"
+    )
+    print(f"Speaking {speaks}; API document at {emulator.url}{emulator.docs.ui}")
     if generated is not None:
         print(
             f"No ${KEY_VARIABLE} was set, so this run generated an API key:\n"

@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import unquote
 
-from aperture_verify.client.profile import ApiProfile
+from aperture_verify.client.body import location_of, read_back
+from aperture_verify.client.dialect import ApiDocs
+from aperture_verify.client.profile import ApiProfile, put_path
+from aperture_verify.client.tokens import make_jwt
 from aperture_verify.emulator.auth import Authenticator
 from aperture_verify.emulator.faults import FaultSet, fault_response
+from aperture_verify.emulator.incoming import BODY_NAMES, BadRequest, header, optional
+from aperture_verify.emulator.incoming import pattern as route_pattern
+from aperture_verify.emulator.openapi import DocSite
 from aperture_verify.emulator.outages import Outage, OutageSchedule
 from aperture_verify.emulator.scenario import WorkflowScript
 from aperture_verify.emulator.state import JobRecord, JobStore
@@ -29,22 +37,10 @@ from aperture_verify.emulator.wire import (
     error_response,
     job_json,
     json_response,
+    list_page,
     retry_after_value,
     workflow_json,
 )
-
-
-class _BadRequest(Exception):
-    pass
-
-
-def _pattern(template: str) -> re.Pattern[str]:
-    """A profile path template (``/api/v1/jobs/{job_id}``) as a regex."""
-    parts = re.split(r"\{(\w+)\}", template)
-    regex = "".join(
-        re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts)
-    )
-    return re.compile(regex)
 
 
 class Api:
@@ -60,9 +56,13 @@ class Api:
         workflows: tuple[WorkflowScript, ...],
         outages: OutageSchedule | None = None,
         on_request: Callable[[RecordedRequest], None] | None = None,
+        docs: ApiDocs | None = None,
+        page_size: int = 2,
     ) -> None:
         self.profile = profile
         self.outages = outages if outages is not None else OutageSchedule()
+        self.docs = DocSite(profile, docs or ApiDocs())
+        self.page_size = page_size
         self.auth = auth
         self.jobs = jobs
         self.faults = faults
@@ -75,12 +75,8 @@ class Api:
         p = profile
         # (name, method, pattern); order matters only for overlapping templates
         self._routes: list[tuple[str, str, re.Pattern[str]]] = [
-            ("login", "POST", _pattern(p.login_path)),
-            ("workflows", "GET", _pattern(p.workflows_path)),
-            ("execute", "POST", _pattern(p.execute_path)),
-            ("jobs", "GET", _pattern(p.jobs_path)),
-            ("cancel", "POST", _pattern(p.cancel_path)),
-            ("job", "GET", _pattern(p.job_path)),
+            (name, p.method(name), route_pattern(getattr(p, f"{name}_path")))
+            for name in ("login", "workflows", "execute", "jobs", "cancel", "job")
         ]
 
     # --- scenario and request log ---------------------------------------------
@@ -137,6 +133,9 @@ class Api:
         began = time.monotonic()
         if len(path) > 1:
             path = path.rstrip("/") or "/"
+        document = self.docs.serve(method, path)
+        if document is not None:  # the API document and its UI need no credential
+            return document
         try:
             body: Any = json.loads(raw_body) if raw_body.strip() else None
             body_ok = True
@@ -208,7 +207,7 @@ class Api:
             match = pattern.fullmatch(path)
             if match:
                 if route_method == method:
-                    return name, match.groupdict(), []
+                    return name, {k: unquote(v) for k, v in match.groupdict().items()}, []
                 allowed.append(route_method)
         return None, {}, allowed
 
@@ -216,8 +215,8 @@ class Api:
         self, name: str | None, params: Mapping[str, str], query: Mapping[str, str], body: Any
     ) -> str | None:
         """The workflow a request concerns, for fault matching and the request log."""
-        if name == "execute" and isinstance(body, dict):
-            label = body.get(self.profile.execute_label_field)
+        if name == "execute":
+            label = params.get("label") or read_back(self.profile.body_template, body).get("label")
             return label if isinstance(label, str) else None
         if name in ("job", "cancel"):
             return self.jobs.label_of(params["job_id"])
@@ -248,7 +247,7 @@ class Api:
             return self.error(404, f"No endpoint {method} {path}", path)
         if name == "login":
             return self._login(path, body, body_ok)
-        auth = self.auth.check(_header(headers, "Authorization"))
+        auth = self.auth.check(header(headers, "Authorization"))
         if not auth.ok:
             return self.error(auth.status, auth.message, path)
         if name in ("execute", "cancel") and auth.readonly:
@@ -256,22 +255,22 @@ class Api:
             return self.error(403, f"This API key does not have permission to {what}", path)
         try:
             if name == "workflows":
-                return self.json(
-                    200, [workflow_json(self.profile, i, wf) for i, wf in self.workflow_list()]
-                )
+                entries = [workflow_json(self.profile, i, wf) for i, wf in self.workflow_list()]
+                return self.json(200, list_page(self.profile, entries, path, query, self.page_size))
             if name == "execute":
-                return self._execute(path, body, body_ok)
+                return self._execute(path, params, body, body_ok)
             if name == "jobs":
                 label = query.get(self.profile.jobs_label_param) or None
                 state = query.get(self.profile.jobs_state_param) or None
-                return self.json(200, [self.job_json(j) for j in self.jobs.all(label, state)])
+                entries = [self.job_json(j) for j in self.jobs.all(label, state)]
+                return self.json(200, list_page(self.profile, entries, path, query, self.page_size))
             if name == "job":
                 record = self.jobs.get(params["job_id"])
                 if record is None:
                     return self.error(404, f"No job with id '{params['job_id']}'", path)
                 return self.json(200, self.job_json(record))
             return self._cancel(path, params["job_id"])
-        except _BadRequest as e:
+        except BadRequest as e:
             return self.error(400, str(e), path)
 
     # --- routes ----------------------------------------------------------------
@@ -294,39 +293,54 @@ class Api:
                 f"'{p.login_username_field}' and '{p.login_password_field}' must be strings",
                 path,
             )
-        token = self.auth.login(username, password)
+        token = self.auth.login(username, password, issue=self._issue_token)
         if token is None:
             return self.error(401, "Bad credentials", path)
-        return self.json(
-            200, {p.token_field: token, p.expires_in_field: int(self.auth.token_lifetime)}
+        answer: dict[str, Any] = {}
+        put_path(answer, p.token_field, token)
+        if p.token_expiry == "field" and p.expires_in_field:
+            put_path(answer, p.expires_in_field, int(self.auth.token_lifetime))
+        return self.json(200, answer)
+
+    def _issue_token(self, issued_at: float, lifetime: float) -> str:
+        if self.profile.token_expiry != "jwt":
+            return secrets.token_urlsafe(32)
+        # as 1.x tokens seen in public code: exp/iat in epoch ms, padded base64
+        return make_jwt(
+            {
+                "sub": "emulator",
+                "jti": secrets.token_urlsafe(12),
+                "iat": int(issued_at * 1000),
+                "exp": int((issued_at + lifetime) * 1000),
+            }
         )
 
-    def _execute(self, path: str, body: Any, body_ok: bool) -> Response:
+    def _execute(self, path: str, params: Mapping[str, str], body: Any, body_ok: bool) -> Response:
         p = self.profile
         if not body_ok:
-            raise _BadRequest("Malformed JSON request body")
+            raise BadRequest("Malformed JSON request body")
         if not isinstance(body, dict):
-            raise _BadRequest("The request body must be a JSON object")
-        label = body.get(p.execute_label_field)
+            raise BadRequest("The request body must be a JSON object")
+        template = p.body_template
+        given = {**read_back(template, body), **params}
+        names = {name: location_of(template, name) or name for name in BODY_NAMES}
+        label = given.get("label")
         if not isinstance(label, str) or not label:
-            raise _BadRequest(f"'{p.execute_label_field}' is required and must be a string")
-        space = _optional(body, p.execute_space_field, str, "a string")
+            raise BadRequest(f"'{names['label']}' is required and must be a string")
+        space = optional(given, "space", str, "a string", names)
         prefer_draft, published_only = p.version_values[0], p.version_values[-1]
-        version = _optional(body, p.execute_version_field, str, "a string") or published_only
-        dependencies = _optional(body, p.execute_dependencies_field, str, "a string")
-        for key, value in (
-            (p.execute_version_field, version),
-            (p.execute_dependencies_field, dependencies),
-        ):
+        version = optional(given, "version", str, "a string", names) or published_only
+        dependencies = optional(given, "dependencies", str, "a string", names)
+        for key, value in (("version", version), ("dependencies", dependencies)):
             if value is not None and value not in p.version_values:
-                raise _BadRequest(
-                    f"'{key}' must be one of {', '.join(p.version_values)}, not '{value}'"
+                raise BadRequest(
+                    f"'{names[key]}' must be one of {', '.join(p.version_values)}, not '{value}'"
                 )
-        _optional(body, p.execute_refresh_field, bool, "true or false")
-        parameters = _optional(body, p.execute_parameters_field, dict, "an object") or {}
-        sources = _optional(body, p.execute_sources_field, list, "an array")
+        optional(given, "refresh", bool, "true or false", names)
+        parameters = optional(given, "parameters", dict, "an object", names) or {}
+        sources = optional(given, "sources", list, "an array", names)
         if sources is not None and not all(isinstance(s, dict) for s in sources):
-            raise _BadRequest(f"'{p.execute_sources_field}' must be an array of objects")
+            raise BadRequest(f"'{names['sources']}' must be an array of objects")
         wf = self.workflow(label)
         if wf is None or (space is not None and wf.space != space):
             where = f" in space '{space}'" if space is not None else ""
@@ -343,13 +357,19 @@ class Api:
             return self.error(
                 409,
                 f"Workflow '{label}' has no published version "
-                f"({p.execute_version_field} is {published_only})",
+                f"({names['version']} is {published_only})",
                 path,
             )
         stuck = self.faults.take_stuck(label)
         record = self.jobs.submit(wf, body=body, parameters=parameters, version=chosen, stuck=stuck)
         self.outages.note_job(label, record.submitted_at.timestamp() + wf.queue_time)
-        return self.json(202, {p.job_id_field: record.job_id, p.job_state_field: record.state})
+        if p.job_id_from == "location":
+            where = p.path("job", job_id=record.job_id)
+            return Response(201, b"", "application/json", (("Location", where),))
+        answer: dict[str, Any] = {}
+        put_path(answer, p.job_id_field, record.job_id)
+        put_path(answer, p.job_state_field, record.state)
+        return self.json(202, answer)
 
     def _cancel(self, path: str, job_id: str) -> Response:
         outcome, record = self.jobs.cancel(job_id)
@@ -374,21 +394,3 @@ class Api:
     ) -> Response:
         """A Spring-style error body."""
         return error_response(self.profile, status, message, path, headers)
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name.lower():
-            return value
-    return None
-
-
-def _optional(body: Mapping[str, Any], key: str, kind: type, what: str) -> Any:
-    """``body[key]`` when present and not null, checked to be of *kind*."""
-    value = body.get(key)
-    if value is None:
-        return None
-    # bool is an int in Python; JSON true is never a valid string/object/array
-    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        raise _BadRequest(f"'{key}' must be {what}")
-    return value

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TypeVar
 
+from aperture_verify.client.dialect import ApiDocs
 from aperture_verify.client.profile import DEFAULT_PROFILE, ApiProfile
 from aperture_verify.emulator.api import Api
 from aperture_verify.emulator.auth import Authenticator
@@ -49,6 +50,8 @@ class Emulator:
         port: int = 0,
         seed: int | None = None,
         profile: ApiProfile = DEFAULT_PROFILE,
+        docs: ApiDocs | None = None,
+        page_size: int = 2,
         on_request: Callable[[RecordedRequest], None] | None = None,
     ) -> None:
         self.scenario = scenario if scenario is not None else Scenario()
@@ -75,6 +78,8 @@ class Emulator:
             workflows=sc.workflows,
             outages=self._outages,
             on_request=on_request,
+            docs=docs,
+            page_size=page_size,
         )
         self._errors: list[BaseException] = []
         self._errors_lock = threading.Lock()
@@ -175,6 +180,11 @@ class Emulator:
     def url_for(self, path: str) -> str:
         """The full URL of *path* (``/api/v1/jobs``) on this emulator."""
         return self.url + ("" if path.startswith("/") else "/") + path
+
+    @property
+    def docs(self) -> ApiDocs:
+        """Where this emulator serves its API document and Swagger UI entry point."""
+        return self._api.docs.docs
 
     # --- credentials ---------------------------------------------------------------
 

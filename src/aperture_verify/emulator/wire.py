@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlencode
 
-from aperture_verify.client.profile import ApiProfile
+from aperture_verify.client.profile import ApiProfile, put_path
 from aperture_verify.common.secrets import MASK, is_secret_key
 from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.emulator.scenario import WorkflowScript
@@ -74,6 +75,51 @@ def retry_after_value(seconds: float) -> str:
     return str(int(seconds)) if seconds == int(seconds) else str(seconds)
 
 
+def timestamp(profile: ApiProfile, value: datetime | None) -> str | int | None:
+    """A time as the profile writes timestamps: ISO-8601 text or epoch seconds/milliseconds."""
+    if value is None or profile.timestamp_format == "iso":
+        return format_timestamp(value)
+    seconds = value.timestamp()
+    return int(seconds * 1000) if profile.timestamp_format == "epoch_ms" else int(seconds)
+
+
+def list_page(
+    profile: ApiProfile,
+    entries: list[Any],
+    path: str,
+    query: Mapping[str, str],
+    default_size: int,
+) -> Any:
+    """A list answer: the bare array, or one page of it in the profile's wrapper.
+
+    Pages hold ``page_size_param`` entries when the client asks, else
+    *default_size* (small, so clients must follow pages).
+    """
+    p = profile
+    if not p.paged:
+        return entries
+    size = default_size
+    asked = query.get(p.page_size_param) if p.page_size_param else None
+    if asked is not None and asked.isdigit() and int(asked) > 0:
+        size = int(asked)
+    page_key = p.page_param or "page"
+    number = int(query[page_key]) if query.get(page_key, "").isdigit() else 0
+    chunk = entries[number * size : (number + 1) * size]
+    last = (number + 1) * size >= len(entries)
+    page: dict[str, Any] = {}
+    put_path(page, p.list_items_field, chunk)
+    if p.list_next_field:
+        following = None
+        if not last:
+            following = path + "?" + urlencode({**query, page_key: str(number + 1)})
+        put_path(page, p.list_next_field, following)
+    if p.list_last_field:
+        put_path(page, p.list_last_field, last)
+    page.setdefault("totalElements", len(entries))
+    page.setdefault("number", number)
+    return page
+
+
 def json_response(status: int, payload: Any, headers: tuple[tuple[str, str], ...] = ()) -> Response:
     """*payload* as a JSON response."""
     return Response(status, json.dumps(payload).encode(), "application/json", headers)
@@ -91,30 +137,29 @@ def error_response(
         reason = HTTPStatus(status).phrase
     except ValueError:
         reason = "Error"
-    return json_response(
-        status,
-        {
-            "timestamp": format_timestamp(datetime.now(UTC)),
-            "status": status,
-            "error": reason,
-            profile.error_message_field: message,
-            "path": path,
-        },
-        headers,
-    )
+    body: dict[str, Any] = {"timestamp": format_timestamp(datetime.now(UTC)), "status": status}
+    if profile.error_message_field.split(".")[0] != "error":
+        body["error"] = reason
+    put_path(body, profile.error_message_field, message)
+    body.setdefault("path", path)
+    return json_response(status, body, headers)
 
 
 def workflow_json(profile: ApiProfile, wf_id: int, wf: WorkflowScript) -> dict[str, Any]:
     """A workflow as the list-workflows route shows it."""
     p = profile
-    return {
-        p.workflow_id_field: wf_id,
-        p.workflow_name_field: wf.display_name,
-        p.workflow_label_field: wf.label,
-        p.workflow_space_field: wf.space,
-        p.workflow_published_field: wf.published,
-        p.workflow_draft_field: wf.has_draft,
-    }
+    out: dict[str, Any] = {}
+    for key, value in (
+        (p.workflow_id_field, wf_id),
+        (p.workflow_name_field, wf.display_name),
+        (p.workflow_label_field, wf.label),
+        (p.workflow_space_field, wf.space),
+        (p.workflow_published_field, wf.published),
+        (p.workflow_draft_field, wf.has_draft),
+    ):
+        if key:
+            put_path(out, key, value)
+    return out
 
 
 def job_json(profile: ApiProfile, job: JobRecord) -> dict[str, Any]:
@@ -122,30 +167,45 @@ def job_json(profile: ApiProfile, job: JobRecord) -> dict[str, Any]:
     p = profile
     steps = []
     for s in job.steps:
-        step: dict[str, Any] = {
-            p.step_name_field: s.name,
-            p.step_type_field: s.type,
-            p.step_state_field: s.state,
-            p.step_rows_in_field: s.rows_in,
-            p.step_rows_out_field: s.rows_out,
-        }
-        # passed/failed rows exist only for steps that validate rows
-        if s.passed_rows is not None:
-            step[p.step_passed_rows_field] = s.passed_rows
-        if s.failed_rows is not None:
-            step[p.step_failed_rows_field] = s.failed_rows
+        step: dict[str, Any] = {}
+        state = p.shown(p.canonical(s.state), step=True)
+        for key, value in (
+            (p.step_name_field, s.name),
+            (p.step_type_field, s.type),
+            (p.step_state_field, state),
+            (p.step_rows_in_field, s.rows_in),
+            (p.step_rows_out_field, s.rows_out),
+            # passed/failed rows exist only for steps that validate rows
+            (p.step_passed_rows_field, s.passed_rows),
+            (p.step_failed_rows_field, s.failed_rows),
+        ):
+            if key and (value is not None or key in (p.step_rows_in_field, p.step_rows_out_field)):
+                put_path(step, key, value)
         steps.append(step)
-    return {
-        p.job_id_field: job.job_id,
-        p.job_state_field: job.state,
-        p.job_workflow_field: {
-            p.workflow_label_field: job.label,
-            p.workflow_name_field: job.name,
-            p.workflow_space_field: job.space,
-        },
-        p.job_submitted_field: format_timestamp(job.submitted_at),
-        p.job_started_field: format_timestamp(job.started_at),
-        p.job_finished_field: format_timestamp(job.finished_at),
-        p.job_error_field: job.error,
-        p.job_steps_field: steps,
-    }
+    out: dict[str, Any] = {}
+    put_path(out, p.job_id_field, job.job_id)
+    put_path(out, p.job_state_field, job.state)
+    if p.job_workflow_label_field:
+        put_path(out, p.job_workflow_label_field, job.label)
+    elif p.job_workflow_field:
+        workflow: dict[str, Any] = {}
+        for key, value in (
+            (p.workflow_label_field, job.label),
+            (p.workflow_name_field, job.name),
+            (p.workflow_space_field, job.space),
+        ):
+            if key:
+                put_path(workflow, key, value)
+        put_path(out, p.job_workflow_field, workflow)
+    for key, when in (
+        (p.job_submitted_field, job.submitted_at),
+        (p.job_started_field, job.started_at),
+        (p.job_finished_field, job.finished_at),
+    ):
+        if key:
+            put_path(out, key, timestamp(p, when))
+    if p.job_error_field:
+        put_path(out, p.job_error_field, job.error)
+    if p.job_steps_field:
+        put_path(out, p.job_steps_field, steps)
+    return out

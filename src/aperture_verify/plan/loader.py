@@ -33,7 +33,13 @@ from aperture_verify.plan.schema import (
     show,
     suggest,
 )
-from aperture_verify.plan.server import SERVER_KEYS, given, read_profile, read_server
+from aperture_verify.plan.server import (
+    SERVER_KEYS,
+    given,
+    read_dialect,
+    read_profile,
+    read_server,
+)
 from aperture_verify.plan.workflows import (
     Expect,
     WorkflowTable,
@@ -88,7 +94,8 @@ class PlanLoader:
         })  # fmt: skip
         server = read_table(raw.get("server", {}), root / "server")
         check_keys(server, root / "server", SERVER_KEYS)
-        profile = read_profile(server.get("profile", {}), root / "server" / "profile")
+        dialect = read_dialect(server, root / "server" / "dialect")
+        profile = read_profile(server.get("profile", {}), root / "server" / "profile", dialect)
         defaults_at = root / "defaults"
         defaults = merge_expect(
             read_expect(raw.get("defaults", {}), defaults_at, profile),
@@ -104,8 +111,9 @@ class PlanLoader:
         }
         name = self.select(raw, plans, given(plan_name))
         settings = read_server(
-            server, root / "server", self.base_dir, profile, given(url), given(api), environ
-        )
+            server, root / "server", self.base_dir, dialect, profile, given(url), given(api),
+            environ,
+        )  # fmt: skip
 
         def spec(label: str, phase: str) -> WorkflowSpec:
             return self.spec(label, phase, expects.get(label, defaults), workflows.get(label),

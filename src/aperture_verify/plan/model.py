@@ -88,6 +88,8 @@ class ServerSettings:
     read_timeout: float = 30.0
     job_url: str | None = None  # e.g. "https://ads.example.com/#/jobs/{job_id}"
     emulator_workflows: Path | None = None  # scenario file when url == "emulator"
+    dialect: str = "contract"  # the shipped profile [server.profile] starts from
+    emulator_profile: Path | None = None  # what the bundled emulator speaks, if not the plan's
 
     @property
     def is_emulator(self) -> bool:

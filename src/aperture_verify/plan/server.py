@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from aperture_verify.client.dialect import DEFAULT_DIALECT, Dialect, load_dialect
 from aperture_verify.client.profile import ApiProfile
+from aperture_verify.client.profile_keys import apply_overrides
 from aperture_verify.plan.model import ServerSettings
 from aperture_verify.plan.schema import (
     Where,
@@ -26,7 +28,7 @@ API_ENV = "APERTURE_API"
 
 SERVER_KEYS = (
     "url", "api", "environment", "space", "verify_tls", "ca_bundle", "connect_timeout",
-    "read_timeout", "job_url", "emulator_workflows", "profile",
+    "read_timeout", "job_url", "emulator_workflows", "profile", "dialect", "emulator_profile",
 )  # fmt: skip
 APIS = ("v1", "v2")
 
@@ -36,17 +38,24 @@ def given(value: str | None) -> str | None:
     return value if value is not None and value.strip() else None
 
 
-def read_profile(value: object, where: Where) -> ApiProfile:
-    """``[server.profile]``: API profile overrides."""
+def read_dialect(server: Mapping[str, object], where: Where) -> Dialect:
+    """``[server] dialect``: the shipped profile the overrides start from."""
+    name = read_str(server.get("dialect", DEFAULT_DIALECT), where, "1.x")
+    return load_dialect(name, where.source, "server.dialect")
+
+
+def read_profile(value: object, where: Where, dialect: Dialect) -> ApiProfile:
+    """``[server.profile]``: overrides of the dialect's profile."""
     table = read_table(value, where)
     check_keys(table, where, ApiProfile.field_names())
-    return ApiProfile.from_overrides(table, where.source)
+    return apply_overrides(dialect.profile, table, where.source)
 
 
 def read_server(
     table: Mapping[str, object],
     w: Where,
     base_dir: Path,
+    dialect: Dialect,
     profile: ApiProfile,
     url: str | None,
     api: str | None,
@@ -54,7 +63,7 @@ def read_server(
 ) -> ServerSettings:
     """``[server]`` with ``--server-url``/``APERTURE_URL`` and ``--api``/``APERTURE_API``."""
     file_url = None if "url" not in table else read_url(table["url"], w / "url")
-    file_api = "v2" if "api" not in table else read_choice(table["api"], w / "api", APIS)
+    file_api = dialect.api if "api" not in table else read_choice(table["api"], w / "api", APIS)
     environment = read_str(table.get("environment", "default"), w / "environment", "default")
     space = read_str(table.get("space", "Default"), w / "space", "Default")
     verify_tls = read_bool(table.get("verify_tls", True), w / "verify_tls")
@@ -96,6 +105,11 @@ def read_server(
     else:
         effective_api = file_api
 
+    emulator_profile = None
+    if "emulator_profile" in table:
+        emulator_profile = existing_file(
+            table["emulator_profile"], w / "emulator_profile", base_dir
+        )
     emulator_workflows = None
     if effective_url == "emulator":
         if emulator_text is None:
@@ -122,6 +136,8 @@ def read_server(
         read_timeout=read,
         job_url=job_url,
         emulator_workflows=emulator_workflows,
+        dialect=dialect.name,
+        emulator_profile=emulator_profile,
     )
 
 

@@ -55,9 +55,8 @@ class Expect:
     @classmethod
     def base(cls, profile: ApiProfile) -> Expect:
         """What holds when neither ``[defaults]`` nor the workflow says otherwise."""
-        completed = profile.completed_states[0] if profile.completed_states else "COMPLETED"
         return cls(
-            completed, 0.0, 1800.0, "PublishedOnly", "PublishedOnly", False,
+            "COMPLETED", 0.0, 1800.0, "PublishedOnly", "PublishedOnly", False,
             None, None, True, DEFAULT_MIN_RUNS, DEFAULT_WINDOW,
         )  # fmt: skip
 
@@ -91,7 +90,7 @@ def read_expect(
         return read_duration(table[key], where / key, positive=positive)
 
     return Expect(
-        state=choice("state", states),
+        state=None if (chosen := choice("state", states)) is None else profile.canonical(chosen),
         min_duration=duration("min_duration", False),
         max_duration=duration("max_duration", True),
         version=choice("version", versions),
@@ -243,7 +242,8 @@ def read_steps(value: object, where: Where, profile: ApiProfile) -> tuple[StepEx
             raise w.error("expects nothing", "add a state or a row count, or remove it")
         state = None
         if "state" in table:
-            state = read_choice(table["state"], w / "state", profile.known_states)
+            chosen = read_choice(table["state"], w / "state", profile.known_states)
+            state = profile.canonical(chosen, step=True)  # the server's name → the suite's
         limits = [(k, read_limits(table[k], w / k)) for k in ROW_KEYS if k in table]
         rows = tuple((k, fail) for k, (fail, _) in limits if fail is not None)
         warn = tuple((k, soft) for k, (_, soft) in limits if soft is not None)

@@ -8,6 +8,7 @@ workers through ``workerinput``. A worker rebuilds its context from there.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import shutil
@@ -223,20 +224,34 @@ def _safe_name(job_id: str) -> str:
 
 
 def _start_emulator(plan: Plan) -> tuple[Any, Credentials]:
+    from aperture_verify.client.dialect import load_dialect, load_profile_file
     from aperture_verify.emulator import Emulator, load_scenario
 
     server = plan.server
     assert server.emulator_workflows is not None
     scenario = load_scenario(server.emulator_workflows)
+    # the bundled emulator speaks the plan's profile, or the file emulator_profile names
+    # (a server the plan does not describe: what aperture-doctor is for)
+    if server.emulator_profile is not None:
+        speaks = load_profile_file(server.emulator_profile)
+    else:
+        speaks = dataclasses.replace(load_dialect(server.dialect), profile=server.profile)
     if server.api == "v1":
         username, password = "aperture-demo", secrets.token_urlsafe(16)
-        emulator = Emulator(
-            scenario, api_keys=(), users={username: password}, environment=server.environment
-        )
+        keys: tuple[str, ...] = ()
+        users = {username: password}
         credentials = Credentials(username=username, password=password)
     else:
         key = secrets.token_urlsafe(24)
-        emulator = Emulator(scenario, api_keys=(key,), environment=server.environment)
+        keys, users = (key,), {}
         credentials = Credentials(api_key=key)
+    emulator = Emulator(
+        scenario,
+        api_keys=keys,
+        users=users or None,
+        environment=server.environment,
+        profile=speaks.profile,
+        docs=speaks.docs,
+    )
     emulator.start()
     return emulator, credentials
