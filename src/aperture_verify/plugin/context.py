@@ -25,7 +25,7 @@ import pytest
 from aperture_verify.client.client import DataStudioClient
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.models import Workflow
-from aperture_verify.errors import ClientError
+from aperture_verify.errors import ClientError, ProtocolError
 from aperture_verify.execution.runner import DEADLINE_GRACE, WorkflowRunner
 from aperture_verify.history.bands import Usual
 from aperture_verify.plan.model import Plan
@@ -162,6 +162,11 @@ class RunContext:
             self.catalog = self.client.list_workflows()
         except ClientError as e:
             self.login_error = str(e)
+            if e.status in (404, 405) or isinstance(e, ProtocolError):
+                self.login_error += (
+                    " (the server does not speak the API profile of this plan: run "
+                    "aperture-doctor to map its API into [server.profile])"
+                )
 
     # Every job a process of the run starts is marked by a file in the run
     # directory until the process sees it end. Whoever survives an interruption
