@@ -98,6 +98,22 @@ def test_without_a_document_it_says_so_and_still_checks(
     assert "Credentials: accepted" in out and "7 of 7 ready" in out
 
 
+def test_the_plans_file_and_plan_come_from_the_ini_file_as_for_the_suite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plans = demo_copy(tmp_path)
+    plans.rename(tmp_path / "other.toml")
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\naperture_plans = other.toml\naperture_plan = smoke\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    with Emulator(SCENARIO, api_keys=(KEY,)) as emu:
+        status = main([], environ={"APERTURE_URL": emu.url, "APERTURE_API_KEY": KEY})
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "plan 'smoke'" in out and "2 of 2 ready" in out
+
+
 def test_a_refused_key_is_a_login_failure(plans: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with Emulator(SCENARIO, api_keys=("another-key",)) as emu:
         status, out = doctor(plans, emu.url, capsys=capsys)

@@ -28,9 +28,10 @@ from aperture_verify.doctor.checks import CheckResult, run_checks
 from aperture_verify.doctor.discover import discover, same_server
 from aperture_verify.doctor.document import DocumentError, read_document
 from aperture_verify.doctor.infer import Finding, Inference, infer
+from aperture_verify.doctor.ini import read_ini
 from aperture_verify.doctor.write import render_block, updated_text, write_atomically
 from aperture_verify.errors import PlanError
-from aperture_verify.plan.loader import load_plan, load_plan_text
+from aperture_verify.plan.loader import API_ENV, URL_ENV, load_plan, load_plan_text
 from aperture_verify.plan.model import Plan
 
 PROG = "aperture-doctor"
@@ -56,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
         "propose a [server.profile] block, and check the credentials and the plan's workflows "
         "with read-only calls. Never executes a workflow.",
     )
-    parser.add_argument("--plans", default="plans.toml", metavar="FILE", help="plans file")
+    parser.add_argument(
+        "--plans", default=None, metavar="FILE", help="plans file (ini aperture_plans, plans.toml)"
+    )
     parser.add_argument("--plan", default=None, metavar="NAME", help=f"plan (${PLAN_ENV})")
     parser.add_argument("--server-url", default=None, metavar="URL", help="server ($APERTURE_URL)")
     parser.add_argument("--api", default=None, choices=("v1", "v2"), help="auth ($APERTURE_API)")
@@ -71,10 +74,13 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     out = _Out()
     try:
         args = _parser().parse_args(argv)
-        path = Path(args.plans)
-        plan = load_plan(
-            path, args.plan or env.get(PLAN_ENV), url=args.server_url, api=args.api, environ=env
-        )
+        ini = read_ini(Path.cwd())
+        # the suite's precedence: flag > environment > ini > plans.toml > default
+        path = Path(args.plans or ini.get("aperture_plans") or "plans.toml")
+        args.server_url = args.server_url or _unless(env, URL_ENV, ini.get("aperture_server_url"))
+        args.api = args.api or _unless(env, API_ENV, ini.get("aperture_api"))
+        plan_name = args.plan or env.get(PLAN_ENV) or ini.get("aperture_plan")
+        plan = load_plan(path, plan_name, url=args.server_url, api=args.api, environ=env)
         credentials, emulator = _credentials(plan, env)
     except (_Usage, PlanError) as e:
         print(f"ERROR: {e}", file=sys.stderr)
@@ -84,6 +90,11 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     finally:
         if emulator is not None:
             emulator.stop()
+
+
+def _unless(env: dict[str, str], var: str, value: str | None) -> str | None:
+    """*value* (from the ini file) unless the environment variable *var* is set."""
+    return None if env.get(var, "").strip() else value
 
 
 def _doctor(

@@ -63,6 +63,7 @@ def write_atomically(path: Path, text: str) -> None:
     """Replace *path* with *text*, never leaving a half-written file."""
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, path.stat().st_mode & 0o777)  # mkstemp makes it private
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
         os.replace(tmp, path)
