@@ -24,15 +24,17 @@ from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.dialect import Dialect, load_dialect, load_profile_file
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.client.profile_keys import apply_overrides
+from aperture_verify.common.files import write_atomic
 from aperture_verify.doctor.checks import CheckResult, run_checks
 from aperture_verify.doctor.discover import discover, same_server
 from aperture_verify.doctor.document import DocumentError, read_document
 from aperture_verify.doctor.infer import Finding, Inference, infer
 from aperture_verify.doctor.ini import read_ini
-from aperture_verify.doctor.write import render_block, updated_text, write_atomically
+from aperture_verify.doctor.write import render_block, updated_text
 from aperture_verify.errors import PlanError
-from aperture_verify.plan.loader import API_ENV, URL_ENV, load_plan, load_plan_text
+from aperture_verify.plan.loader import load_plan, load_plan_text
 from aperture_verify.plan.model import Plan
+from aperture_verify.plan.server import API_ENV, URL_ENV
 
 PROG = "aperture-doctor"
 PLAN_ENV = "APERTURE_PLAN"
@@ -172,7 +174,7 @@ def _write(
     except PlanError as e:
         out(f"Not written: the new {path} would not load ({e})")
         return DIFFERS
-    write_atomically(path, new)
+    write_atomic(path, new)
     out(f"Wrote [server.profile] into {path} (comments and every other key kept).")
     return OK
 

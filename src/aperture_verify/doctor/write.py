@@ -2,15 +2,13 @@
 
 tomlkit edits the document in place: every comment, blank line and key
 order outside ``[server.profile]`` stays as the user wrote it. The new file
-is validated before it replaces the old one, and written atomically.
+is validated before it replaces the old one, and written atomically
+(``common.files.write_atomic``).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import tomlkit
@@ -57,16 +55,3 @@ def updated_text(text: str, keys: Mapping[str, Any]) -> str:
         del server["profile"]
     server.add("profile", profile_table(keys))
     return tomlkit.dumps(doc)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace *path* with *text*, never leaving a half-written file."""
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, path.stat().st_mode & 0o777)  # mkstemp makes it private
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
