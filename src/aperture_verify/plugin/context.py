@@ -25,6 +25,7 @@ import pytest
 from aperture_verify.client.client import DataStudioClient
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.models import Workflow
+from aperture_verify.common.files import write_atomic
 from aperture_verify.errors import ClientError, ProtocolError
 from aperture_verify.execution.runner import DEADLINE_GRACE, WorkflowRunner
 from aperture_verify.history.bands import Usual
@@ -178,7 +179,8 @@ class RunContext:
 
     def job_started(self, job_id: str, label: str) -> None:
         self._active_dir.mkdir(exist_ok=True)
-        (self._active_dir / _safe_name(job_id)).write_text(f"{job_id}\n{label}", encoding="utf-8")
+        # Atomic: the controller may read the folder while a worker writes to it.
+        write_atomic(self._active_dir / _safe_name(job_id), f"{job_id}\n{label}")
 
     def job_ended(self, job_id: str) -> None:
         (self._active_dir / _safe_name(job_id)).unlink(missing_ok=True)
@@ -189,6 +191,8 @@ class RunContext:
             return []
         found = []
         for path in sorted(self._active_dir.iterdir()):
+            if path.name.startswith("."):  # a marker being written
+                continue
             try:
                 text = path.read_text(encoding="utf-8")
             except FileNotFoundError:  # its job ended between the listing and the read
@@ -225,7 +229,9 @@ class RunContext:
 
 
 def _safe_name(job_id: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in job_id)
+    # Never a leading ".": those are write_atomic's temporary files (and "..").
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in job_id)
+    return "_" + name[1:] if name.startswith(".") else (name or "_")
 
 
 def _start_emulator(plan: Plan) -> tuple[Any, Credentials]:
