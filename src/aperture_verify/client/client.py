@@ -11,9 +11,7 @@ field and state name comes from the ``ApiProfile``.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import threading
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -24,7 +22,8 @@ import requests
 
 from aperture_verify.client.body import now_values, render
 from aperture_verify.client.credentials import Credentials
-from aperture_verify.client.http import ApiSession, ClientStats, logger
+from aperture_verify.client.http import ApiSession, ClientStats
+from aperture_verify.client.jobbook import JobBook
 from aperture_verify.client.models import Job, Workflow
 from aperture_verify.client.profile import MISSING, ApiProfile, get_path
 from aperture_verify.client.retry import RetryPolicy
@@ -81,9 +80,7 @@ class DataStudioClient:
             retry=retry,
             session=session,
         )
-        self._lock = threading.Lock()
-        self._seen_jobs: set[str] = set()
-        self._warned_states: set[str] = set()
+        self._jobs = JobBook(self.http.profile, self.http.redact)
 
     def __repr__(self) -> str:
         return repr(self.http).replace(type(self.http).__name__, type(self).__name__, 1)
@@ -239,13 +236,13 @@ class DataStudioClient:
                 ) from e
             raise
         if isinstance(result, Job):  # adopted by reconciliation
-            return self._remember(result)
+            return self._jobs.remember(result)
         decoder = self.http.decoder(method, path)
         if p.job_id_from == "location":
             return self.get_job(self._location_id(headers, decoder))
         data = decoder.as_obj(result, "the execute answer")
         if decoder.get(data, p.job_state_field) is not None:
-            return self._remember(decoder.job(data, label=label))
+            return self._jobs.remember(decoder.job(data, label=label))
         job_id = decoder.get(data, p.job_id_field)  # an id alone: ask for the job
         if isinstance(job_id, int) and not isinstance(job_id, bool):
             job_id = str(job_id)
@@ -263,11 +260,11 @@ class DataStudioClient:
             if e.status == 404:
                 raise self._lost(job_id, e) from e
             raise
-        return self._remember(self.http.decoder(method, path).job(body))
+        return self._jobs.remember(self.http.decoder(method, path).job(body))
 
     def list_jobs(self, label: str | None = None, state: str | None = None) -> list[Job]:
         """Jobs the server knows (complete, running, queued), optionally filtered."""
-        return [self._remember(job) for job in self._list_jobs(label, state)]
+        return [self._jobs.remember(job) for job in self._list_jobs(label, state)]
 
     def cancel_job(self, job_id: str) -> Job:
         """Cancel the job; a job already finished (409) is returned as it is."""
@@ -283,7 +280,7 @@ class DataStudioClient:
             raise
         if body is None or (isinstance(body, dict) and not body):
             return self.get_job(job_id)  # a bare 202/204: ask how the job ended up
-        return self._remember(self.http.decoder(method, path).job(body))
+        return self._jobs.remember(self.http.decoder(method, path).job(body))
 
     # -- helpers -----------------------------------------------------------------
 
@@ -297,7 +294,7 @@ class DataStudioClient:
         decoder = self.http.decoder(self.profile.method("jobs"), path)
         jobs = [decoder.job(item) for item in self._fetch_list("jobs", path, params or None)]
         for job in jobs:
-            self._note_state(job)
+            self._jobs.note_state(job)
         return jobs
 
     MAX_PAGES = 1000
@@ -369,61 +366,8 @@ class DataStudioClient:
                 status=e.status,
                 server_message=e.server_message,
             ) from e
-        with self._lock:
-            candidates = [
-                job
-                for job in jobs
-                if job.workflow_label == label
-                and job.id not in self._seen_jobs
-                and job.submitted_at is not None
-                and job.submitted_at >= since
-            ]
-            # Whatever is listed now is not ours if not adopted now: a later
-            # reconciliation of this call must not pick it up.
-            self._seen_jobs.update(job.id for job in jobs)
-        if len(candidates) > 1:
-            ids = ", ".join(job.id for job in candidates)
-            raise TransportError(
-                f"execute of '{label}' failed in a way that may have started a job, and "
-                f"the server now has {len(candidates)} new jobs of it ({ids}): execute "
-                "may have started several jobs; check them in Data Studio and cancel "
-                "the extra ones",
-                url=self.http.shown_url(self.profile.path("execute", label=label, space="")),
-                method="POST",
-            )
-        if candidates:
-            logger.info(
-                "execute of %r: adopted job %s, which the server started although "
-                "its answer was lost",
-                label,
-                candidates[0].id,
-            )
-            return candidates[0]
-        logger.info("execute of %r: the server started no job; sending execute again", label)
-        return None
-
-    def _remember(self, job: Job) -> Job:
-        with self._lock:
-            self._seen_jobs.add(job.id)
-        self._note_state(job)
-        if job.error:  # the server's text: it may repeat the credential back
-            job = dataclasses.replace(job, error=self.http.redact(job.error))
-        return job
-
-    def _note_state(self, job: Job) -> None:
-        if self.profile.is_known(job.state):
-            return
-        with self._lock:
-            if job.state in self._warned_states:
-                return
-            self._warned_states.add(job.state)
-        logger.warning(
-            "job %s of workflow %r is in state %r, which the API profile does not know; "
-            "treating it as still running (add it to the profile's states if it is final)",
-            job.id,
-            job.workflow_label,
-            job.state,
-        )
+        execute_url = self.http.shown_url(self.profile.path("execute", label=label, space=""))
+        return self._jobs.adopt(label, since, jobs, execute_url)
 
     def _lost(self, job_id: str, e: ClientError) -> JobLostError:
         return JobLostError(
