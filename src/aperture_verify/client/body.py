@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from aperture_verify.common.timestamps import format_timestamp
+
 _WHOLE = re.compile(r"\{(\w+)\}")
 
 
@@ -21,7 +23,7 @@ def now_values(now: datetime | None = None) -> dict[str, Any]:
     """The time placeholders at *now*."""
     when = now or datetime.now(UTC)
     return {
-        "now": when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "now": format_timestamp(when),
         "now_epoch_s": int(when.timestamp()),
         "now_epoch_ms": int(when.timestamp() * 1000),
     }
