@@ -104,6 +104,21 @@ class Transition:
         return cls(str(d["state"]), seen)
 
 
+@dataclass(frozen=True)
+class CarriedOver:
+    """The earlier run a carried-over result comes from (where the workflow really ran)."""
+
+    run_id: str
+    started_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "started_at": format_timestamp(self.started_at)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CarriedOver:
+        return cls(str(d["run_id"]), _parse(d.get("started_at")))
+
+
 @dataclass
 class WorkflowResult:
     """The verdict on one workflow of a plan."""
@@ -129,6 +144,7 @@ class WorkflowResult:
     transitions: list[Transition] = field(default_factory=list)
     polls: int = 0  # GET job requests made while waiting
     warnings: list[WorkflowWarning] = field(default_factory=list)
+    carried_over_from: CarriedOver | None = None  # passed in an earlier run, not run again
 
     @property
     def failed_checks(self) -> list[CheckResult]:
@@ -174,6 +190,10 @@ class WorkflowResult:
             "transitions": [t.to_dict() for t in self.transitions],
             "polls": self.polls,
             "warnings": [w.to_dict() for w in self.warnings],
+            "carried_over": self.carried_over_from is not None,
+            "carried_over_from": self.carried_over_from.to_dict()
+            if self.carried_over_from
+            else None,
         }
 
     @classmethod
@@ -212,6 +232,11 @@ class WorkflowResult:
             transitions=[Transition.from_dict(t) for t in d.get("transitions", [])],
             polls=int(d.get("polls", 0)),
             warnings=[WorkflowWarning.from_dict(w) for w in d.get("warnings", [])],
+            carried_over_from=(
+                CarriedOver.from_dict(d["carried_over_from"])
+                if d.get("carried_over_from")
+                else None
+            ),
         )
 
 

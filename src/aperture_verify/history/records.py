@@ -87,6 +87,8 @@ def run_from_results(doc: object, source: str = "results.json") -> RunRecord:
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or not isinstance(entry.get("label"), str):
             raise bad(f"workflows[{i}] has no label")
+        if entry.get("carried_over") is True:
+            continue  # --resume: its job ran in an earlier run, recorded there
         workflows.append(_workflow(entry))
     finished = doc.get("finished_at")
     status = doc.get("exit_status")

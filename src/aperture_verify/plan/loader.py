@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from aperture_verify.errors import PlanError
+from aperture_verify.plan.adhoc import add_adhoc_plan
 from aperture_verify.plan.history import read_history
 from aperture_verify.plan.model import Phase, Plan, WorkflowSpec
 from aperture_verify.plan.schema import (
@@ -268,8 +269,11 @@ def load_plan(
     url: str | None = None,
     api: str | None = None,
     environ: Mapping[str, str] | None = None,
+    adhoc: Sequence[Sequence[str]] | None = None,
 ) -> Plan:
     """Read and validate *path*, select *plan_name* (or ``default_plan``).
+
+    With *adhoc* (``--run``'s phases of labels) that chain is the plan (plan/adhoc.py).
 
     *url* and *api* are the ``--server-url`` and ``--api`` options; they win over
     ``APERTURE_URL`` and ``APERTURE_API`` in *environ* (``os.environ`` when
@@ -279,7 +283,7 @@ def load_plan(
     """
     path = Path(path)
     read = functools.partial(read_toml_file, path)
-    return _load(str(path), read, path.parent, plan_name, url, api, environ)
+    return _load(str(path), read, path.parent, plan_name, url, api, environ, adhoc)
 
 
 def load_plan_text(
@@ -291,6 +295,7 @@ def load_plan_text(
     api: str | None = None,
     environ: Mapping[str, str] | None = None,
     base_dir: Path | None = None,
+    adhoc: Sequence[Sequence[str]] | None = None,
 ) -> Plan:
     """:func:`load_plan` on *text*, reported as *source*.
 
@@ -299,7 +304,7 @@ def load_plan_text(
     """
     base = Path(source).parent if base_dir is None else base_dir
     read = functools.partial(parse_toml, text, source)
-    return _load(source, read, base, plan_name, url, api, environ)
+    return _load(source, read, base, plan_name, url, api, environ, adhoc)
 
 
 def _load(
@@ -310,10 +315,14 @@ def _load(
     url: str | None,
     api: str | None,
     environ: Mapping[str, str] | None,
+    adhoc: Sequence[Sequence[str]] | None = None,
 ) -> Plan:
     env = os.environ if environ is None else environ
     try:
-        return PlanLoader(source, base).load(read(), plan_name, url=url, api=api, environ=env)
+        raw = read()
+        if adhoc is not None:
+            raw, plan_name = add_adhoc_plan(raw, adhoc)
+        return PlanLoader(source, base).load(raw, plan_name, url=url, api=api, environ=env)
     except PlanError:
         raise
     except Exception as e:  # a shape the validator did not foresee must still be one line

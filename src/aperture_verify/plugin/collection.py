@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from aperture_verify.common.files import write_atomic
+from aperture_verify.plan.model import WorkflowSpec
 from aperture_verify.plugin.scheduler import ItemKey
 
 WORKFLOW_FIXTURE = "workflow"
@@ -36,6 +37,11 @@ def phase_of_module(path: Path, marker_phase: str | None, phases_dir: Path) -> s
 
 
 def phase_of_item(item: pytest.Item, phases_dir: Path) -> str | None:
+    """The phase of a workflow test is its workflow's; other tests take their module's."""
+    spec = getattr(item, "callspec", None)
+    workflow = spec.params.get(WORKFLOW_FIXTURE) if spec is not None else None
+    if isinstance(workflow, WorkflowSpec):
+        return workflow.phase
     mark = item.get_closest_marker(PHASE_MARK)
     marker_phase = str(mark.args[0]) if mark is not None and mark.args else None
     return phase_of_module(item.path, marker_phase, phases_dir)

@@ -17,6 +17,7 @@ import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,9 @@ class RunContext:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)  # made once, on the controller
     usual: dict[str, Usual] = field(default_factory=dict)  # label -> bands from the history
     warnings_fail: bool = False
+    resumed_from: tuple[str, datetime | None] | None = None  # (run id, start) of a resumed run
+    selected: frozenset[str] | None = None  # the workflows this run executes (None: all)
+    dry_run_status: int | None = None  # the exit status a dry run decided
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- construction ----------------------------------------------------------
@@ -118,6 +122,11 @@ class RunContext:
             "run_id": self.run_id,
             "usual": {k: v.to_dict() for k, v in self.usual.items()},
             "warnings_fail": self.warnings_fail,
+            "selected": sorted(
+                self.selected
+                if self.selected is not None
+                else (w.label for w in self.plan.workflows)
+            ),
         }
 
     # -- use -------------------------------------------------------------------

@@ -59,6 +59,9 @@ class RunRecorder:
 
         Also refines pytest's "tests failed" into the kind of failure (exitcodes.py).
         """
+        if self.ctx.dry_run_status is not None:
+            session.exitstatus = self.ctx.dry_run_status
+            return
         if self.ctx.login_error is None and self.ctx.url != "emulator":
             for job_id, label in self.ctx.cancel_unfinished_jobs():
                 self.cancelled.append(job_id)
@@ -75,6 +78,8 @@ class RunRecorder:
             session.exitstatus = status
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.ctx.dry_run_status is not None:
+            return
         from aperture_verify.plugin.terminal import write_terminal_summary
 
         write_terminal_summary(terminalreporter, self.ctx)
@@ -94,7 +99,9 @@ class EndOfSession:
     in order rather than left to hook registration order.
     """
 
-    def __init__(self, recorder: RunRecorder, reports: ReportPlugin, history: RunHistory) -> None:
+    def __init__(
+        self, recorder: RunRecorder, reports: ReportPlugin | None, history: RunHistory
+    ) -> None:
         self.recorder = recorder
         self.reports = reports
         self.history = history
@@ -108,6 +115,8 @@ class EndOfSession:
         self.recorder.finish(session, exitstatus)
         # 2. Workflows that never ran reported as skipped (to LogXML and
         #    pytest-html too, which are yet to write); results.json written.
+        if self.reports is None:  # a dry run: no report
+            return (yield)
         self.reports.before_writers(session)
         try:
             # 3. pytest writes junit.xml and report.html.

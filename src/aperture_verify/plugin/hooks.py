@@ -23,17 +23,21 @@ from aperture_verify.errors import PlanError
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
 from aperture_verify.plan.model import Plan
 from aperture_verify.plugin import collection as coll
+from aperture_verify.plugin.adhoc_phases import MODULE_PATH as ADHOC_MODULE
 from aperture_verify.plugin.context import CONTEXT_KEY, RunContext
 from aperture_verify.plugin.controller import EndOfSession, RunRecorder
+from aperture_verify.plugin.dryrun import dry_run
 from aperture_verify.plugin.fixtures import RESULT_KEY, AperturePhaseFixtures
 from aperture_verify.plugin.history import HISTORY_KEY, RunHistory
 from aperture_verify.plugin.options import (
     MAX_AUTO_WORKERS,
     add_options,
+    adhoc_chain,
     deadline_grace,
     default_report_paths,
     flag,
     get_plan,
+    get_selection,
     history_path,
     is_active,
     phases_dir,
@@ -41,6 +45,7 @@ from aperture_verify.plugin.options import (
 from aperture_verify.plugin.reports import ReportPlugin
 from aperture_verify.plugin.safety import tls_metadata, transport_warnings
 from aperture_verify.plugin.scheduler import ItemKey, PhaseScheduling
+from aperture_verify.plugin.selecting import announce, record_carried_over, split_items
 
 SESSION_KEY = pytest.StashKey[pytest.Session]()
 STAGE_KEY = pytest.StashKey[tuple[int, int]]()  # (phase index, stage) of an item
@@ -63,7 +68,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     if not is_active(config):
         return None
     plan = get_plan(config)
-    return max(1, min(plan.widest_phase, plan.max_parallel, MAX_AUTO_WORKERS))
+    widest = get_selection(config).selection.widest_phase
+    return max(1, min(widest, plan.max_parallel, MAX_AUTO_WORKERS))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -75,11 +81,14 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     plan = get_plan(config)
     grace = deadline_grace(config)  # before the server is contacted: a bad value runs nothing
+    run = get_selection(config)  # likewise, and --resume's reading of the previous run
+    if adhoc_chain(config) is not None:
+        config.args = [str(ADHOC_MODULE)]  # the plugin's own phase module, not test_phases/
     worker = getattr(config, "workerinput", None)
     if worker is not None:
         config.stash[CONTEXT_KEY] = RunContext.for_worker(plan, worker["aperture"])
     else:
-        if not config.getoption("collectonly"):
+        if not config.getoption("collectonly") and not run.dry_run:
             default_report_paths(config)
         try:
             ctx = RunContext.for_controller(
@@ -90,17 +99,22 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[CONTEXT_KEY] = ctx
         ctx.warnings_fail = flag(config, "aperture_warnings_fail")
         history = RunHistory(history_path(config, plan), plan)
-        if not config.getoption("collectonly"):
+        if not config.getoption("collectonly") and not run.dry_run:
             history.load()  # before the workers start: they get the bands
         ctx.usual = history.usual
         config.stash[HISTORY_KEY] = history
-        if ctx.login_error is not None:
+        if not run.selection.is_whole_plan:
+            ctx.selected = run.selection.labels
+        record_carried_over(ctx, run)
+        if ctx.login_error is not None or run.dry_run:
             # Nothing can run: do it in this process, at once, without workers.
             config.option.dist = "no"
             config.option.tx = []
             config.option.numprocesses = 0
-        reports, recorder = ReportPlugin(config, ctx, history), RunRecorder(config, ctx)
-        config.pluginmanager.register(reports, "aperture-reports")
+        recorder = RunRecorder(config, ctx)
+        reports = None if run.dry_run else ReportPlugin(config, ctx, history)  # a dry run: none
+        if reports is not None:
+            config.pluginmanager.register(reports, "aperture-reports")
         config.pluginmanager.register(recorder, "aperture-recorder")
         config.pluginmanager.register(
             EndOfSession(recorder, reports, history), "aperture-session-end"
@@ -181,6 +195,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                 tr.write_line(f"aperture: WARNING: {warning}", yellow=True, bold=True)
             if ctx.login_error:
                 tr.write_line(f"aperture: LOGIN FAILED: {ctx.login_error}", red=True, bold=True)
+            announce(tr, get_selection(session.config))
 
 
 # -- collection ------------------------------------------------------------------
@@ -191,6 +206,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if coll.WORKFLOW_FIXTURE not in metafunc.fixturenames or CONTEXT_KEY not in config.stash:
         return
     plan = get_context(config).plan
+    if metafunc.definition.path.resolve() == ADHOC_MODULE.resolve():
+        specs = plan.workflows  # an ad-hoc plan's one module holds every phase
+        metafunc.parametrize(coll.WORKFLOW_FIXTURE, specs, ids=[s.label for s in specs])
+        return
     mark = metafunc.definition.get_closest_marker(coll.PHASE_MARK)
     marker_phase = str(mark.args[0]) if mark is not None and mark.args else None
     phase = coll.phase_of_module(metafunc.definition.path, marker_phase, phases_dir(config))
@@ -227,21 +246,35 @@ def pytest_collection_modifyitems(
             keep.append(((order[phase], coll.stage_of_item(item), position), item))
         else:
             deselected.append(item)
+    keep.sort(key=lambda pair: pair[0])
+    _check_phase_modules(config, plan, seen_phases, pdir)
+    run = get_selection(config)
+    kept, out = split_items(
+        [item for _, item in keep], run.selection.labels, run.selection.phases, pdir
+    )
+    if run.dry_run and worker_input(config) is None:
+        ctx.dry_run_status = dry_run(config.pluginmanager.get_plugin("terminalreporter"), ctx, run)
+        kept, out = [], [*kept, *out]  # nothing is executed
+    chosen = {id(item) for item in kept}
+    deselected += out
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-    keep.sort(key=lambda pair: pair[0])
+    keep = [pair for pair in keep if id(pair[1]) in chosen]
     items[:] = [item for _, item in keep]
     stages = [key[:2] for key, _ in keep]
     for item, (phase_index, stage) in zip(items, stages, strict=True):
         item.stash[STAGE_KEY] = (phase_index, stage)
-    _check_phase_modules(config, plan, seen_phases, pdir)
-    worker = getattr(config, "workerinput", None)
+    worker = worker_input(config)
     if worker is not None:
         barrier_of = coll.add_barriers(items)
         keys = {i: ItemKey(stages[i], barrier_of[i]) for i in range(len(stages))}
         for index in set(barrier_of.values()):
             keys[index] = ItemKey((0, 0), None)
         coll.write_keys(ctx.run_dir / f"collection-{worker['workerid']}.json", items, keys)
+
+
+def worker_input(config: pytest.Config) -> dict[str, Any] | None:
+    return getattr(config, "workerinput", None)
 
 
 def _check_phase_modules(config: pytest.Config, plan: Plan, seen: set[str], pdir: Path) -> None:

@@ -6,14 +6,18 @@ Precedence, resolved in ``option()``: command line > environment > ini > default
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from aperture_verify.common.durations import parse_duration
 from aperture_verify.errors import PlanError
+from aperture_verify.execution.resume import PreviousRun, Resume, plan_resume
 from aperture_verify.execution.runner import DEADLINE_GRACE
-from aperture_verify.plan import Plan, load_plan
+from aperture_verify.plan import Plan, load_plan, load_plan_text
+from aperture_verify.plan.fingerprint import plan_fingerprint
+from aperture_verify.plan.selection import Selection, parse_chain, select
 
 PLAN_KEY = pytest.StashKey[Plan]()  # the plan, loaded once per process
 
@@ -56,6 +60,21 @@ OPTIONS = (
         "the run history file, or 'false' for none (default: .aperture/history.sqlite "
         "beside plans.toml, or the plan's history key)",
     ),
+    ("--phases", "aperture_phases", None, "run only these phases of the plan: 'a,b'"),
+    ("--from-phase", "aperture_from_phase", None, "run the plan from this phase on"),
+    ("--to-phase", "aperture_to_phase", None, "run the plan up to this phase (included)"),
+    (
+        "--workflows",
+        "aperture_workflows",
+        None,
+        "run only these workflows of the plan: 'Workflow 1, \"A, B\"'",
+    ),
+    (
+        "--run",
+        "aperture_run",
+        None,
+        "an ad-hoc plan instead of plans.toml's: 'W1; W2, W3; W4' (';' between phases)",
+    ),
 )
 
 #: On/off flags: (flag, ini key, env var, help); the ini key takes true/false.
@@ -71,6 +90,19 @@ FLAGS = (
         "aperture_warnings_fail",
         "APERTURE_WARNINGS_FAIL",
         "a warning fails its workflow (execution failure, exit status 12)",
+    ),
+    (
+        "--resume",
+        "aperture_resume",
+        "APERTURE_RESUME",
+        "run only what did not pass in the previous run (reports/results.json); "
+        "carry the rest over",
+    ),
+    (
+        "--dry-run",
+        "aperture_dry_run",
+        None,
+        "log in, check every selected workflow is ready, print the plan; execute nothing",
     ),
 )
 
@@ -139,6 +171,18 @@ def option(config: pytest.Config, ini: str, default: str = "") -> str:
     return str(value) if value else default
 
 
+def origin(config: pytest.Config, ini: str) -> str:
+    """How to name an option in a message: the flag when given there, else the ini key."""
+    for name, key, env, _text in OPTIONS + FLAGS:
+        if key == ini:
+            if config.getoption(ini):
+                return name
+            if env and os.environ.get(env):
+                return env
+            return ini
+    return ini
+
+
 def path_option(config: pytest.Config, ini: str, default: str) -> Path:
     path = Path(option(config, ini, default))
     return path if path.is_absolute() else config.rootpath / path
@@ -151,7 +195,7 @@ def phases_dir(config: pytest.Config) -> Path:
 def is_active(config: pytest.Config) -> bool:
     if hasattr(config, "workerinput"):
         return "aperture" in config.workerinput
-    if config.getoption("aperture_plan"):
+    if config.getoption("aperture_plan") or option(config, "aperture_run"):
         return True
     target = phases_dir(config).resolve()
     for arg in config.args:
@@ -180,17 +224,37 @@ def get_plan(config: pytest.Config) -> Plan:
     """The selected plan, loaded once per process; a bad plan is a usage error."""
     if PLAN_KEY not in config.stash:
         source = path_option(config, "aperture_plans", "plans.toml")
+        url = _override(config, "aperture_server_url", "APERTURE_URL")
+        api = _override(config, "aperture_api", "APERTURE_API")
         try:
-            config.stash[PLAN_KEY] = load_plan(
-                source,
-                option(config, "aperture_plan") or None,
-                url=_override(config, "aperture_server_url", "APERTURE_URL"),
-                api=_override(config, "aperture_api", "APERTURE_API"),
-                environ=os.environ,
-            )
+            chain = adhoc_chain(config)
+            if chain is not None and not source.exists():
+                # --run needs no plans file: the server comes from the environment alone.
+                plan = load_plan_text(
+                    "", f"--run (no {source.name})", url=url, api=api, adhoc=chain,
+                    base_dir=source.parent,
+                )  # fmt: skip
+            else:
+                name = option(config, "aperture_plan") or None
+                plan = load_plan(source, name, url=url, api=api, environ=os.environ, adhoc=chain)
+            config.stash[PLAN_KEY] = plan
         except PlanError as e:
             raise pytest.UsageError(str(e)) from None
     return config.stash[PLAN_KEY]
+
+
+def adhoc_chain(config: pytest.Config) -> tuple[tuple[str, ...], ...] | None:
+    """``--run``'s phases of labels, or None; ``--run`` with ``--plan`` is refused."""
+    text = option(config, "aperture_run")
+    if not text:
+        return None
+    where = origin(config, "aperture_run")
+    if option(config, "aperture_plan"):
+        raise PlanError(
+            where, "", f"an ad-hoc plan cannot be combined with {origin(config, 'aperture_plan')}",
+            "drop one of the two",
+        )  # fmt: skip
+    return parse_chain(text, where)
 
 
 def deadline_grace(config: pytest.Config) -> float:
@@ -210,3 +274,62 @@ def default_report_paths(config: pytest.Config) -> None:
         config.option.self_contained_html = True
     if config.option.xmlpath is None:
         config.option.xmlpath = str(reports / "junit.xml")
+
+
+@dataclass(frozen=True)
+class RunSelection:
+    """What this run executes: the selection flags, narrowed by ``--resume``."""
+
+    selection: Selection
+    resume: Resume | None = None
+    dry_run: bool = False
+
+
+SELECTION_KEY = pytest.StashKey[RunSelection]()
+
+
+def get_selection(config: pytest.Config) -> RunSelection:
+    """The run's selection, resolved once per process; a bad value is a usage error.
+
+    A worker takes the controller's (``workerinput``): it must not read the
+    previous run's file again, nor decide anything differently.
+    """
+    if SELECTION_KEY in config.stash:
+        return config.stash[SELECTION_KEY]
+    plan = get_plan(config)
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:
+        labels = worker["aperture"]["selected"]
+        found = RunSelection(Selection(plan, frozenset(labels)))
+        config.stash[SELECTION_KEY] = found
+        return found
+    try:
+        selection = select(
+            plan,
+            **{
+                name: (text, origin(config, ini))
+                for name, ini in (
+                    ("phases", "aperture_phases"),
+                    ("from_phase", "aperture_from_phase"),
+                    ("to_phase", "aperture_to_phase"),
+                    ("workflows", "aperture_workflows"),
+                )
+                if (text := option(config, ini))
+            },
+        )
+        resume = None
+        if flag(config, "aperture_resume"):
+            reports = path_option(config, "aperture_reports_dir", "reports")
+            previous = PreviousRun.read(reports / "results.json")
+            resume = plan_resume(plan, plan_fingerprint(plan), previous)
+            selection = selection.narrowed(resume.to_run, "--resume")
+    except PlanError as e:
+        raise pytest.UsageError(str(e)) from None
+    if not selection.labels:
+        raise pytest.UsageError(
+            f"{' and '.join(selection.reasons)}: together they leave no workflow of plan "
+            f"'{plan.name}' to run; widen the selection"
+        )
+    found = RunSelection(selection, resume, flag(config, "aperture_dry_run"))
+    config.stash[SELECTION_KEY] = found
+    return found

@@ -60,6 +60,7 @@ class ReportPlugin:
         self.started: set[str] = set()  # labels whose test began (a report arrived)
         self.module_phase: dict[str, str] = {}  # module path -> phase, for phase checks
         self.case_names: dict[str, junit.CaseName] = {}  # test nodeid -> its JUnit case name
+        self.carried_reported = False
         xmlpath = config.option.xmlpath
         self.junit_path = junit.xml_path(xmlpath) if xmlpath else None
         reports_dir = Path(option(config, "aperture_reports_dir") or "reports")
@@ -114,6 +115,7 @@ class ReportPlugin:
             login_error=(
                 redact(self.ctx.login_error, self.secrets) if self.ctx.login_error else None
             ),
+            resumed_from=self.ctx.resumed_from,
         )
 
     # -- environment table -------------------------------------------------------
@@ -208,6 +210,40 @@ class ReportPlugin:
         run.exit_status = int(session.exitstatus)
         prefix.append(redact(html_report.summary_html(run), self.secrets))
 
+    # -- carried over (--resume) -------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        """Before the first test: the workflows an earlier run passed, in plan order."""
+        if not self.config.getoption("collectonly"):
+            self._report_carried_over()
+
+    def _report_carried_over(self) -> None:
+        """One passed case per carried-over workflow, for the HTML and JUnit reports.
+
+        The terminal keeps pytest's own account (they were deselected there) and
+        prints them in its summary, marked "carried over".
+        """
+        if self.carried_reported:
+            return
+        self.carried_reported = True
+        carried = [
+            r
+            for r in in_plan_order(self.ctx.plan, self.ctx.ledger.results())
+            if r.carried_over_from is not None
+        ]
+        if not carried:
+            return
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        hook = self.config.pluginmanager.subset_hook_caller(
+            "pytest_runtest_logreport", remove_plugins=[tr] if tr is not None else []
+        )
+        for result in carried:
+            nodeid = f"carried-over/{result.phase}::{result.label}"
+            self.nodeids[nodeid] = self.labels[result.label]
+            for report in _carried_reports(nodeid, result):
+                hook(report=report)
+
     # -- end of the run ----------------------------------------------------------
 
     def before_writers(self, session: pytest.Session) -> None:
@@ -215,6 +251,7 @@ class ReportPlugin:
         self.finished_at = datetime.now(UTC)
         if self.config.getoption("collectonly"):
             return
+        self._report_carried_over()  # when the run stopped before its test loop
         self._report_not_run(session)
         run = self.summary()
         run.exit_status = int(session.exitstatus)
@@ -245,7 +282,10 @@ class ReportPlugin:
         before a phase started, also under xdist, so Jenkins' counts stay stable.
         """
         # The selected workflow tests; when nothing was collected, the whole plan.
-        expected = list(dict.fromkeys(self.nodeids.values())) or list(self.ctx.plan.workflows)
+        selected = self.ctx.selected
+        expected = list(dict.fromkeys(self.nodeids.values())) or [
+            w for w in self.ctx.plan.workflows if selected is None or w.label in selected
+        ]
         missing = [s for s in expected if self.result_of(s.label) is None]
         if not missing:
             return
@@ -298,6 +338,23 @@ def _skipped_reports(nodeid: str, result: WorkflowResult) -> list[pytest.TestRep
         nodeid, location, {}, "passed", None, "teardown", duration=0.0, start=now, stop=now
     )
     return [setup, teardown]
+
+
+def _carried_reports(nodeid: str, result: WorkflowResult) -> list[pytest.TestReport]:
+    """A passed set-up, call and teardown carrying *result*, as pytest would report them."""
+    now = time.time()
+    path = nodeid.split("::")[0]
+    location = (path, None, nodeid.split("::")[-1])
+    reports = []
+    for when in ("setup", "call", "teardown"):
+        report = pytest.TestReport(
+            nodeid, location, {}, "passed", None, when, duration=0.0, start=now, stop=now,
+            user_properties=[("phase", result.phase)] if when == "call" else [],
+        )  # fmt: skip
+        if when == "call":
+            report.aperture = result.to_dict()  # type: ignore[attr-defined]
+        reports.append(report)
+    return reports
 
 
 def _extra(content: str, format_type: str, name: str | None = None) -> dict[str, Any]:

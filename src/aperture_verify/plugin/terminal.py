@@ -20,7 +20,8 @@ def write_terminal_summary(tr: Any, ctx: RunContext) -> None:
         for spec in phase.workflows:
             r = results.get(spec.label)
             if r is None:
-                tr.write_line(f"  {spec.label:<28} not run")
+                selected = ctx.selected is None or spec.label in ctx.selected
+                tr.write_line(f"  {spec.label:<28} {'not run' if selected else 'deselected'}")
                 continue
             start = r.started_at.strftime("%H:%M:%S.%f")[:-3] if r.started_at else "-"
             end = r.finished_at.strftime("%H:%M:%S.%f")[:-3] if r.finished_at else "-"
@@ -33,6 +34,9 @@ def write_terminal_summary(tr: Any, ctx: RunContext) -> None:
                 if r.outcome is Outcome.PASSED and not warn
                 else ({"yellow": True} if r.outcome is Outcome.SKIPPED or warn else {"red": True})
             )
+            if r.carried_over_from is not None:
+                line += f"  carried over from run {r.carried_over_from.run_id}"
+                markup = {"cyan": True}
             tr.write_line(line, **markup)
             if r.outcome is not Outcome.PASSED and r.message:
                 tr.write_line(f"      {r.message}")

@@ -41,6 +41,7 @@ STYLE = """
 .aperture .timeline { overflow-x: auto; margin: 8px 0 16px; }
 .aperture ul.warnings { color: #8a5a00; margin: 4px 0; }
 .aperture .warn { color: #8a5a00; font-weight: bold; }
+.aperture .carried { color: #4a6fa5; font-style: italic; }
 </style>
 """
 
@@ -121,9 +122,23 @@ def summary_html(run: RunSummary) -> str:
             for w in r.warnings
         ]
         out.append("</ul>")
+    phases = [p.name for p in run.plan.phases]
+    fresh = [r for r in run.results if r.carried_over_from is None]
+    carried = [r for r in run.results if r.carried_over_from is not None]
     out.append('<h3>Timeline</h3><div class="timeline">')
-    out.append(render_timeline(run.results, [p.name for p in run.plan.phases]))
-    out.append("</div></div>")
+    out.append(render_timeline(fresh, phases))
+    out.append("</div>")
+    if carried:
+        # Their jobs ran in an earlier run, hours before maybe: their own axis, apart.
+        runs = sorted({r.carried_over_from.run_id for r in carried if r.carried_over_from})
+        out.append(
+            '<h3>Carried over from an earlier run</h3><p class="carried">Passed in run '
+            f"{escape(', '.join(runs))} and not run again; their bars are that run's jobs, on "
+            'its own time axis.</p><div class="timeline timeline-carried">'
+        )
+        out.append(render_timeline(carried, phases, carried=True))
+        out.append("</div>")
+    out.append("</div>")
     return "".join(out)
 
 
@@ -188,6 +203,16 @@ def details_html(r: WorkflowResult, trend: Sequence[float] = ()) -> str:
                 + "".join(f"<li>{escape(w.message)}</li>" for w in r.warnings)
                 + "</ul>",
             )
+        )
+    if r.carried_over_from is not None:
+        origin = r.carried_over_from
+        rows.insert(
+            3,
+            (
+                "Carried over",
+                f'<span class="carried">from run {escape(origin.run_id)} (started '
+                f"{escape(_when(origin.started_at))}): passed there, not run again</span>",
+            ),
         )
     if r.submitted_at or r.started_at or r.finished_at:
         rows.append(
@@ -304,9 +329,12 @@ def table_cells(result: WorkflowResult | None, phase: str | None) -> list[str]:
         ]
     took = format_duration(result.duration) if result.duration is not None else ""
     colour = COLOURS[result.outcome]
+    state = escape(result.state or "")
+    if result.carried_over_from is not None:
+        state += ' <span class="carried">(carried over)</span>'
     return [
         f'<td class="col-phase">{escape(result.phase)}</td>',
-        f'<td class="col-state" style="color:{colour}">{escape(result.state or "")}</td>',
+        f'<td class="col-state" style="color:{colour}">{state}</td>',
         f'<td class="col-jobduration">{escape(took)}</td>',
     ]
 

@@ -29,13 +29,17 @@ from pathlib import Path
 
 from aperture_verify.common.files import write_atomic
 from aperture_verify.common.secrets import redact
+from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.execution.results import WorkflowResult
 
 #: The schema the tests validate junit.xml against (see the file's header).
 SCHEMA_FILE = "junit-jenkins.xsd"
 
 #: Properties of a workflow case, in the order they are written.
-PROPERTY_NAMES = ("phase", "job_id", "state", "duration_seconds", "job_url", "failure_kind")
+PROPERTY_NAMES = (
+    "phase", "job_id", "state", "duration_seconds", "job_url", "failure_kind",
+    "carried_over_from", "job_submitted_at", "job_started_at", "job_finished_at",
+)  # fmt: skip
 
 CaseName = tuple[str, str]  # (classname, name)
 
@@ -87,8 +91,17 @@ def workflow_properties(result: WorkflowResult) -> list[tuple[str, str]]:
         "duration_seconds": f"{result.duration:.3f}" if result.duration is not None else None,
         "job_url": result.job_url,
         "failure_kind": result.failure_kind.value if result.failure_kind else None,
+        "carried_over_from": None,
     }
-    return [(k, v) for k in PROPERTY_NAMES if (v := values[k]) is not None]
+    origin = result.carried_over_from
+    if origin is not None:  # the run it passed in, and its job's own times (server clock)
+        values["carried_over_from"] = (
+            f"{origin.run_id} (started {format_timestamp(origin.started_at)})"
+        )
+        values["job_submitted_at"] = format_timestamp(result.submitted_at)
+        values["job_started_at"] = format_timestamp(result.started_at)
+        values["job_finished_at"] = format_timestamp(result.finished_at)
+    return [(k, v) for k in PROPERTY_NAMES if (v := values.get(k)) is not None]
 
 
 def finish_file(
@@ -181,6 +194,13 @@ def enrich_case(element: ET.Element, result: WorkflowResult) -> None:
     if len(props) == 0:
         element.remove(props)
     text = result.transitions_text()
+    origin = result.carried_over_from
+    if origin is not None:
+        started = format_timestamp(origin.started_at)
+        text = (
+            f"carried over from run {origin.run_id} (started {started}): "
+            f"passed there, not run again\n{text}"
+        )
     if result.message and result.outcome.value != "passed":
         text = f"{result.outcome.value}: {result.message}\n{text}".rstrip()
     if result.warnings:

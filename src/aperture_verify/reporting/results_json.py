@@ -13,6 +13,7 @@ from typing import Any
 from aperture_verify.common.files import write_atomic
 from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.execution.results import WorkflowResult
+from aperture_verify.plan.fingerprint import plan_fingerprint
 from aperture_verify.reporting.run import RunSummary
 
 FORMAT_VERSION = 1
@@ -24,8 +25,14 @@ def build_results(run: RunSummary) -> dict[str, Any]:
     return {
         "version": FORMAT_VERSION,
         "run_id": run.run_id or None,
+        "resumed_from": (
+            {"run_id": run.resumed_from[0], "started_at": format_timestamp(run.resumed_from[1])}
+            if run.resumed_from
+            else None
+        ),
         "plan": {
             "name": run.plan.name,
+            "fingerprint": plan_fingerprint(run.plan),
             "on_failure": run.plan.on_failure,
             "max_parallel": run.plan.max_parallel,
             "phases": [

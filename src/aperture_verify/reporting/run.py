@@ -67,6 +67,7 @@ class RunSummary:
     ci: dict[str, str] = field(default_factory=dict)
     login_error: str | None = None
     run_id: str = ""  # made once per run, on the controller
+    resumed_from: tuple[str, datetime | None] | None = None  # (run id, start) of the run resumed
 
     @property
     def warnings(self) -> int:

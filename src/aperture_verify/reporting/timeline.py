@@ -24,6 +24,7 @@ COLOURS = {
 }
 
 WARN_COLOUR = "#f0b400"  # amber: a warning on a workflow that passed
+CARRIED = "#4a6fa5"  # carried over from an earlier run: passed there, not run again
 
 WIDTH = 1000
 GUTTER = 190  # room for the workflow labels
@@ -73,14 +74,21 @@ def tick_step(span: float, max_ticks: int = 10) -> float:
     return _STEPS[-1] * (span // (_STEPS[-1] * max_ticks) + 1)
 
 
-def render_timeline(results: Sequence[WorkflowResult], phases: Sequence[str]) -> str:
-    """The SVG markup for *results* grouped into *phases* (in run order)."""
+def render_timeline(
+    results: Sequence[WorkflowResult], phases: Sequence[str], *, carried: bool = False
+) -> str:
+    """The SVG markup for *results* grouped into *phases* (in run order).
+
+    *carried*: the results were carried over from an earlier run; their bars are
+    drawn hatched in blue (class ``bar-carried``), on that run's own time axis.
+    """
     times = [t for r in results for t in _span(r) if t is not None]
     grouped = [(p, [r for r in results if r.phase == p]) for p in phases]
     grouped = [(p, rs) for p, rs in grouped if rs]
     height = AXIS + sum(PHASE_HEADER + ROW * len(rs) for _, rs in grouped) + LEGEND + 6
     out: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="aperture-timeline" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" '
+        f'class="aperture-timeline{" timeline-carried" if carried else ""}" '
         f'viewBox="0 0 {WIDTH} {height}" width="100%" style="max-width:{WIDTH}px" '
         f'role="img" aria-label="Timeline of the jobs by phase" '
         f'data-jobs="{sum(1 for r in results if r.started_at is not None)}" '
@@ -113,7 +121,7 @@ def render_timeline(results: Sequence[WorkflowResult], phases: Sequence[str]) ->
             ry = y + PHASE_HEADER + row * ROW
             out.append(f'<text x="14" y="{ry + 15}">{escape(_clip(r.label, 26))}</text>')
             submitted, start, end = _span(r)
-            colour = COLOURS[r.outcome]
+            colour = CARRIED if carried else COLOURS[r.outcome]
             if t0 is None or start is None:
                 why = "skipped" if r.outcome is Outcome.SKIPPED else "no job ran"
                 out.append(
@@ -132,10 +140,12 @@ def render_timeline(results: Sequence[WorkflowResult], phases: Sequence[str]) ->
                 ends.append(end)
             tip = _tooltip(r)
             out.append(
-                f'<rect class="bar bar-{r.outcome.value}" data-label="{escape(r.label)}" '
+                f'<rect class="bar bar-{"carried" if carried else r.outcome.value}" '
+                f'data-label="{escape(r.label)}" '
                 f'x="{x(start):.1f}" y="{ry + 3}" width="{max(right - x(start), 2):.1f}" '
                 f'height="16" rx="2" fill="{colour}"'
                 + (' stroke="#333" stroke-dasharray="3 2"' if end is None else "")
+                + (' fill-opacity="0.55" stroke="#2b4c7e"' if carried else "")
                 + f"><title>{escape(tip)}</title></rect>"
             )
             if r.warnings:
@@ -150,7 +160,7 @@ def render_timeline(results: Sequence[WorkflowResult], phases: Sequence[str]) ->
             f'y2="{y}" stroke="#555" stroke-dasharray="4 3">'
             f"<title>end of phase {escape(phase)}</title></line>"
         )
-    out.extend(_legend(y + 8))
+    out.extend(_legend(y + 8) if not carried else _carried_legend(y + 8))
     out.append("</svg>")
     return "".join(out)
 
@@ -210,6 +220,14 @@ def _legend(y: int) -> list[str]:
     return parts
 
 
+def _carried_legend(y: int) -> list[str]:
+    return [
+        f'<rect x="{GUTTER}" y="{y}" width="12" height="12" fill="{CARRIED}" fill-opacity="0.55" '
+        f'stroke="#2b4c7e"/><text x="{GUTTER + 16}" y="{y + 10}">passed in an earlier run, '
+        "carried over (not run again)</text>"
+    ]
+
+
 def _tooltip(r: WorkflowResult) -> str:
     lines = [f"{r.label} ({r.phase}): {r.outcome.value}, state {r.state or '-'}"]
     if r.duration is not None:
@@ -223,6 +241,8 @@ def _tooltip(r: WorkflowResult) -> str:
             lines.append(f"{name} {t.strftime('%H:%M:%S.%f')[:-3]}")
     if r.job_id:
         lines.append(f"job {r.job_id}")
+    if r.carried_over_from is not None:
+        lines.append(f"carried over from run {r.carried_over_from.run_id}")
     return "\n".join(lines)
 
 

@@ -1,0 +1,261 @@
+"""End to end: ``--resume`` runs what did not pass and carries the rest over.
+
+Each test runs a plan against the emulator, then resumes it; the emulator's
+job log (``emu.jobs``, in order of submission) is the proof of what the
+resumed run executed, and in which order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import pytest
+
+from aperture_verify.execution.exitcodes import EXIT_EXECUTION_FAILURE
+from phase_project import Project, assert_no_job_active, assert_phase_order, project, workflow
+
+__all__ = ["project"]  # the fixture, imported for pytest
+
+PHASES = {
+    "ingest": ["W1"],
+    "cleanse": ["W2", "W3", "W4"],
+    "enrich": ["W5", "W6"],
+    "publish": ["W7"],
+}
+USAGE_ERROR = 4
+
+
+def add_all(project: Project, duration: float = 0.3) -> None:
+    for labels in PHASES.values():
+        for label in labels:
+            project.emulator.add_workflow(workflow(label, duration))
+
+
+def results(project: Project) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(
+        (project.pytester.path / "reports" / "results.json").read_text()
+    )
+    return data
+
+
+def junit_cases(project: Project) -> dict[str, ET.Element]:
+    tree = ET.parse(project.pytester.path / "reports" / "junit.xml")
+    return {case.get("name", ""): case for case in tree.iter("testcase")}
+
+
+def props(case: ET.Element) -> dict[str, str]:
+    return {p.get("name", ""): p.get("value", "") for p in case.iter("property")}
+
+
+def failing_in_phase_three(project: Project, workers: str) -> dict[str, Any]:
+    """Run the plan with W5 failing; return the run's results.json."""
+    add_all(project)
+    project.emulator.add_workflow(workflow("W5", 0.3, outcome="FAILED", error="dataset missing"))
+    project.write(PHASES)
+    first = project.run("-n", workers)
+    assert first.ret == EXIT_EXECUTION_FAILURE, first.stdout.str()
+    return results(project)
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_resume_runs_the_failed_workflow_and_the_later_phases(
+    project: Project, workers: str
+) -> None:
+    before = failing_in_phase_three(project, workers)
+    emu = project.emulator
+    first_jobs = {j.label: j for j in emu.jobs}
+    assert sorted(first_jobs) == ["W1", "W2", "W3", "W4", "W5", "W6"]
+    emu.add_workflow(workflow("W5", 0.3))  # the operator fixed the source
+    done = len(emu.jobs)
+
+    second = project.run("-n", workers, "--resume")
+
+    output = second.stdout.str()
+    assert second.ret == 0, output
+    resumed = emu.jobs[done:]
+    assert [j.label for j in resumed] == ["W5", "W7"], "exactly the failed one, then phase 4"
+    assert_phase_order(resumed, {"enrich": ["W5"], "publish": ["W7"]})
+    assert_no_job_active(emu.jobs)
+    assert f"resuming run {before['run_id']}" in output
+    assert "carried over from run" in output
+
+    after = results(project)
+    assert after["run_id"] != before["run_id"]
+    assert after["resumed_from"]["run_id"] == before["run_id"]
+    assert after["plan"]["fingerprint"] == before["plan"]["fingerprint"]
+    assert after["verdict"] == "passed" and after["exit_status"] == 0
+    workflows = {w["label"]: w for w in after["workflows"]}
+    assert list(workflows) == [f"W{i}" for i in range(1, 8)], "the whole plan, in plan order"
+    assert all(w["outcome"] == "passed" for w in workflows.values())
+    carried = {label for label, w in workflows.items() if w["carried_over"]}
+    assert carried == {"W1", "W2", "W3", "W4", "W6"}
+    for label in carried:
+        assert workflows[label]["carried_over_from"]["run_id"] == before["run_id"]
+        assert workflows[label]["job_id"] == first_jobs[label].job_id
+    assert workflows["W5"]["job_id"] == resumed[0].job_id
+
+    cases = junit_cases(project)
+    assert sorted(cases) == [f"W{i}" for i in range(1, 8)]
+    for label, case in cases.items():
+        assert case.find("failure") is None and case.find("skipped") is None, label
+        assert case.get("classname") == f"main.{workflows[label]['phase']}"
+    w2 = props(cases["W2"])
+    assert w2["carried_over_from"].startswith(before["run_id"])
+    assert before["started_at"] in w2["carried_over_from"]
+    assert w2["job_id"] == first_jobs["W2"].job_id
+    assert w2["job_started_at"] and w2["job_finished_at"]
+    assert "carried_over_from" not in props(cases["W5"])
+
+    html = (project.pytester.path / "reports" / "report.html").read_text()
+    assert "carried over" in html and "timeline-carried" in html
+
+    # The resumed run passed: resuming it again makes no sense, and runs nothing.
+    done = len(emu.jobs)
+    third = project.run("-n", workers, "--resume")
+    assert third.ret == USAGE_ERROR
+    third.stderr.fnmatch_lines(["ERROR: --resume: *passed: nothing to resume*"])
+    assert len(emu.jobs) == done
+
+
+def test_a_resumed_run_can_be_resumed(project: Project) -> None:
+    before = failing_in_phase_three(project, "0")
+    emu = project.emulator
+    emu.add_workflow(workflow("W5", 0.3))
+    emu.add_workflow(workflow("W7", 0.3, outcome="FAILED", error="still broken"))
+    second = project.run("--resume")
+    assert second.ret == EXIT_EXECUTION_FAILURE
+    middle = results(project)
+    emu.add_workflow(workflow("W7", 0.3))
+    done = len(emu.jobs)
+
+    third = project.run("--resume", "-n", "2")
+
+    assert third.ret == 0, third.stdout.str()
+    assert [j.label for j in emu.jobs[done:]] == ["W7"]
+    after = {w["label"]: w for w in results(project)["workflows"]}
+    # Carried over from the run each workflow really ran in.
+    assert after["W1"]["carried_over_from"]["run_id"] == before["run_id"]
+    assert after["W5"]["carried_over_from"]["run_id"] == middle["run_id"]
+    assert not after["W7"]["carried_over"]
+
+
+def test_an_interrupted_run_is_resumed(project: Project) -> None:
+    emu = project.emulator
+    phases = {"first": ["W1"], "second": ["W2", "W3"], "third": ["W4"]}
+    emu.add_workflow(workflow("W1", 0.3))
+    emu.add_workflow(workflow("W2", 30.0))
+    emu.add_workflow(workflow("W3", 0.3))
+    emu.add_workflow(workflow("W4", 0.3))
+    project.write(phases, defaults='min_duration = "0s"\nmax_duration = "60s"')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTEST_XDIST"))}
+    folder = project.pytester.path
+    with (folder / "out.txt").open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "test_phases", "-p", "no:cacheprovider", "-n", "2"],
+            cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+    try:
+        emu.wait_until(
+            lambda: (
+                any(j.label == "W2" and j.state == "RUNNING" for j in emu.jobs)
+                and any(j.label == "W3" and j.state == "COMPLETED" for j in emu.jobs)
+            ),
+            timeout=60,
+        )
+        os.kill(proc.pid, signal.SIGTERM)  # a scheduler stopping the run mid-phase
+        status = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert status == pytest.ExitCode.INTERRUPTED, (folder / "out.txt").read_text()
+    before = {w["label"]: w["outcome"] for w in results(project)["workflows"]}
+    # W3 ended on the server; whether the run saw it before SIGTERM is a race.
+    assert before["W3"] in ("passed", "interrupted")
+    assert {k: v for k, v in before.items() if k != "W3"} == {
+        "W1": "passed", "W2": "interrupted", "W4": "skipped"
+    }  # fmt: skip
+    again = ["W2"] if before["W3"] == "passed" else ["W2", "W3"]
+    emu.add_workflow(workflow("W2", 0.3))
+    done = len(emu.jobs)
+
+    resumed = project.run("--resume", "-n", "2")
+
+    assert resumed.ret == 0, resumed.stdout.str()
+    jobs = emu.jobs[done:]
+    assert sorted(j.label for j in jobs[:-1]) == again and jobs[-1].label == "W4"
+    assert_phase_order(jobs, {"second": again, "third": ["W4"]})
+    after = {w["label"]: w for w in results(project)["workflows"]}
+    assert {k for k, w in after.items() if w["carried_over"]} == {"W1", "W2", "W3"} - set(again)
+    assert all(w["outcome"] == "passed" for w in after.values())
+
+
+def test_resume_is_refused_when_the_plan_changed(project: Project) -> None:
+    failing_in_phase_three(project, "0")
+    emu = project.emulator
+    emu.clear_requests()
+    project.write(PHASES, defaults='min_duration = "0s"\nmax_duration = "25s"')
+
+    result = project.run("--resume")
+
+    assert result.ret == USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --resume: plan 'main' changed since run *"])
+    assert len([ln for ln in result.stderr.lines if ln.startswith("ERROR")]) == 1
+    assert "Traceback" not in result.stderr.str()
+    assert emu.requests == [], "nothing may reach the server"
+    # max_parallel and on_failure do not change what a passed workflow proved
+    project.write(PHASES, max_parallel=2, on_failure="continue")
+    emu.add_workflow(workflow("W5", 0.3))
+    again = project.run("--resume")
+    assert again.ret == 0, again.stdout.str()
+
+
+def test_resume_is_refused_without_a_usable_previous_run(project: Project) -> None:
+    add_all(project)
+    project.write(PHASES)
+    reports = project.pytester.path / "reports"
+
+    missing = project.run("--resume")
+    assert missing.ret == USAGE_ERROR
+    missing.stderr.fnmatch_lines(["ERROR: --resume: no previous run to resume: *results.json*"])
+
+    reports.mkdir(exist_ok=True)
+    (reports / "results.json").write_text('{"version": 1, "plan": ')
+    broken = project.run("--resume")
+    assert broken.ret == USAGE_ERROR
+    broken.stderr.fnmatch_lines(["ERROR: --resume: *results.json is not valid JSON*"])
+
+    (reports / "results.json").write_text(
+        json.dumps({"version": 1, "run_id": "x", "plan": {"name": "nightly"}, "workflows": []})
+    )
+    other = project.run("--resume")
+    assert other.ret == USAGE_ERROR
+    other.stderr.fnmatch_lines(["ERROR: --resume: *is of plan 'nightly', not 'main'*"])
+    assert project.jobs() == []
+
+
+def test_resume_from_the_environment_and_the_ini(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing_in_phase_three(project, "0")
+    project.emulator.add_workflow(workflow("W5", 0.3))
+    done = len(project.jobs())
+    project.pytester.makeini("[pytest]\naperture_resume = true\n")
+    monkeypatch.setenv("APERTURE_RESUME", "0")  # the environment wins over the ini
+    plain = project.run("--dry-run")
+    assert plain.ret == 0 and "resuming run" not in plain.stdout.str()
+    monkeypatch.setenv("APERTURE_RESUME", "maybe")
+    wrong = project.run()
+    assert wrong.ret == USAGE_ERROR
+    wrong.stderr.fnmatch_lines(["ERROR: --resume / APERTURE_RESUME: 'maybe' is not true or false*"])
+    monkeypatch.delenv("APERTURE_RESUME")
+    resumed = project.run()  # the ini says resume
+    assert resumed.ret == 0, resumed.stdout.str()
+    assert [j.label for j in project.jobs()[done:]] == ["W5", "W7"]
