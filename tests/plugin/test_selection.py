@@ -8,6 +8,7 @@ a dry run or a usage error executed nothing.
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
@@ -228,6 +229,11 @@ def test_an_adhoc_chain_runs_in_order_without_phase_modules(project: Project, wo
     assert data["plan"]["phases"] == [{"name": p, "workflows": ws} for p, ws in phases.items()]
     assert [w["label"] for w in data["workflows"]] == labels
     assert all(w["outcome"] == "passed" for w in data["workflows"])
+    tree = ET.parse(project.pytester.path / "reports" / "junit.xml")
+    cases = {c.get("name"): c for c in tree.iter("testcase")}
+    for label, phase in (("W4", "phase-2"), ("W6", "phase-3")):  # as for any plan
+        assert cases[label].get("classname") == f"adhoc.{phase}"
+        assert cases[label].find("failure") is None
 
 
 def test_an_adhoc_chain_needs_no_plans_file(
