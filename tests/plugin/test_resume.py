@@ -247,7 +247,7 @@ def test_resume_from_the_environment_and_the_ini(
     failing_in_phase_three(project, "0")
     project.emulator.add_workflow(workflow("W5", 0.3))
     done = len(project.jobs())
-    project.pytester.makeini("[pytest]\naperture_resume = true\n")
+    (project.pytester.path / "pytest.ini").write_text("[pytest]\naperture_resume = true\n")
     monkeypatch.setenv("APERTURE_RESUME", "0")  # the environment wins over the ini
     plain = project.run("--dry-run")
     assert plain.ret == 0 and "resuming run" not in plain.stdout.str()

@@ -94,7 +94,7 @@ def test_phase_checks_run_only_when_their_phase_ran(project: Project) -> None:
     project.write(PHASES)
     module = project.pytester.path / "test_phases" / "test_cleanse.py"
     module.write_text(module.read_text() + CHECK)
-    project.pytester.makeini("[pytest]\naperture_from_phase = enrich\n")
+    (project.pytester.path / "pytest.ini").write_text("[pytest]\naperture_from_phase = enrich\n")
 
     result = project.run("-n", "2")
 
