@@ -8,6 +8,7 @@ merged, so a schema's properties are all in one place.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,7 +136,9 @@ def _operation(
     r: _Resolver, method: str, path: str, shared: Any, op: dict[str, Any], swagger: bool
 ) -> Operation:
     params = [r.follow(p) for p in [*(shared or []), *op.get("parameters", [])]]
-    path_params = tuple(str(p.get("name")) for p in params if p.get("in") == "path")
+    declared = [str(p.get("name")) for p in params if p.get("in") == "path"]
+    # a document may leave path parameters undeclared: the template still names them
+    path_params = tuple(dict.fromkeys([*declared, *re.findall(r"\{([^}/]+)\}", path)]))
     query_params = tuple(str(p.get("name")) for p in params if p.get("in") == "query")
     request: dict[str, Any] = {}
     if swagger:
