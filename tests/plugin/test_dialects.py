@@ -80,7 +80,7 @@ def test_an_unknown_server_fails_clearly_then_passes_after_doctor_write(tmp_path
     assert new.replace(new[new.index("[server.profile]") : new.index("[defaults]")], "") == original
 
 
-def test_the_bundled_emulator_can_speak_another_profile(tmp_path: Path) -> None:
+def test_the_bundled_emulator_speaks_another_profile_until_doctor_maps_it(tmp_path: Path) -> None:
     plans = demo_copy(tmp_path)
     (tmp_path / "unknown.toml").write_text(UNKNOWN.read_text(encoding="utf-8"), encoding="utf-8")
     text = plans.read_text(encoding="utf-8").replace(
@@ -93,3 +93,8 @@ def test_the_bundled_emulator_can_speak_another_profile(tmp_path: Path) -> None:
     proc = run(tmp_path, "-n", "0")
     assert proc.returncode == 10, proc.stdout[-3000:]
     assert "run aperture-doctor" in proc.stdout
+    doctor = run(tmp_path, "--write", env={}, tool="aperture-doctor")
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    proc = run(tmp_path, "-n", "0")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    passed_in_order(tmp_path)
