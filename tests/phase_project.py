@@ -14,8 +14,14 @@ from typing import Any
 import pytest
 
 from aperture_verify.emulator import Emulator, JobRecord, StepScript, WorkflowScript
+from aperture_verify.execution.results import WorkflowResult
 
 API_KEY = "test-key-3f9a"
+
+#: Seconds a subprocess run (or a wait on one) may take before the test calls it a
+#: hang. Generous on purpose: a loaded CI machine must never trip it, a real hang
+#: must (and then fails the test instead of blocking the suite).
+HANG_GUARD = 300.0
 
 PHASE_MODULE = """
 import pytest
@@ -91,8 +97,8 @@ class Project:
             for phase in phases:
                 (folder / f"test_{phase}.py").write_text(PHASE_MODULE.format(phase=phase))
 
-    def run(self, *args: str, timeout: float | None = None) -> pytest.RunResult:
-        """Run the project in a subprocess; *timeout* (seconds) fails a run that hangs."""
+    def run(self, *args: str, timeout: float = HANG_GUARD) -> pytest.RunResult:
+        """Run the project in a subprocess; past *timeout* seconds the run is a hang."""
         return self.pytester.runpytest_subprocess(
             "test_phases",
             "-p",
@@ -121,6 +127,27 @@ def assert_no_job_active(jobs: list[JobRecord]) -> None:
     assert not active, f"jobs left active on the server: {active}"
 
 
+def assert_cancelled_by_its_own_wait(
+    job: JobRecord, entry: Mapping[str, Any], limit: float
+) -> None:
+    """*job* was cancelled by the wait of its own workflow when its deadline passed: the
+    server's cancel came at least *limit* seconds after the execute, and no later than
+    the moment the workflow's result (*entry*, from results.json) saw the job CANCELLED.
+    A job left to the end-of-run sweep, or cancelled early, fails this."""
+    assert job.state == "CANCELLED" and job.finished_at is not None, job
+    waited = (job.finished_at - job.submitted_at).total_seconds()
+    assert waited >= limit, f"cancelled {waited:.2f}s after the execute, before its deadline"
+    transitions = WorkflowResult.from_dict(dict(entry)).transitions
+    states = [t.state for t in transitions]
+    assert states[-1:] == ["CANCELLED"], f"the workflow's wait never cancelled its job: {states}"
+    # results.json keeps milliseconds: compare at that precision
+    cancelled = job.finished_at.replace(microsecond=job.finished_at.microsecond // 1000 * 1000)
+    assert cancelled <= transitions[-1].seen_at, (
+        f"the server cancelled the job at {cancelled}, after the workflow's wait saw it "
+        f"cancelled ({transitions[-1].seen_at}): something else (the end-of-run sweep?) did"
+    )
+
+
 def assert_one_job_per_workflow(jobs: list[JobRecord]) -> None:
     labels = [j.label for j in jobs]
     assert len(labels) == len(set(labels)), f"a workflow was started twice: {sorted(labels)}"
@@ -133,7 +160,11 @@ class WhenRunning(threading.Thread):
     """
 
     def __init__(
-        self, emulator: Emulator, label: str, act: Callable[[], object], timeout: float = 30.0
+        self,
+        emulator: Emulator,
+        label: str,
+        act: Callable[[], object],
+        timeout: float = HANG_GUARD,
     ) -> None:
         super().__init__(name=f"when {label} runs", daemon=True)
         self.emulator, self.label, self.act, self.timeout = emulator, label, act, timeout

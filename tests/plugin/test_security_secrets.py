@@ -88,16 +88,17 @@ def issued_tokens(emu: Emulator) -> set[str]:
 
 
 def assert_nothing_leaks(project: Project, result: pytest.RunResult, secrets: set[str]) -> None:
+    """No secret in the run's output or in any file it left in the project folder."""
+    assert_no_secret_in(project.pytester.path, result.stdout.str(), result.stderr.str(), secrets)
+
+
+def assert_no_secret_in(root: Path, stdout: str, stderr: str, secrets: set[str]) -> None:
     assert all(len(s) >= 8 for s in secrets)
-    texts = {"stdout": result.stdout.str(), "stderr": result.stderr.str()}
-    files = [p for p in project.pytester.path.rglob("*") if p.is_file()]
-    for path in files:
-        texts[str(path.relative_to(project.pytester.path))] = path.read_bytes().decode(
-            "utf-8", "replace"
-        )
-    written = set(texts)
+    texts = {"stdout": stdout, "stderr": stderr}
+    for path in (p for p in root.rglob("*") if p.is_file()):
+        texts[str(path.relative_to(root))] = path.read_bytes().decode("utf-8", "replace")
     for name in ("reports/report.html", "reports/junit.xml", "reports/results.json", "run.log"):
-        assert name in written, f"{name} was not written: nothing to scan"
+        assert name in texts, f"{name} was not written: nothing to scan"
     for where, text in texts.items():
         for secret in secrets:
             assert secret not in text, f"a secret ({secret[:4]}...) leaked into {where}"
@@ -137,8 +138,20 @@ def test_a_refused_login_leaks_no_secret(
 
 
 def test_the_scan_would_see_a_leak(tmp_path: Path) -> None:
-    """The scan reads what it claims to: a planted secret is found."""
-    (tmp_path / "reports").mkdir()
-    (tmp_path / "reports" / "x.json").write_text(f'{{"k": "{API_KEY}"}}')
-    found = [p for p in tmp_path.rglob("*") if p.is_file() and API_KEY in p.read_text()]
-    assert found
+    """The scan the tests above rely on finds a planted secret wherever it is, and
+    refuses to pass when a report it should read was not written."""
+    names = ("reports/report.html", "reports/junit.xml", "reports/results.json", "run.log")
+    for name in names:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("clean")
+    assert_no_secret_in(tmp_path, "out", "err", {API_KEY})
+    with pytest.raises(AssertionError, match="leaked into stderr"):
+        assert_no_secret_in(tmp_path, "out", f"Authorization: default {API_KEY}", {API_KEY})
+    (tmp_path / "reports" / "deep").mkdir()
+    (tmp_path / "reports" / "deep" / "x.json").write_text(f'{{"k": "{API_KEY}"}}')
+    with pytest.raises(AssertionError, match=r"leaked into reports/deep/x\.json"):
+        assert_no_secret_in(tmp_path, "out", "err", {API_KEY})
+    (tmp_path / "reports" / "deep" / "x.json").unlink()
+    (tmp_path / "reports" / "junit.xml").unlink()
+    with pytest.raises(AssertionError, match=r"junit\.xml was not written"):
+        assert_no_secret_in(tmp_path, "out", "err", {API_KEY})

@@ -145,8 +145,17 @@ def test_timeline_without_any_job_is_still_valid_svg() -> None:
 
 
 def test_timeline_escapes_labels() -> None:
-    r = ran("<W&1>", "load", 0, 1)
-    ET.fromstring(render_timeline([r], ["load"]))  # parses: the label was escaped
+    """Markup in a label or phase name is shown as written: escaped once, not dropped."""
+    label, phase = '<W&1 "x">', "lo<ad>&"
+    svg = ET.fromstring(render_timeline([ran(label, phase, 0, 1)], [phase]))
+    ns = "{http://www.w3.org/2000/svg}"
+    texts = ["".join(t.itertext()) for t in svg.iter(f"{ns}text")]
+    assert label in texts
+    assert f"phase 1: {phase}" in texts
+    (bar,) = [r for r in svg.iter(f"{ns}rect") if r.get("data-label") is not None]
+    assert bar.get("data-label") == label
+    assert label in "".join(bar.itertext())  # the tooltip
+    assert [g.get("data-phase") for g in svg.iter(f"{ns}g")] == [phase]
 
 
 @pytest.mark.parametrize(("span", "step"), [(0.5, 0.1), (9, 1), (45, 5), (600, 60), (7200, 900)])
