@@ -5,7 +5,8 @@ noticed within a fraction of a second, a long one costs few requests. With
 the defaults a 60-second job costs 37 polls (38 requests with the execute),
 a job that runs a minute or more is noticed within 10 % of its running time,
 and past ten minutes the suite sends one request per 30 seconds.
-tests/test_polling.py holds the schedule to those figures.
+tests/execution/test_polling.py holds ``WorkflowRunner`` on this schedule to those
+figures.
 """
 
 from __future__ import annotations
@@ -39,17 +40,3 @@ class PollSchedule:
         if remaining is not None:
             wait = min(wait, max(remaining, 0.0))
         return wait
-
-    def poll_times(self, duration: float) -> list[float]:
-        """The elapsed times at which a job lasting *duration* seconds is polled.
-
-        The last one is the first poll at or after *duration* (the one that
-        sees the job finished).
-        """
-        times: list[float] = []
-        t = 0.0
-        while True:
-            t += self.interval(t)
-            times.append(t)
-            if t >= duration:
-                return times
