@@ -1,4 +1,9 @@
-"""Shared fixtures. ``emulator``: a started Data Studio emulator, checked at teardown."""
+"""Shared fixtures. ``emulator``: a started Data Studio emulator, checked at teardown.
+
+Every test that runs pytest in a subprocess (through ``pytester``) must be marked
+``slow``, so that ``-m "not slow"`` leaves only the fast tests; collection says
+so when one is not.
+"""
 
 from __future__ import annotations
 
@@ -69,3 +74,17 @@ def api(emulator: Emulator) -> Iterator[requests.Session]:
     with requests.Session() as session:
         session.headers["Authorization"] = f"{emulator.environment} {emulator.api_keys[0]}"
         yield session
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "pytester" in getattr(item, "fixturenames", ())
+        and item.get_closest_marker("slow") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            f"{unmarked[0]} runs pytest in a subprocess but is not marked slow "
+            f"({len(unmarked)} such tests); add pytestmark = pytest.mark.slow to its module"
+        )

@@ -16,6 +16,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from phase_project import HANG_GUARD
+
+pytestmark = pytest.mark.slow  # the emulator command in a subprocess
+
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "workflows.toml"
 KEY = "cli-test-key"
 
@@ -43,7 +47,7 @@ class Cli:
             self.lines.put(line)
         self.lines.put(None)
 
-    def wait_for(self, pattern: str, timeout: float = 10.0) -> tuple[re.Match[str], str]:
+    def wait_for(self, pattern: str, timeout: float = HANG_GUARD) -> tuple[re.Match[str], str]:
         """The first stdout line matching *pattern*, and everything printed up to it."""
         seen = ""
         while True:
@@ -58,7 +62,7 @@ class Cli:
     def stop(self) -> tuple[int, str]:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=10)
+        code = self.proc.wait(timeout=HANG_GUARD)
         assert self.proc.stderr is not None
         return code, self.proc.stderr.read()
 
@@ -70,7 +74,7 @@ def cli() -> Iterator[list[Cli]]:
     for c in started:
         if c.proc.poll() is None:
             c.proc.kill()
-            c.proc.wait(timeout=10)
+            c.proc.wait(timeout=HANG_GUARD)
         for stream in (c.proc.stdout, c.proc.stderr):
             if stream is not None:
                 stream.close()
@@ -84,7 +88,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
         capture_output=True,
         text=True,
         env=full_env,
-        timeout=30,
+        timeout=HANG_GUARD,
     )
 
 
@@ -95,10 +99,10 @@ def test_it_serves_on_the_printed_url_and_stops_on_sigterm(cli: list[Cli]) -> No
     url = match.group(1)
     assert "9 workflows" in printed and KEY not in printed
     r = requests.get(
-        f"{url}/api/v1/workflows", headers={"Authorization": f"default {KEY}"}, timeout=5
+        f"{url}/api/v1/workflows", headers={"Authorization": f"default {KEY}"}, timeout=HANG_GUARD
     )
     assert r.status_code == 200 and len(r.json()) == 9
-    assert requests.get(f"{url}/api/v1/workflows", timeout=5).status_code == 401
+    assert requests.get(f"{url}/api/v1/workflows", timeout=HANG_GUARD).status_code == 401
     code, stderr = proc.stop()
     assert code == 0
     assert "GET /api/v1/workflows 200" in stderr and "GET /api/v1/workflows 401" in stderr
@@ -124,7 +128,7 @@ def test_without_a_key_one_is_generated_and_shown_once(cli: list[Cli]) -> None:
     key = key_match.group(1)
     assert "Authorization: qa <key>" in printed
     r = requests.get(
-        f"{match.group(1)}/api/v1/jobs", headers={"Authorization": f"qa {key}"}, timeout=5
+        f"{match.group(1)}/api/v1/jobs", headers={"Authorization": f"qa {key}"}, timeout=HANG_GUARD
     )
     assert r.status_code == 200
     code, stderr = proc.stop()
@@ -148,7 +152,7 @@ def test_a_user_logs_in_with_the_password_from_the_environment(cli: list[Cli]) -
     r = requests.post(
         f"{match.group(1)}/api/v1/login",
         json={"username": "alice", "password": "s3cret"},
-        timeout=5,
+        timeout=HANG_GUARD,
     )
     assert r.status_code == 200 and r.json()["expiresIn"] == 90
     token = r.json()["token"]

@@ -14,9 +14,11 @@ from collections.abc import Callable
 
 import pytest
 
-from phase_project import Project, project, workflow
+from phase_project import HANG_GUARD, Project, project, workflow
 
 __all__ = ["project"]  # the fixture, imported for pytest
+
+pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 
 PHASES = {"first": ["W1"], "second": ["W2"]}
 
@@ -87,7 +89,7 @@ def test_a_broken_plan_is_one_error_line_naming_the_file_and_key(
     base(project)
     plans = project.pytester.path / "plans.toml"
     plans.write_text(mutation(plans.read_text()))
-    result = project.run("-n", "2", timeout=60)
+    result = project.run("-n", "2", timeout=HANG_GUARD)
     assert_one_error_line(result, "plans.toml", key)
     assert project.emulator.requests == []
 
@@ -96,7 +98,7 @@ def test_a_plans_file_that_is_not_utf8(project: Project) -> None:
     base(project)
     plans = project.pytester.path / "plans.toml"
     plans.write_bytes(plans.read_bytes().replace(b'"Demo"', b'"D\xe9mo"'))
-    assert_one_error_line(project.run("-n", "2", timeout=60), "plans.toml", "UTF-8")
+    assert_one_error_line(project.run("-n", "2", timeout=HANG_GUARD), "plans.toml", "UTF-8")
     assert project.emulator.requests == []
 
 
@@ -127,7 +129,7 @@ def test_a_bad_option_or_variable_is_one_error_line_and_nothing_runs(
     monkeypatch.delenv("APERTURE_PASSWORD", raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    result = project.run("-n", "2", *args, timeout=60)
+    result = project.run("-n", "2", *args, timeout=HANG_GUARD)
     assert_one_error_line(result, *words)
     assert project.emulator.requests == []
 
@@ -141,6 +143,6 @@ def test_a_missing_api_key_for_a_real_server_is_one_error_line(
         monkeypatch.delenv("APERTURE_API_KEY")
     else:
         monkeypatch.setenv("APERTURE_API_KEY", value)
-    line = assert_one_error_line(project.run("-n", "2", timeout=60), "APERTURE_API_KEY")
+    line = assert_one_error_line(project.run("-n", "2", timeout=HANG_GUARD), "APERTURE_API_KEY")
     assert "is not set" in line or "is empty" in line
     assert project.emulator.requests == []

@@ -10,6 +10,12 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
+from phase_project import HANG_GUARD
+
+pytestmark = pytest.mark.slow  # the demo plan, run by pytest in a subprocess
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -23,7 +29,7 @@ def test_the_demo_plan_runs_in_order_and_leaves_its_reports(tmp_path: Path) -> N
         env=env,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=HANG_GUARD,
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -21,9 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from phase_project import Project, assert_no_job_active, project, workflow
+from phase_project import HANG_GUARD, Project, assert_no_job_active, project, workflow
 
 __all__ = ["project"]  # the fixture, imported for pytest
+
+pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 
 PHASES = {"first": ["W1"], "second": ["W2", "W3"], "third": ["W4"]}
 LONG = 30.0  # the second phase's jobs would run this long: only the interruption ends them
@@ -79,13 +81,13 @@ def test_an_interrupted_phase_cancels_its_jobs_and_writes_the_reports(
                 len([j for j in emu.jobs if j.label in ("W2", "W3") and j.state == "RUNNING"])
                 == side_by_side
             ),
-            timeout=30,
+            timeout=HANG_GUARD,
         )
         if signum == signal.SIGINT:
             os.killpg(proc.pid, signum)  # Ctrl-C: the terminal signals the whole group
         else:
             os.kill(proc.pid, signum)  # a scheduler stopping the run signals pytest only
-        status = proc.wait(timeout=60)
+        status = proc.wait(timeout=HANG_GUARD)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -27,6 +27,8 @@ from phase_project import (
 
 __all__ = ["project"]  # the fixture, imported for pytest
 
+pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
+
 PHASES = {
     "first": ["W1"],
     "second": ["W2", "W3", "W4"],

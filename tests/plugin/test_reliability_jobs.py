@@ -32,8 +32,9 @@ from phase_project import (
 
 __all__ = ["project"]  # the fixture, imported for pytest
 
+pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
+
 PHASES = {"first": ["W1"], "second": ["W2"]}
-TIMEOUT = 60.0
 
 
 def setup(
@@ -50,7 +51,7 @@ def test_a_stuck_job_is_cancelled_at_its_deadline_and_the_next_phase_follows_the
 ) -> None:
     setup(project, on_failure=on_failure, extra='[workflows."W1"]\nmax_duration = "1s"\n')
     project.emulator.inject(Fault(workflow="W1", stuck=True))
-    result = project.run("-n", "2", "-o", "aperture_deadline_grace=0.5s", timeout=TIMEOUT)
+    result = project.run("-n", "2", "-o", "aperture_deadline_grace=0.5s")
     assert result.ret == EXIT_EXECUTION_FAILURE
     results = project.results()
     w1 = results["W1"]
@@ -75,7 +76,7 @@ def test_a_server_that_forgets_a_running_job_fails_that_workflow(
 ) -> None:
     setup(project, duration=20.0)
     restart = WhenRunning(project.emulator, "W1", project.emulator.forget_jobs)
-    result = project.run("-n", workers, timeout=TIMEOUT)
+    result = project.run("-n", workers)
     restart.join()
     result.assert_outcomes(failed=1, skipped=1)
     assert result.ret == EXIT_EXECUTION_FAILURE
@@ -96,7 +97,7 @@ def test_an_unknown_state_is_waited_on_and_logged_once(
         project = Project(pytester, emu)
         setup(project, duration=1.5)
         # one process, one client: W1 and W2 both see PROCESSING, one warning in all
-        result = project.run("-n", "0", "-rP", timeout=TIMEOUT)
+        result = project.run("-n", "0", "-rP")
         emu.check()
         jobs = emu.jobs
     result.assert_outcomes(passed=2)
@@ -124,7 +125,7 @@ def test_an_ambiguous_execute_starts_no_duplicate_job(
     fault = project.emulator.inject(
         Fault("POST /api/v1/workflows/execute", workflow="W1", times=1, **kind)
     )
-    result = project.run("-n", "2", timeout=TIMEOUT)
+    result = project.run("-n", "2")
     result.assert_outcomes(passed=2)
     assert result.ret == 0
     assert fault.hits == 1
@@ -178,7 +179,7 @@ def test_a_worker_dying_mid_job_is_reported_failed_and_its_job_cancelled(
     (project.pytester.path / "test_phases" / "test_second.py").write_text(
         DIE_WHILE_RUNNING.format(phase="second")
     )
-    result = project.run("-n", "2", timeout=TIMEOUT)
+    result = project.run("-n", "2")
     result.assert_outcomes(passed=3, failed=1)
     assert result.ret == EXIT_WORKER_CRASH
     jobs = {j.label: j for j in project.jobs()}

@@ -14,6 +14,8 @@ import pytest
 from aperture_verify.emulator import Emulator
 from phase_project import Project, WhenRunning, assert_no_job_active, workflow
 
+pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
+
 USER, PASSWORD = "svc-verify", "pw-for-token-tests"
 PHASES = {"first": ["W1"], "second": ["W2"]}
 LOGIN = "/api/v1/login"
@@ -54,7 +56,7 @@ def test_a_token_refused_mid_run_costs_one_login_and_the_run_goes_on(
     project = v1_project()
     emu = project.emulator
     when = WhenRunning(emu, "W1", getattr(emu, event))
-    result = project.run("--api", "v1", "-n", "0", timeout=60)
+    result = project.run("--api", "v1", "-n", "0")
     when.join()
     result.assert_outcomes(passed=2)
     assert result.ret == 0
@@ -70,7 +72,7 @@ def test_a_token_refused_mid_run_costs_one_login_and_the_run_goes_on(
 def test_a_short_lived_token_is_renewed_before_it_expires(v1_project: MakeProject) -> None:
     # tokens live 2 s; the run takes longer, and no call is refused on the way
     project = v1_project(token_lifetime=2, duration=3.0)
-    result = project.run("--api", "v1", "-n", "0", timeout=60)
+    result = project.run("--api", "v1", "-n", "0")
     result.assert_outcomes(passed=2)
     requests = project.emulator.requests
     assert len([r for r in requests if r.path == LOGIN]) >= 2
@@ -84,7 +86,7 @@ def test_a_token_refused_under_xdist_costs_each_process_at_most_one_login(
     project = v1_project()
     emu = project.emulator
     when = WhenRunning(emu, "W1", emu.revoke_tokens)
-    result = project.run("--api", "v1", "-n", "2", timeout=60)
+    result = project.run("--api", "v1", "-n", "2")
     when.join()
     result.assert_outcomes(passed=2)
     assert when.acted_at is not None

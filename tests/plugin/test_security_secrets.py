@@ -20,6 +20,8 @@ from aperture_verify.emulator import Emulator, Fault
 from aperture_verify.execution.exitcodes import EXIT_LOGIN_FAILURE, EXIT_READINESS_FAILURE
 from phase_project import Project, assert_no_job_active, workflow
 
+pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
+
 API_KEY = "SECRET-KEY-7d1e"
 USER, PASSWORD = "svc-verify", "pa55-SECRET-9c"
 PHASES = {"first": ["W1", "W2", "Missing"], "second": ["W3"]}
@@ -109,7 +111,7 @@ def test_passing_and_failing_workflows_leak_no_secret(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, emu: Emulator, api: str
 ) -> None:
     project = make(pytester, monkeypatch, emu, api)
-    result = project.run(*LOUD, "-o", "aperture_deadline_grace=0.3s", timeout=60)
+    result = project.run(*LOUD, "-o", "aperture_deadline_grace=0.3s")
     assert result.ret == EXIT_READINESS_FAILURE  # Missing; W2 and W3 failed in execution
     result.assert_outcomes(passed=1, failed=3)
     assert_no_job_active(emu.jobs)
@@ -129,7 +131,7 @@ def test_a_refused_login_leaks_no_secret(
 ) -> None:
     wrong_key, wrong_password = API_KEY + "-revoked", PASSWORD + "-old"
     project = make(pytester, monkeypatch, emu, api, key=wrong_key, password=wrong_password)
-    result = project.run(*LOUD, timeout=60)
+    result = project.run(*LOUD)
     assert result.ret == EXIT_LOGIN_FAILURE
     result.stdout.fnmatch_lines(["*LOGIN FAILED*401*"])
     assert emu.jobs == []

@@ -17,7 +17,9 @@ import pytest
 
 from aperture_verify.emulator import Emulator
 from aperture_verify.execution.exitcodes import EXIT_LOGIN_FAILURE
-from phase_project import API_KEY, Project, workflow
+from phase_project import API_KEY, HANG_GUARD, Project, workflow
+
+pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 
 PHASES = {"first": ["W1"]}
 TLS_OFF = "aperture: WARNING: TLS certificate verification is OFF"
@@ -53,7 +55,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         ],
         check=True,
         capture_output=True,
-        timeout=60,
+        timeout=HANG_GUARD,
     )
     return cert, key
 
@@ -90,7 +92,7 @@ def write_https(project: Project, server: str = "") -> None:
 
 def test_an_untrusted_certificate_is_refused_by_default(https_project: Project) -> None:
     write_https(https_project)
-    result = https_project.run(timeout=60)
+    result = https_project.run()
     assert result.ret == EXIT_LOGIN_FAILURE
     result.stdout.fnmatch_lines(
         [
@@ -107,7 +109,7 @@ def test_a_ca_bundle_from_the_plan_is_trusted(
 ) -> None:
     shutil.copy(certificate[0], https_project.pytester.path / "ca.pem")
     write_https(https_project, server='ca_bundle = "ca.pem"')
-    result = https_project.run("-n", "2", timeout=60)
+    result = https_project.run("-n", "2")
     result.assert_outcomes(passed=1)
     assert result.ret == 0
     assert "WARNING" not in result.stdout.str()
@@ -119,7 +121,7 @@ def test_verification_off_runs_with_a_warning_in_the_terminal_and_the_report(
     https_project: Project,
 ) -> None:
     write_https(https_project, server="verify_tls = false")
-    result = https_project.run("-n", "2", timeout=60)
+    result = https_project.run("-n", "2")
     result.assert_outcomes(passed=1)
     out = result.stdout.str()
     assert out.count(TLS_OFF) == 2, "at the start and in the summary"
@@ -135,9 +137,7 @@ def test_plain_http_to_another_host_is_warned_about(
         project = Project(pytester, emu)
         project.write(PHASES)
         # --collect-only: nothing is sent, so the host need not exist
-        result = project.run(
-            "--collect-only", "--server-url", "http://ads.example.com:7701", timeout=60
-        )
+        result = project.run("--collect-only", "--server-url", "http://ads.example.com:7701")
         assert emu.requests == []
     assert result.ret == 0
     result.stdout.fnmatch_lines([f"{PLAIN_HTTP} to ads.example.com, which is not this machine*"])
@@ -152,7 +152,7 @@ def test_plain_http_to_this_machine_is_not_warned_about(
         emu.add_workflow(workflow("W1", 0.3))
         project = Project(pytester, emu)
         project.write(PHASES)
-        result = project.run("--server-url", url.format(port=emu.port), timeout=60)
+        result = project.run("--server-url", url.format(port=emu.port))
         emu.check()
     result.assert_outcomes(passed=1)
     assert "WARNING" not in result.stdout.str()

@@ -16,16 +16,20 @@ from pathlib import Path
 
 import pytest
 
-from phase_project import Project, project, workflow
+from phase_project import HANG_GUARD, Project, project, workflow
 
 __all__ = ["project"]  # the fixture, imported for pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOT = Path(__file__).resolve().parents[2] / "reports" / "report-browser.png"
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; .ci/run does)"
-)
+pytestmark = [
+    pytest.mark.slow,  # pytest and a headless browser in subprocesses
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="chromium is not installed (apt-get install chromium; .ci/run does)",
+    ),
+]
 
 #: Console output Chromium writes with --enable-logging=stderr for a page error.
 CONSOLE_ERROR = re.compile(r"CONSOLE.*(Uncaught|Error)|Uncaught \w*Error", re.IGNORECASE)
@@ -52,7 +56,7 @@ def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "--virtual-time-budget=5000",
         *args,
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(command, capture_output=True, text=True, timeout=HANG_GUARD, check=False)
 
 
 def console_errors(stderr: str) -> list[str]:

@@ -20,6 +20,8 @@ from phase_project import API_KEY, Project, project, workflow
 
 __all__ = ["project"]  # the fixture, imported for pytest
 
+pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
+
 PHASES: dict[str, Sequence[str]] = {
     "first": ["W1"],
     "second": ["W2", "W3", "W4"],
