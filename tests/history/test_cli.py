@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from aperture_verify.history.cli import main
+from phase_project import HANG_GUARD
 
 
 def results_doc(n: int, plan: str = "nightly", duration: float = 3.0) -> dict[str, object]:
@@ -93,6 +94,7 @@ def test_a_corrupt_store_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "not a readable history" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # the console script in a subprocess
 def test_the_console_script_uses_the_environment_variable(tmp_path: Path) -> None:
     store = tmp_path / "env.sqlite"
     file = write(tmp_path, "r.json", results_doc(1))
@@ -102,12 +104,16 @@ def test_the_console_script_uses_the_environment_variable(tmp_path: Path) -> Non
         env={"APERTURE_HISTORY": str(store), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_GUARD,
         check=False,
     )
     assert done.returncode == 0, done.stderr
     assert sqlite3.connect(store).execute("SELECT count(*) FROM runs").fetchone() == (1,)
     bad = subprocess.run(
-        [str(exe), "prune", "--keep", "0"], capture_output=True, text=True, timeout=60, check=False
+        [str(exe), "prune", "--keep", "0"],
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD,
+        check=False,
     )
     assert bad.returncode == 2 and "must be 1 or more" in bad.stderr
