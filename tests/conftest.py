@@ -15,6 +15,16 @@ import requests
 from aperture_verify.emulator import Emulator, Scenario, StepScript, WorkflowScript
 
 
+@pytest.fixture(autouse=True)
+def _subprocesses_cache_their_bytecode(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A subprocess run compiles pytest, the plugins and the suite again on every start
+    when PYTHONDONTWRITEBYTECODE is set (some sandboxes set it): not for slow tests."""
+    if request.node.get_closest_marker("slow") is not None:
+        monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+
+
 @pytest.fixture
 def emulator_scenario() -> Scenario:
     """A small, fast scenario; override this fixture in a module to serve another."""

@@ -23,6 +23,11 @@ API_KEY = "test-key-3f9a"
 #: must (and then fails the test instead of blocking the suite).
 HANG_GUARD = 300.0
 
+#: Given to every throw-away run: no cache folder, and without the hypothesis plugin
+#: (a dev dependency of this repository, not of the suite, that every process of
+#: every run would otherwise import at session end: seconds of CPU per run).
+RUN_ARGS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+
 PHASE_MODULE = """
 import pytest
 pytestmark = pytest.mark.phase("{phase}")
@@ -101,8 +106,7 @@ class Project:
         """Run the project in a subprocess; past *timeout* seconds the run is a hang."""
         return self.pytester.runpytest_subprocess(
             "test_phases",
-            "-p",
-            "no:cacheprovider",
+            *RUN_ARGS,
             "-o",
             "console_output_style=classic",
             *args,

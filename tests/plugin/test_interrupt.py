@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from phase_project import HANG_GUARD, Project, assert_no_job_active, project, workflow
+from phase_project import HANG_GUARD, RUN_ARGS, Project, assert_no_job_active, project, workflow
 
 __all__ = ["project"]  # the fixture, imported for pytest
 
@@ -47,8 +47,7 @@ def start(project: Project, workers: str) -> tuple[subprocess.Popen[bytes], Path
                 "-m",
                 "pytest",
                 "test_phases",
-                "-p",
-                "no:cacheprovider",
+                *RUN_ARGS,
                 "-n",
                 workers,
             ],

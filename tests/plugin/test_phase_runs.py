@@ -17,6 +17,8 @@ from aperture_verify.execution.exitcodes import (
     EXIT_WORKER_CRASH,
 )
 from phase_project import (
+    HANG_GUARD,
+    RUN_ARGS,
     Project,
     assert_cancelled_by_its_own_wait,
     assert_phase_order,
@@ -121,7 +123,9 @@ def test_keyword_subset_keeps_the_order(project: Project) -> None:
 def test_one_phase_module_runs_that_phase_alone(project: Project) -> None:
     add_all(project)
     project.write(PHASES)
-    result = project.pytester.runpytest_subprocess("test_phases/test_third.py", "-n", "2")
+    result = project.pytester.runpytest_subprocess(
+        "test_phases/test_third.py", *RUN_ARGS, "-n", "2", timeout=HANG_GUARD
+    )
     result.assert_outcomes(passed=2)
     assert sorted(j.label for j in project.jobs()) == ["W5", "W6"]
 
