@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 
+from aperture_verify.common.timestamps import parse_timestamp
 from aperture_verify.emulator import Emulator, StepScript, WorkflowScript
 from aperture_verify.emulator.state import JobStore
 
@@ -31,7 +32,7 @@ def fetch(api: requests.Session, emu: Emulator, job_id: str) -> dict[str, Any]:
 
 
 def parse(ts: str) -> datetime:
-    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    return parse_timestamp(ts)
 
 
 def test_a_job_is_queued_then_running_then_completed(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from aperture_verify.common.timestamps import parse_timestamp
 from phase_project import HANG_GUARD
 
 pytestmark = pytest.mark.slow  # the demo plan, run by pytest in a subprocess
@@ -41,7 +42,7 @@ def test_the_demo_plan_runs_in_order_and_leaves_its_reports(tmp_path: Path) -> N
     by_phase: dict[str, list[tuple[datetime, datetime]]] = {}
     for w in data["workflows"]:
         assert w["outcome"] == "passed" and w["state"] == "COMPLETED"
-        span = (datetime.fromisoformat(w["submitted_at"]), datetime.fromisoformat(w["finished_at"]))
+        span = (parse_timestamp(w["submitted_at"]), parse_timestamp(w["finished_at"]))
         by_phase.setdefault(w["phase"], []).append(span)
     assert list(by_phase) == ["ingest", "cleanse", "enrich", "publish"]
     phases = list(by_phase.values())
