@@ -76,6 +76,14 @@ def test_redact_replaces_every_secret_of_any_length() -> None:
     )
 
 
+def test_redact_finds_a_secret_in_the_forms_reports_escape_it_to() -> None:
+    secret = 'p&ss<"wörd'
+    assert redact("<td>p&amp;ss&lt;&quot;wörd</td>", [secret]) == f"<td>{MASK}</td>"
+    assert redact('<td>p&amp;ss&lt;"wörd</td>', [secret]) == f"<td>{MASK}</td>"
+    assert redact('{"e": "p&ss<\\"w\\u00f6rd"}', [secret]) == f'{{"e": "{MASK}"}}'
+    assert redact('{"e": "p&ss<\\"wörd"}', [secret]) == f'{{"e": "{MASK}"}}'
+
+
 def test_redact_masks_a_secret_that_contains_another_whole() -> None:
     assert redact("pw: hunter2-long", ["hunter2", "hunter2-long"]) == f"pw: {MASK}"
 

@@ -8,6 +8,8 @@ credentials, the reports and the emulator's scenario files all ask
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
@@ -61,13 +63,27 @@ def is_secret_key(name: str) -> bool:
 def redact(text: str, secrets: Iterable[str]) -> str:
     """*text* with every occurrence of every known secret value replaced by ``MASK``.
 
-    Every non-empty value counts, however short: a short secret makes the text
-    harder to read, never leaks. Longer values go first, so that a secret that
-    contains another is masked whole.
+    Every non-empty value counts, however short: skipping a short one would show
+    it, masking it may mask ordinary text too (and the gaps hint at it), so the
+    README asks for credentials of 8 characters or more. A secret is also found
+    in the escaped forms a report gives it (HTML, JSON). Longer values go first,
+    so that a secret that contains another is masked whole.
     """
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
+    forms = {form for secret in secrets if secret for form in _forms(secret)}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, MASK)
     return text
+
+
+def _forms(secret: str) -> set[str]:
+    """*secret* as it may stand in text: as is, escaped for HTML or XML, inside JSON."""
+    return {
+        secret,
+        html.escape(secret),
+        html.escape(secret, quote=False),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+    }
 
 
 def safe_url(url: str) -> str:
