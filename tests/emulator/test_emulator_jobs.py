@@ -14,7 +14,7 @@ import requests
 
 from aperture_verify.common.timestamps import parse_timestamp
 from aperture_verify.emulator import Emulator, StepScript, WorkflowScript
-from aperture_verify.emulator.state import JobStore
+from aperture_verify.emulator.state import JobStore, utc
 
 
 def start(api: requests.Session, emu: Emulator, label: str) -> str:
@@ -144,6 +144,24 @@ def test_a_stuck_workflow_stays_running(emulator: Emulator, api: requests.Sessio
     assert job["state"] == "RUNNING" and job["finishedAt"] is None
     assert [s["state"] for s in job["steps"]] == ["COMPLETED", "RUNNING"]
     assert emulator.job(job_id).stuck
+
+
+def test_a_released_stuck_job_ends_then_as_its_script_says() -> None:
+    clock = FakeClock()
+    store = JobStore(clock=clock)
+    script = WorkflowScript("S", duration=1.0, queue_time=0.0, stuck=True)
+    failing = WorkflowScript("F", duration=1.0, queue_time=0.0, outcome="FAILED", error="x")
+    held = store.submit(script, body={}, parameters={}).job_id
+    held_failing = store.submit(failing, body={}, parameters={}, stuck=True).job_id
+    clock.now += 60.0
+    assert store.get(held).state == "RUNNING"  # type: ignore[union-attr]
+    assert store.release(held) and store.release(held_failing)
+    done = store.get(held)
+    assert done is not None and done.state == "COMPLETED" and not done.stuck
+    assert done.finished_at == utc(clock.now)  # now, not when its duration would have ended
+    assert store.get(held_failing).state == "FAILED"  # type: ignore[union-attr]
+    assert not store.release(held), "released twice"
+    assert not store.release("no-such-job")
 
 
 class FakeClock:

@@ -7,9 +7,11 @@ emulator's own record of when each job was submitted, started and ended.
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
-from aperture_verify.emulator import Fault
+from aperture_verify.emulator import Emulator, Fault
 from aperture_verify.execution.exitcodes import (
     EXIT_EXECUTION_FAILURE,
     EXIT_LOGIN_FAILURE,
@@ -51,11 +53,51 @@ def add_all(project: Project, duration: float = 0.4) -> None:
             project.emulator.add_workflow(workflow(label, duration))
 
 
+class SideBySide(threading.Thread):
+    """Holds *labels*' jobs RUNNING until two of them run at once, then lets them end.
+
+    Whether two short jobs happen to overlap depends on how busy the machine is (a
+    late worker may start after the first job ended); jobs that cannot end until
+    they overlap make "a phase runs side by side" a fact the scheduler must bring
+    about. If it does not, the held job runs into its deadline and is cancelled.
+    """
+
+    def __init__(self, emulator: Emulator, labels: list[str]) -> None:
+        super().__init__(name="side by side", daemon=True)
+        self.emulator, self.labels = emulator, labels
+        self.seen_together = False
+        self.run_ended = threading.Event()
+        for label in labels:
+            emulator.inject(Fault(workflow=label, stuck=True))
+        self.start()
+
+    def running(self) -> list[str]:
+        return [
+            j.job_id for j in self.emulator.jobs if j.label in self.labels and j.state == "RUNNING"
+        ]
+
+    def run(self) -> None:
+        self.emulator.wait_until(
+            lambda: len(self.running()) >= 2 or self.run_ended.is_set(), timeout=HANG_GUARD
+        )
+        held = self.running()
+        self.seen_together = len(held) >= 2
+        for job_id in held:
+            self.emulator.release(job_id)
+
+    def result(self) -> bool:
+        """After the run: whether two of the held jobs were ever RUNNING at once."""
+        self.run_ended.set()
+        self.join(HANG_GUARD)
+        return self.seen_together
+
+
 @pytest.mark.parametrize("workers", ["0", "2", "4"])
 def test_phases_run_in_plan_order_at_any_worker_count(project: Project, workers: str) -> None:
     add_all(project)
     # alphabetical module order (first, fourth, second, third) is not the plan's
     project.write(PHASES)
+    held = None if workers == "0" else SideBySide(project.emulator, PHASES["second"][:2])
     result = project.run("-n", workers)
     result.assert_outcomes(passed=7)
     assert result.ret == 0
@@ -63,10 +105,11 @@ def test_phases_run_in_plan_order_at_any_worker_count(project: Project, workers:
     assert sorted(j.label for j in jobs) == [f"W{i}" for i in range(1, 8)]
     assert_phase_order(jobs, PHASES)
     second = [j for j in jobs if j.label in PHASES["second"]]
-    if workers == "0":
+    if held is None:
         assert not overlapping(second), "without xdist a phase runs one after another"
     else:
-        assert overlapping(second), "a phase's workflows should run side by side"
+        assert held.result(), "a phase's workflows should run side by side"
+        assert overlapping(second)
 
 
 def test_auto_workers_follow_the_widest_phase(project: Project) -> None:

@@ -235,6 +235,12 @@ class Emulator:
             raise KeyError(job_id)
         return record
 
+    def release(self, job_id: str) -> bool:
+        """End the stuck job *job_id* now, as its script says; ``False`` if it is not stuck.
+
+        For tests that hold a job RUNNING until something else has happened."""
+        return self._jobs.release(job_id)
+
     def forget_jobs(self) -> None:
         """Forget every job, as a restarted server would: their ids now answer 404."""
         self._jobs.forget()

@@ -114,6 +114,19 @@ class JobStore:
             self._jobs[job.job_id] = job
             return self._record(job, now)
 
+    def release(self, job_id: str) -> bool:
+        """End a stuck job now, as its script says (COMPLETED, or FAILED with its error).
+
+        ``False`` when there is no such job, or it is not stuck (any more).
+        """
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or not job.stuck or job.cancelled_at is not None:
+                return False
+            job.stuck = False
+            job.end = max(job.start, self._clock())
+            return True
+
     def get(self, job_id: str) -> JobRecord | None:
         with self._lock:
             job = self._jobs.get(job_id)
