@@ -30,6 +30,14 @@ pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 PHASES = {"first": ["W1"], "second": ["W2", "W3"], "third": ["W4"]}
 LONG = 30.0  # the second phase's jobs would run this long: only the interruption ends them
 
+# pytest as a terminal starts it: Ctrl-C raises KeyboardInterrupt, even when these tests
+# run under a process that ignores SIGINT (as a background job of a shell script does,
+# and its children inherit that).
+AS_FROM_A_TERMINAL = (
+    "import signal, sys, pytest; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.exit(pytest.main(sys.argv[1:]))"
+)
+
 
 def start(project: Project, workers: str) -> tuple[subprocess.Popen[bytes], Path]:
     """Start the run in a new session; its output goes to files in the project folder."""
@@ -44,8 +52,8 @@ def start(project: Project, workers: str) -> tuple[subprocess.Popen[bytes], Path
         proc = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "pytest",
+                "-c",
+                AS_FROM_A_TERMINAL,
                 "test_phases",
                 *RUN_ARGS,
                 "-n",
