@@ -23,6 +23,7 @@ from aperture_verify.client.models import Job
 from aperture_verify.client.tokens import jwt_lifetime
 from aperture_verify.emulator import Emulator, Scenario, StepScript, WorkflowScript
 from aperture_verify.errors import WorkflowNotReadyError
+from phase_project import HANG_GUARD
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "workflows.toml"
 UNKNOWN = Path(__file__).resolve().parents[1] / "profiles" / "unknown.toml"
@@ -42,7 +43,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         env=env,
-        timeout=60,
+        timeout=HANG_GUARD,
     )
 
 
@@ -176,6 +177,7 @@ def test_the_unknown_profile_documents_location_and_nested_epoch_fields() -> Non
     ]
 
 
+@pytest.mark.slow  # the emulator command in a subprocess
 def test_the_cli_speaks_a_dialect_or_a_profile_file_and_refuses_unknown_ones(
     tmp_path: Path,
 ) -> None:

@@ -15,9 +15,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from aperture_verify.client.dialect import load_profile_file
 from aperture_verify.emulator import Emulator, load_scenario
 from demo_copy import ROOT, UNKNOWN, demo_copy
+from phase_project import HANG_GUARD
+
+pytestmark = pytest.mark.slow  # every test here runs pytest or a console script in a subprocess
 
 KEY = "dialect-e2e-key"
 BIN = Path(sys.executable).parent
@@ -29,7 +34,7 @@ def run(folder: Path, *args: str, env: dict[str, str] | None = None,
     full.update(env or {})
     command = [sys.executable, "-m", "pytest"] if tool == "pytest" else [str(BIN / tool)]
     return subprocess.run([*command, *args], cwd=folder, env=full, capture_output=True,
-                          text=True, timeout=300, check=False)  # fmt: skip
+                          text=True, timeout=HANG_GUARD, check=False)  # fmt: skip
 
 
 def passed_in_order(folder: Path) -> None:

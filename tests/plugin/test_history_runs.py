@@ -22,9 +22,11 @@ import pytest
 
 from aperture_verify.emulator import StepScript
 from aperture_verify.history.cli import main as history_main
-from phase_project import API_KEY, Project, project, workflow
+from phase_project import API_KEY, HANG_GUARD, Project, project, workflow
 
 __all__ = ["project"]  # the fixture, imported for pytest
+
+pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 
 SLOW = "Wörkflow ✓ 2"
 FEWER = "Wörkflow 3"
@@ -199,7 +201,7 @@ def test_two_runs_at_once_share_one_store(project: Project, tmp_path: Path) -> N
         )
         for n in (0, 1)
     ]
-    outputs = [p.communicate(timeout=180)[0] for p in procs]
+    outputs = [p.communicate(timeout=HANG_GUARD)[0] for p in procs]
     for p, out in zip(procs, outputs, strict=True):
         assert p.returncode == 0, out
         assert "history not used" not in out
