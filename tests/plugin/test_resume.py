@@ -18,9 +18,19 @@ from typing import Any
 import pytest
 
 from aperture_verify.execution.exitcodes import EXIT_EXECUTION_FAILURE
-from phase_project import Project, assert_no_job_active, assert_phase_order, project, workflow
+from phase_project import (
+    HANG_GUARD,
+    RUN_ARGS,
+    Project,
+    assert_no_job_active,
+    assert_phase_order,
+    project,
+    workflow,
+)
 
 __all__ = ["project"]  # the fixture, imported for pytest
+
+pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 
 PHASES = {
     "ingest": ["W1"],
@@ -157,7 +167,7 @@ def test_an_interrupted_run_is_resumed(project: Project) -> None:
     folder = project.pytester.path
     with (folder / "out.txt").open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pytest", "test_phases", "-p", "no:cacheprovider", "-n", "2"],
+            [sys.executable, "-m", "pytest", "test_phases", *RUN_ARGS, "-n", "2"],
             cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
@@ -167,10 +177,10 @@ def test_an_interrupted_run_is_resumed(project: Project) -> None:
                 any(j.label == "W2" and j.state == "RUNNING" for j in emu.jobs)
                 and any(j.label == "W3" and j.state == "COMPLETED" for j in emu.jobs)
             ),
-            timeout=60,
+            timeout=HANG_GUARD,
         )
         os.kill(proc.pid, signal.SIGTERM)  # a scheduler stopping the run mid-phase
-        status = proc.wait(timeout=60)
+        status = proc.wait(timeout=HANG_GUARD)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -19,6 +19,8 @@ from phase_project import Project, assert_phase_order, project, workflow
 
 __all__ = ["project"]  # the fixture, imported for pytest
 
+pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
+
 PHASES = {
     "ingest": ["W1"],
     "cleanse": ["W2", "W3", "W4"],
