@@ -13,8 +13,10 @@ suite would send. ``PollSchedule.interval`` alone is checked for its bounds.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import statistics
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -64,9 +66,13 @@ class FakeClient:
         self.poll_times.append(self.clock[0])
         return self._job()
 
-    def cancel_job(self, job_id: str) -> Job:
+    def cancel_job(self, job_id: str, *, once: bool = False) -> Job:
         self.calls.append("cancel")
         return Job("j1", "CANCELLED", "W", T0, T0, T0)
+
+    @contextlib.contextmanager
+    def riding_out(self, budget: float, during: str, **kw: object) -> Iterator[None]:
+        yield  # this server never goes away
 
 
 def run_fake(duration: float, max_duration: float | None = None) -> tuple[FakeClient, float]:

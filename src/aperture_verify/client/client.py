@@ -25,6 +25,7 @@ from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.http import ApiSession, ClientStats
 from aperture_verify.client.jobbook import JobBook
 from aperture_verify.client.models import Job, Workflow
+from aperture_verify.client.outage import RideOuts, ServerUnreachableError
 from aperture_verify.client.profile import MISSING, ApiProfile, get_path
 from aperture_verify.client.retry import RetryPolicy
 from aperture_verify.errors import (
@@ -102,6 +103,11 @@ class DataStudioClient:
     @property
     def profile(self) -> ApiProfile:
         return self.http.profile
+
+    @property
+    def riding_out(self) -> RideOuts:
+        """``with client.riding_out(budget, during):`` -- see ``client/outage.py``."""
+        return self.http.riding_out
 
     @property
     def stats(self) -> ClientStats:
@@ -266,12 +272,12 @@ class DataStudioClient:
         """Jobs the server knows (complete, running, queued), optionally filtered."""
         return [self._jobs.remember(job) for job in self._list_jobs(label, state)]
 
-    def cancel_job(self, job_id: str) -> Job:
-        """Cancel the job; a job already finished (409) is returned as it is."""
+    def cancel_job(self, job_id: str, *, once: bool = False) -> Job:
+        """Cancel the job (*once*: one attempt, no retry); a finished job (409) is returned."""
         path = self.profile.path("cancel", job_id=job_id)
         method = self.profile.method("cancel")
         try:
-            body = self.http.request(method, path)  # cancelling twice is harmless
+            body = self.http.request(method, path, once=once)  # cancelling twice is harmless
         except ServerRefusedError as e:
             if e.status == 409:
                 return self.get_job(job_id)
@@ -354,7 +360,7 @@ class DataStudioClient:
     def _reconcile_execute(self, label: str, since: datetime) -> Job | None:
         try:
             jobs = self._list_jobs(label, None)
-        except AuthenticationError:
+        except (AuthenticationError, ServerUnreachableError):
             raise
         except ClientError as e:
             raise TransportError(

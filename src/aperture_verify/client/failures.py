@@ -89,6 +89,26 @@ def response_failure(
     )
 
 
+def auth_hint(api: str, environment: str, profile: ApiProfile, status: int | None, url: str) -> str:
+    """What to check when a call got 401 or 403."""
+    if status == 403:
+        return (
+            "; the credential lacks permission for this call (grant it in Data "
+            "Studio, or use a credential that has it)"
+        )
+    if api == "v2":
+        return (
+            f"; the API key was refused: check APERTURE_API_KEY (missing, mistyped "
+            f"or expired) and the environment label '{environment}'"
+        )
+    if url.endswith(profile.path("login")):
+        return "; the login was refused: check APERTURE_USERNAME and APERTURE_PASSWORD"
+    return (
+        "; the server refused a token it had just issued (check the user's "
+        "permissions and the API profile's login path)"
+    )
+
+
 def transport_failure(
     method: str, url: str, error: requests.RequestException, timeout: tuple[float, float]
 ) -> Failure:

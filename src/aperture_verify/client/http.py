@@ -26,9 +26,10 @@ import requests
 from aperture_verify.client.auth import ApiKeyAuth, Auth, TokenAuth
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.decode import Decoder
-from aperture_verify.client.failures import Failure, response_failure, transport_failure
+from aperture_verify.client.failures import Failure, auth_hint, response_failure, transport_failure
+from aperture_verify.client.outage import RideOuts
 from aperture_verify.client.profile import MISSING, ApiProfile, get_path
-from aperture_verify.client.retry import RetryPolicy
+from aperture_verify.client.retry import NO_RETRY, RetryPolicy
 from aperture_verify.client.tokens import jwt_lifetime
 from aperture_verify.common.durations import parse_duration
 from aperture_verify.common.secrets import redact, safe_url
@@ -99,6 +100,8 @@ class ApiSession:
         self._stats = ClientStats()
         self._clock: Callable[[], float] = time.monotonic
         self._sleep: Callable[[float], None] = time.sleep
+        # ``with session.riding_out(budget, during):`` -- see client/outage.py
+        self.riding_out = RideOuts(self.retry.seed)
         self._auth: Auth
         self._token_auth: TokenAuth | None = None
         if api == "v2":
@@ -153,6 +156,7 @@ class ApiSession:
         idempotent: bool = True,
         reconcile: Callable[[], Any] | None = None,
         headers_out: dict[str, str] | None = None,
+        once: bool = False,
     ) -> Any:
         """Send one authenticated API call; return its decoded JSON body (``None`` if empty).
 
@@ -165,6 +169,8 @@ class ApiSession:
         an ambiguous failure (and the backoff) what the server did: what it
         returns other than ``None`` is returned instead of sending again.
         *headers_out* receives the headers of a successful answer (``Location``).
+
+        *once*: a single attempt, no retry, no riding out an outage.
         """
         return self._send(
             method,
@@ -174,6 +180,7 @@ class ApiSession:
             idempotent=idempotent,
             reconcile=reconcile,
             headers_out=headers_out,
+            once=once,
         )
 
     def log_in(self) -> None:
@@ -204,6 +211,7 @@ class ApiSession:
         authenticate: bool = True,
         reconcile: Callable[[], Any] | None = None,
         headers_out: dict[str, str] | None = None,
+        once: bool = False,
     ) -> Any:
         # Returns the decoded body, or what *reconcile* returned when not None;
         # *headers_out* receives the headers of a successful answer.
@@ -213,6 +221,8 @@ class ApiSession:
         started = self._clock()
         attempt = 0
         renewed = False
+        policy = NO_RETRY if once else self.retry
+        ride = None if once else self.riding_out.current()
         while True:
             attempt += 1
             # Per request, so a session passed in by the caller is left as it was.
@@ -242,6 +252,8 @@ class ApiSession:
                 logger.debug(
                     "%s %s -> %d (attempt %d)", method, path, response.status_code, attempt
                 )
+                if ride is not None:
+                    ride.answered(response.status_code)
                 if 200 <= response.status_code < 300:
                     if headers_out is not None:
                         headers_out.update(response.headers)
@@ -260,14 +272,21 @@ class ApiSession:
                 if not failure.retryable:
                     raise self._error(failure)
 
+            if ride is not None:
+                ride.failed(self._clock(), self.redact(failure.message))
             if failure.ambiguous and not idempotent and reconcile is None:
                 raise self._error(
                     failure,
                     note=f"not retried, because the server may already have acted on this {method}",
                 ) from failure.cause
             elapsed = self._clock() - started
-            delay = self.retry.next_delay(attempt, failure.retry_after)
-            if not self.retry.allows(attempt, elapsed, delay):
+            delay = policy.next_delay(attempt, failure.retry_after)
+            if ride is not None and (
+                ride.record is not None or not policy.allows(attempt, elapsed, delay)
+            ):
+                # past the ordinary retries: ride the outage out, slowly, within its budget
+                delay = ride.wait_or_raise(self._clock(), failure, self.redact)
+            elif not policy.allows(attempt, elapsed, delay):
                 raise self._gave_up(failure, attempt, elapsed, delay) from failure.cause
             logger.debug("%s %s retrying in %.2fs", method, path, delay)
             self._sleep(delay)
@@ -339,7 +358,8 @@ class ApiSession:
         message = self.redact(failure.message + (f"; {note}" if note else ""))
         if failure.status in (401, 403):
             return AuthenticationError(
-                message + self._auth_hint(failure.status, failure.url),
+                message
+                + auth_hint(self.api, self.environment, self.profile, failure.status, failure.url),
                 **failure.fields(self.redact),
             )
         cls = TransportError if failure.status is None else ServerRefusedError
@@ -362,24 +382,6 @@ class ApiSession:
         )
         cls = TransportError if failure.status is None else ServerRefusedError
         return cls(message, **failure.fields(self.redact))
-
-    def _auth_hint(self, status: int | None, url: str) -> str:
-        if status == 403:
-            return (
-                "; the credential lacks permission for this call (grant it in Data "
-                "Studio, or use a credential that has it)"
-            )
-        if self.api == "v2":
-            return (
-                f"; the API key was refused: check APERTURE_API_KEY (missing, mistyped "
-                f"or expired) and the environment label '{self.environment}'"
-            )
-        if url.endswith(self.profile.path("login")):
-            return "; the login was refused: check APERTURE_USERNAME and APERTURE_PASSWORD"
-        return (
-            "; the server refused a token it had just issued (check the user's "
-            "permissions and the API profile's login path)"
-        )
 
 
 def _bump(stats: ClientStats, requests: int = 0, retries: int = 0, logins: int = 0) -> ClientStats:

@@ -188,9 +188,7 @@ class OutageSchedule:
                 assert ends is not None
                 if outage.begins <= now < ends:
                     refusing = True
-                for moment in (outage.begins, ends):
-                    if moment > now:
-                        changes.append(moment)
+                changes.extend(m for m in (outage.begins, ends) if now < m < float("inf"))
         return refusing, min(changes) if changes else None
 
 

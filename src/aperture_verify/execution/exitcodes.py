@@ -13,10 +13,13 @@ A scheduler script can react to these without parsing output:
 11    readiness failure: a workflow does not exist or cannot be executed as asked
 12    execution failure: a workflow ran and failed, timed out, or broke its expectations
 13    a worker process crashed while running a workflow
+14    server unreachable: the server could not be reached for longer than the outage budget
+      while a workflow was being started or watched (its job may still be running)
 ====  =====================================================================
 
-When several kinds happen in one run the earliest stage wins (10 before 11
-before 12 before 13): it is the one to fix first.
+When several kinds happen in one run the lowest status wins (10 before 11
+before 12 before 13 before 14): the earliest stage, the one to fix first; a
+server outage is no fault of the workflows, so it comes last.
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ EXIT_LOGIN_FAILURE = 10
 EXIT_READINESS_FAILURE = 11
 EXIT_EXECUTION_FAILURE = 12
 EXIT_WORKER_CRASH = 13
+EXIT_SERVER_UNREACHABLE = 14
 
 _BY_KIND = {
     FailureKind.LOGIN: EXIT_LOGIN_FAILURE,
     FailureKind.READINESS: EXIT_READINESS_FAILURE,
     FailureKind.EXECUTION: EXIT_EXECUTION_FAILURE,
     FailureKind.CRASH: EXIT_WORKER_CRASH,
+    FailureKind.UNREACHABLE: EXIT_SERVER_UNREACHABLE,
 }
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from aperture_verify.client.models import Job, Step
+from aperture_verify.client.outage import OutageRecord
 from aperture_verify.common.timestamps import format_timestamp, parse_timestamp
 
 
@@ -23,6 +24,7 @@ class FailureKind(enum.StrEnum):
     READINESS = "readiness"  # the workflow does not exist or cannot be executed as asked
     EXECUTION = "execution"  # it ran, but ended wrong, took too long or too short, or bad steps
     CRASH = "crash"  # the process running it died
+    UNREACHABLE = "unreachable"  # the server could not be reached for longer than the budget
 
     @property
     def label(self) -> str:
@@ -31,6 +33,7 @@ class FailureKind(enum.StrEnum):
             "readiness": "readiness failure",
             "execution": "execution failure",
             "crash": "worker crash",
+            "unreachable": "server unreachable",
         }[self.value]
 
 
@@ -145,6 +148,7 @@ class WorkflowResult:
     polls: int = 0  # GET job requests made while waiting
     warnings: list[WorkflowWarning] = field(default_factory=list)
     carried_over_from: CarriedOver | None = None  # passed in an earlier run, not run again
+    outages: list[OutageRecord] = field(default_factory=list)  # times the server was unreachable
 
     @property
     def failed_checks(self) -> list[CheckResult]:
@@ -163,6 +167,7 @@ class WorkflowResult:
 
     def transitions_text(self) -> str:
         lines = [f"{format_timestamp(t.seen_at)}  {t.state}" for t in self.transitions]
+        lines.extend(o.describe() for o in self.outages)
         if self.server_error:
             lines.append(f"server error: {self.server_error}")
         return "\n".join(lines)
@@ -194,6 +199,7 @@ class WorkflowResult:
             "carried_over_from": self.carried_over_from.to_dict()
             if self.carried_over_from
             else None,
+            "outages": [o.to_dict() for o in self.outages],
         }
 
     @classmethod
@@ -237,6 +243,7 @@ class WorkflowResult:
                 if d.get("carried_over_from")
                 else None
             ),
+            outages=[OutageRecord.from_dict(o) for o in d.get("outages", [])],
         )
 
 

@@ -7,13 +7,19 @@ that message and no traceback.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 
 from aperture_verify.client.client import DataStudioClient
 from aperture_verify.client.models import Job, Workflow
+from aperture_verify.client.outage import (
+    DEFAULT_OUTAGE_BUDGET,
+    OutageRecord,
+    ServerUnreachableError,
+)
 from aperture_verify.common.durations import format_duration
 from aperture_verify.errors import (
     ApertureError,
@@ -57,8 +63,11 @@ class WorkflowRunner:
 
     *catalog* is the server's workflow list fetched once per run by the
     controller; readiness is checked against it without a request per test.
-    *on_job_started* / *on_job_ended* let the caller track active jobs (to
-    cancel them when the run is interrupted).
+    *on_job_started* / *on_job_ended* / *job_active* let the caller track
+    active jobs (to cancel them when the run is interrupted). While a workflow is started and
+    watched, an outage of up to *outage_budget* seconds is ridden out (never
+    cancelling the job); *on_outage* hears of each outage as it begins and
+    ends (its record's ``ended_at`` is set then).
     """
 
     def __init__(
@@ -71,6 +80,9 @@ class WorkflowRunner:
         deadline_grace: float = DEADLINE_GRACE,
         on_job_started: Callable[[str, str], None] | None = None,
         on_job_ended: Callable[[str], None] | None = None,
+        job_active: Callable[[str], bool] | None = None,
+        outage_budget: float = DEFAULT_OUTAGE_BUDGET,
+        on_outage: Callable[[OutageRecord], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         usual: Mapping[str, Usual] | None = None,
@@ -83,6 +95,9 @@ class WorkflowRunner:
         self.deadline_grace = deadline_grace
         self._on_started = on_job_started or (lambda _job_id, _label: None)
         self._on_ended = on_job_ended or (lambda _job_id: None)
+        self._job_active = job_active or (lambda _job_id: True)
+        self.outage_budget = outage_budget
+        self._on_outage = on_outage or (lambda _record: None)
         self._clock = clock
         self._sleep = sleep
         self.usual = dict(usual or {})  # label -> its bands from the run history
@@ -130,12 +145,15 @@ class WorkflowRunner:
         result.min_duration = spec.min_duration
         result.max_duration = spec.max_duration
         try:
-            self.check_ready(spec)
-            job = self._execute(spec)
+            with self._riding_out(result, "readiness"):
+                self.check_ready(spec)
+            with self._riding_out(result, "execute"):
+                job = self._execute(spec)
             result.record_job(job)
             if self.job_url:
                 result.job_url = self.job_url.format(job_id=job.id)
-            job = self._wait(spec, job, result)
+            with self._riding_out(result, "polling"):
+                job = self._wait(spec, job, result)
             result.checks = check_job(spec, job)
             failed = result.failed_checks
             if failed:
@@ -154,6 +172,17 @@ class WorkflowRunner:
         result.outcome = Outcome.PASSED
         return result
 
+    @contextlib.contextmanager
+    def _riding_out(self, result: WorkflowResult, during: str) -> Iterator[None]:
+        def begun(record: OutageRecord) -> None:
+            result.outages.append(record)
+            self._on_outage(record)
+
+        with self.client.riding_out(
+            self.outage_budget, during, on_begin=begun, on_end=self._on_outage
+        ):
+            yield
+
     def _execute(self, spec: WorkflowSpec) -> Job:
         try:
             job = self.client.execute(
@@ -169,6 +198,12 @@ class WorkflowRunner:
             raise WorkflowFailed(FailureKind.LOGIN, str(e)) from e
         except WorkflowNotReadyError as e:
             raise WorkflowFailed(FailureKind.READINESS, str(e)) from e
+        except ServerUnreachableError as e:
+            raise WorkflowFailed(
+                FailureKind.UNREACHABLE,
+                f"could not start {spec.label}: {e}; if an execute reached the server, a job "
+                f"of it may be running: check Data Studio ({self._where()})",
+            ) from e
         except ClientError as e:
             raise WorkflowFailed(FailureKind.EXECUTION, f"could not start the job: {e}") from e
         self._on_started(job.id, spec.label)
@@ -205,6 +240,19 @@ class WorkflowRunner:
                     raise WorkflowFailed(FailureKind.EXECUTION, str(e)) from e
                 except AuthenticationError as e:
                     raise WorkflowFailed(FailureKind.LOGIN, str(e)) from e
+                except ServerUnreachableError as e:
+                    # Not cancelled: nothing says the job is unwell, and the server
+                    # cannot be reached to cancel it anyway. Nor is it left for the
+                    # end of the run to cancel.
+                    self._on_ended(job.id)
+                    seen = result.transitions[-1]
+                    raise WorkflowFailed(
+                        FailureKind.UNREACHABLE,
+                        f"{e}; job {job.id} was last seen {job.state} at "
+                        f"{seen.seen_at.astimezone().strftime('%H:%M:%S')}; it may still be "
+                        f"running: check it in Data Studio ({self._where(job.id)}); "
+                        "it was not cancelled",
+                    ) from e
                 except ClientError as e:
                     cancelled = self._cancel(job, result)
                     raise WorkflowFailed(
@@ -221,22 +269,31 @@ class WorkflowRunner:
                 if job.state != result.transitions[-1].state:
                     result.transitions.append(Transition(job.state, _now()))
         except KeyboardInterrupt:
-            self._cancel(job, result)
+            # once: if the controller's end of the run got to it first, not again
+            if self._job_active(job.id):
+                self._cancel(job, result, once=True)
             raise
         result.recorded_at = _now()
         self._on_ended(job.id)
         return job
 
-    def _cancel(self, job: Job, result: WorkflowResult) -> bool:
+    def _where(self, job_id: str | None = None) -> str:
+        if job_id is not None and self.job_url:
+            return self.job_url.format(job_id=job_id)
+        return self.client.base_url
+
+    def _cancel(self, job: Job, result: WorkflowResult, *, once: bool = False) -> bool:
         """Cancel *job* on the server; a failure to cancel is logged and returns ``False``.
 
         A job that could not be cancelled stays marked active, so the end of the
-        session tries again.
+        session tries again. *once*: one attempt, no retry (the run is being interrupted).
         """
         try:
-            cancelled = self.client.cancel_job(job.id)
+            cancelled = self.client.cancel_job(job.id, once=once)
         except ClientError as e:
             log.warning("could not cancel job %s: %s", job.id, e)
+            if once:  # attempted once, as promised: the end of the run does not try again
+                self._on_ended(job.id)
             return False
         self._on_ended(job.id)
         result.record_job(cancelled)

@@ -90,6 +90,8 @@ class ServerSettings:
     emulator_workflows: Path | None = None  # scenario file when url == "emulator"
     dialect: str = "contract"  # the shipped profile [server.profile] starts from
     emulator_profile: Path | None = None  # what the bundled emulator speaks, if not the plan's
+    outage_budget: float | None = None  # seconds an outage is ridden out (None: the default)
+    wait_for_server: float | None = None  # seconds the run's first contact waits (None: budget)
 
     @property
     def is_emulator(self) -> bool:

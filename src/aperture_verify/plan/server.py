@@ -29,6 +29,7 @@ API_ENV = "APERTURE_API"
 SERVER_KEYS = (
     "url", "api", "environment", "space", "verify_tls", "ca_bundle", "connect_timeout",
     "read_timeout", "job_url", "emulator_workflows", "profile", "dialect", "emulator_profile",
+    "outage_budget", "wait_for_server",
 )  # fmt: skip
 APIS = ("v1", "v2")
 
@@ -71,6 +72,10 @@ def read_server(
         table.get("connect_timeout", "5s"), w / "connect_timeout", positive=True
     )
     read = read_duration(table.get("read_timeout", "30s"), w / "read_timeout", positive=True)
+    outage_budget, wait_for_server = (
+        None if key not in table else read_duration(table[key], w / key)
+        for key in ("outage_budget", "wait_for_server")
+    )
     job_url = None if "job_url" not in table else read_job_url(table["job_url"], w / "job_url")
     ca_bundle = None
     if "ca_bundle" in table:
@@ -138,6 +143,8 @@ def read_server(
         emulator_workflows=emulator_workflows,
         dialect=dialect.name,
         emulator_profile=emulator_profile,
+        outage_budget=outage_budget,
+        wait_for_server=wait_for_server,
     )
 
 

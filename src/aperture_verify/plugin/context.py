@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,11 +26,13 @@ import pytest
 from aperture_verify.client.client import DataStudioClient
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.models import Workflow
+from aperture_verify.client.outage import DEFAULT_OUTAGE_BUDGET
 from aperture_verify.common.files import write_atomic
 from aperture_verify.errors import ClientError, ProtocolError
 from aperture_verify.execution.runner import DEADLINE_GRACE, WorkflowRunner
 from aperture_verify.history.bands import Usual
 from aperture_verify.plan.model import Plan
+from aperture_verify.plugin.outages import OutageAnnouncer, OutageNotes
 from aperture_verify.plugin.rundir import RunLedger
 
 log = logging.getLogger(__name__)
@@ -61,15 +63,27 @@ class RunContext:
     resumed_from: tuple[str, datetime | None] | None = None  # (run id, start) of a resumed run
     selected: frozenset[str] | None = None  # the workflows this run executes (None: all)
     dry_run_status: int | None = None  # the exit status a dry run decided
+    outage_budget: float = DEFAULT_OUTAGE_BUDGET
+    announcer: OutageAnnouncer | None = None  # on the controller only
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- construction ----------------------------------------------------------
 
     @classmethod
-    def for_controller(cls, plan: Plan, environ: Mapping[str, str], *, connect: bool) -> RunContext:
+    def for_controller(
+        cls,
+        plan: Plan,
+        environ: Mapping[str, str],
+        *,
+        connect: bool,
+        wait_for_server: float = DEFAULT_OUTAGE_BUDGET,
+        announce: Callable[[str], None] | None = None,
+    ) -> RunContext:
         """Start the emulator if asked, check the login once and fetch the catalog.
 
         With *connect* false (``--collect-only``) nothing is started or called.
+        The first contact waits up to *wait_for_server* for an unreachable
+        server; *announce* writes a terminal line when the server is lost and back.
         """
         run_dir = Path(tempfile.mkdtemp(prefix="aperture-run-"))
         ledger = RunLedger(run_dir, writer=True)
@@ -84,8 +98,11 @@ class RunContext:
             credentials = Credentials.from_env(api=server.api, environ=environ)
             url = server.url
         ctx = cls(plan, run_dir, url, credentials, ledger, emulator=emulator, owns_run_dir=True)
+        if announce is not None:
+            ctx.announcer = OutageAnnouncer(run_dir, announce)
+            ctx.announcer.start()
         if connect:
-            ctx._check_login()
+            ctx._check_login(wait_for_server)
         return ctx
 
     @classmethod
@@ -163,13 +180,18 @@ class RunContext:
                 on_job_ended=self.job_ended,
                 usual=self.usual,
                 warnings_fail=self.warnings_fail,
+                job_active=self.job_active,
+                outage_budget=self.outage_budget,
+                on_outage=OutageNotes(self.run_dir),
             )
         return self._runner
 
-    def _check_login(self) -> None:
+    def _check_login(self, wait_for_server: float) -> None:
+        notes = OutageNotes(self.run_dir)
         try:
-            self.client.check_credentials()
-            self.catalog = self.client.list_workflows()
+            with self.client.riding_out(wait_for_server, "login", on_begin=notes, on_end=notes):
+                self.client.check_credentials()
+                self.catalog = self.client.list_workflows()
         except ClientError as e:
             self.login_error = str(e)
             if e.status in (404, 405) or isinstance(e, ProtocolError):
@@ -191,6 +213,9 @@ class RunContext:
         # Atomic: the controller may read the folder while a worker writes to it.
         write_atomic(self._active_dir / _safe_name(job_id), f"{job_id}\n{label}")
 
+    def job_active(self, job_id: str) -> bool:
+        return (self._active_dir / _safe_name(job_id)).exists()
+
     def job_ended(self, job_id: str) -> None:
         (self._active_dir / _safe_name(job_id)).unlink(missing_ok=True)
 
@@ -210,17 +235,27 @@ class RunContext:
             found.append((job_id, label))
         return found
 
+    def in_outage(self) -> bool:
+        """Whether some process of the run cannot reach the server now (controller only)."""
+        if self.announcer is None:
+            return False
+        self.announcer.poll()
+        return self.announcer.in_outage
+
     def cancel_unfinished_jobs(self, label: str | None = None) -> list[tuple[str, str]]:
         """Cancel the run's jobs still marked active (of *label* only, if given).
 
+        During an outage each cancel is attempted once, so that the end of an
+        interrupted run does not wait on a server that cannot be reached.
         Returns (job id, label) of each job cancelled.
         """
         cancelled = []
+        once = self.in_outage()
         for job_id, job_label in self.unfinished_jobs():
             if label is not None and job_label != label:
                 continue
             try:
-                self.client.cancel_job(job_id)
+                self.client.cancel_job(job_id, once=once)
                 cancelled.append((job_id, job_label))
             except ClientError as e:
                 log.warning("could not cancel job %s: %s", job_id, e)
@@ -228,6 +263,9 @@ class RunContext:
         return cancelled
 
     def close(self) -> None:
+        if self.announcer is not None:
+            self.announcer.stop()
+            self.announcer = None
         if self._client is not None:
             self._client.close()
         if self.emulator is not None:

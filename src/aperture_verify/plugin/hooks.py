@@ -40,8 +40,11 @@ from aperture_verify.plugin.options import (
     get_selection,
     history_path,
     is_active,
+    outage_budget,
     phases_dir,
+    wait_for_server,
 )
+from aperture_verify.plugin.outages import TerminalLines
 from aperture_verify.plugin.reports import ReportPlugin
 from aperture_verify.plugin.safety import tls_metadata, transport_warnings
 from aperture_verify.plugin.scheduler import ItemKey, PhaseScheduling
@@ -84,6 +87,8 @@ def pytest_configure(config: pytest.Config) -> None:
     run = get_selection(config)  # likewise, and --resume's reading of the previous run
     if adhoc_chain(config) is not None:
         config.args = [str(ADHOC_MODULE)]  # the plugin's own phase module, not test_phases/
+    budget = outage_budget(config, plan)
+    first_wait = wait_for_server(config, plan)
     worker = getattr(config, "workerinput", None)
     if worker is not None:
         config.stash[CONTEXT_KEY] = RunContext.for_worker(plan, worker["aperture"])
@@ -92,7 +97,11 @@ def pytest_configure(config: pytest.Config) -> None:
             default_report_paths(config)
         try:
             ctx = RunContext.for_controller(
-                plan, os.environ, connect=not config.getoption("collectonly")
+                plan,
+                os.environ,
+                connect=not config.getoption("collectonly"),
+                wait_for_server=first_wait,
+                announce=TerminalLines(),
             )
         except PlanError as e:
             raise pytest.UsageError(str(e)) from None
@@ -120,6 +129,7 @@ def pytest_configure(config: pytest.Config) -> None:
             EndOfSession(recorder, reports, history), "aperture-session-end"
         )
     config.stash[CONTEXT_KEY].deadline_grace = grace
+    config.stash[CONTEXT_KEY].outage_budget = budget
     _install_sigterm_handler()
     config.pluginmanager.register(AperturePhaseFixtures(config), "aperture-fixtures")
 

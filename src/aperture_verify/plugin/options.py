@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from aperture_verify.client.outage import DEFAULT_OUTAGE_BUDGET
 from aperture_verify.common.durations import parse_duration
 from aperture_verify.errors import PlanError
 from aperture_verify.execution.resume import PreviousRun, Resume, plan_resume
@@ -74,6 +75,20 @@ OPTIONS = (
         "aperture_run",
         None,
         "an ad-hoc plan instead of plans.toml's: 'W1; W2, W3; W4' (';' between phases)",
+    ),
+    (
+        "--outage-budget",
+        "aperture_outage_budget",
+        None,
+        "how long to keep trying to reach an unreachable server while a workflow is started "
+        "or watched (overrides [server] outage_budget; default: 10m; 0s: do not wait)",
+    ),
+    (
+        "--wait-for-server",
+        "aperture_wait_for_server",
+        None,
+        "how long the run's first contact waits for an unreachable server (overrides "
+        "[server] wait_for_server; default: the outage budget)",
     ),
 )
 
@@ -265,6 +280,39 @@ def deadline_grace(config: pytest.Config) -> float:
         return parse_duration(text)
     except ValueError as e:
         raise pytest.UsageError(f"--deadline-grace / aperture_deadline_grace: {e}") from None
+
+
+def _duration_option(config: pytest.Config, ini: str, flag: str) -> float | None:
+    text = option(config, ini)
+    if not text:
+        return None
+    try:
+        seconds = parse_duration(text)
+    except ValueError as e:
+        raise pytest.UsageError(f"{flag} / {ini}: {e} (write it like 90s, 10m or 1h)") from None
+    if seconds < 0:
+        raise pytest.UsageError(f"{flag} / {ini}: {text!r} is negative; use 0s or more")
+    return seconds
+
+
+def outage_budget(config: pytest.Config, plan: Plan) -> float:
+    """Seconds an outage is ridden out: flag > ini > [server] outage_budget > 10m."""
+    given = _duration_option(config, "aperture_outage_budget", "--outage-budget")
+    if given is not None:
+        return given
+    if plan.server.outage_budget is not None:
+        return plan.server.outage_budget
+    return DEFAULT_OUTAGE_BUDGET
+
+
+def wait_for_server(config: pytest.Config, plan: Plan) -> float:
+    """Seconds the run's first contact waits: flag > ini > [server] > the outage budget."""
+    given = _duration_option(config, "aperture_wait_for_server", "--wait-for-server")
+    if given is not None:
+        return given
+    if plan.server.wait_for_server is not None:
+        return plan.server.wait_for_server
+    return outage_budget(config, plan)
 
 
 def default_report_paths(config: pytest.Config) -> None:

@@ -226,6 +226,15 @@ def details_html(r: WorkflowResult, trend: Sequence[float] = ()) -> str:
         )
     if r.polls:
         rows.append(("Polls", str(r.polls)))
+    if r.outages:
+        rows.append(
+            (
+                "Server outages",
+                "<br>".join(
+                    f'<span class="outage">{escape(o.describe())}</span>' for o in r.outages
+                ),
+            )
+        )
     if r.message and r.outcome is not Outcome.PASSED:
         label = "Why skipped" if r.outcome is Outcome.SKIPPED else "Message"
         rows.append((label, f'<span class="message">{escape(r.message)}</span>'))

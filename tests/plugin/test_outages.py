@@ -1,0 +1,257 @@
+"""Riding out a server outage, end to end: the emulator goes away, the run carries on.
+
+Each run writes a project whose phases put an outage in every stage of a
+workflow's life — before the login check, during an execute, while a job is
+polled, and across a job's deadline — then runs pytest on it in a subprocess
+and proves from the emulator's own job and request log that the plan passed
+with exactly one job per workflow and no cancel (one label is not ASCII). Outages come in the three
+kinds a real server shows (503, a refused connection, a reset connection).
+
+These runs take minutes (four outages of 15 s or 60 s each): they are the
+slow part of the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import pytest
+
+from aperture_verify.emulator import Emulator, Outage
+from aperture_verify.execution.exitcodes import (
+    EXIT_EXECUTION_FAILURE,
+    EXIT_LOGIN_FAILURE,
+    EXIT_SERVER_UNREACHABLE,
+)
+from phase_project import Project, assert_no_job_active, project, workflow
+
+__all__ = ["project"]  # the fixture, imported for pytest
+
+pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
+
+CANCEL = "POST /api/v1/jobs/*/cancel"
+STAGES = {"login": ["A"], "execute": ["B"], "polling": ["C", "Größe"], "deadline": ["E"]}
+
+
+def outage(kind: str, duration: float, **kw: Any) -> Outage:
+    # a reset during execute is the harsh kind: the server acted, the answer was lost
+    processed = kind == "reset" and kw.get("after") == "first_execute"
+    return Outage(kind, duration=duration, processed=processed, **kw)
+
+
+def four_stages(project: Project, kind: str, duration: float) -> list[Outage]:
+    """The four-stage project, and its outages (scheduled on the emulator)."""
+    emu = project.emulator
+    for label in ("A", "B"):
+        emu.add_workflow(workflow(label, 0.5))
+    emu.add_workflow(workflow("C", 4.0))
+    emu.add_workflow(workflow("Größe", 4.0))
+    emu.add_workflow(workflow("E", 2.0))
+    project.write(
+        STAGES,
+        defaults='min_duration = "0s"\nmax_duration = "30s"',
+        extra='[workflows.E]\nmax_duration = "3s"',
+    )
+    return [
+        emu.add_outage(outage(kind, duration, after="first_request")),
+        emu.add_outage(outage(kind, duration, after="first_execute", workflow="B")),
+        emu.add_outage(outage(kind, duration, after="job_start", workflow="C", delay=1.0)),
+        emu.add_outage(outage(kind, duration, after="job_start", workflow="E", delay=0.5)),
+    ]
+
+
+def cancels(emu: Emulator) -> list[str]:
+    return [r.path for r in emu.requests if r.method == "POST" and r.path.endswith("/cancel")]
+
+
+def results_json(project: Project) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(
+        (project.pytester.path / "reports" / "results.json").read_text()
+    )
+    return data
+
+
+# Every kind at 15 s under -n 0 and -n 2; at 60 s each kind once, the worker counts in turn
+# (a 60 s run takes over four minutes: four outages back to back).
+CASES = [
+    *((kind, 15.0, workers) for workers in ("0", "2") for kind in ("503", "refused", "reset")),
+    ("503", 60.0, "2"),
+    ("refused", 60.0, "0"),
+    ("reset", 60.0, "2"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "duration", "workers"),
+    CASES,
+    ids=[f"{kind}-{duration:g}s-n{workers}" for kind, duration, workers in CASES],
+)
+def test_an_outage_in_every_stage_passes_with_one_job_each_and_no_cancel(
+    project: Project, kind: str, duration: float, workers: str
+) -> None:
+    outages = four_stages(project, kind, duration)
+    result = project.run("-n", workers, "--deadline-grace=1s", timeout=4 * duration + 300)
+    out = result.stdout.str()
+    assert result.ret == 0, out
+    result.assert_outcomes(passed=5)
+
+    emu = project.emulator
+    jobs = emu.jobs
+    assert sorted(j.label for j in jobs) == ["A", "B", "C", "E", "Größe"], "one job per workflow"
+    assert all(j.state == "COMPLETED" and not j.cancelled for j in jobs), jobs
+    assert cancels(emu) == [], "a healthy job was cancelled"
+    for o in outages:
+        assert o.begins is not None, f"the outage {o.after} never began: the test proves nothing"
+        if kind != "refused":
+            assert o.hits > 0, f"the outage {o.after} answered nothing"
+
+    # each waiting workflow recorded its outage, as long as the server's window
+    workflows = project.results()
+    for label, during in (("B", "execute"), ("C", "polling"), ("E", "polling")):
+        (seen,) = workflows[label]["outages"]
+        assert seen["during"] == during
+        assert seen["ended_at"] is not None and seen["requests"] >= 1
+        assert seen["duration"] >= duration - 6.0, seen
+    e = workflows["E"]
+    assert e["duration"] < 3.0 and e["outcome"] == "passed", "judged on the server's clock"
+    assert "aperture: server unreachable since" in out
+    assert "aperture: server reachable again at" in out
+
+
+@pytest.mark.parametrize(("kind", "workers"), [("503", "2"), ("refused", "0")])
+def test_an_outage_longer_than_the_budget_fails_as_server_unreachable(
+    project: Project, kind: str, workers: str
+) -> None:
+    emu = project.emulator
+    emu.add_workflow(workflow("W1", 4.0))
+    emu.add_workflow(workflow("W2", 0.3))
+    project.write({"first": ["W1"], "second": ["W2"]})
+    emu.add_outage(Outage(kind, duration=None, after="job_start", workflow="W1", delay=0.5))
+    result = project.run("-n", workers, "--outage-budget=12s", "-rs", timeout=240)
+    emu.end_outages()
+    out = result.stdout.str()
+    assert result.ret == EXIT_SERVER_UNREACHABLE, out
+    result.assert_outcomes(failed=1, skipped=1)
+    (job,) = emu.jobs
+    assert not job.cancelled and cancels(emu) == [], "the job must be left alone"
+
+    w1 = project.results()["W1"]
+    assert w1["failure_kind"] == "unreachable"
+    message = w1["message"]
+    assert message.startswith("server unreachable: ")
+    assert "the server could not be reached for" in message
+    assert f"job {job.job_id} was last seen RUNNING" in message
+    assert "it may still be running: check it in Data Studio" in message
+    assert "outage budget 12s" in message
+    (seen,) = w1["outages"]
+    assert seen["ended_at"] is None and seen["during"] == "polling"
+    assert results_json(project)["exit_status"] == EXIT_SERVER_UNREACHABLE
+    assert "Traceback" not in out
+
+    reports = project.pytester.path / "reports"
+    junit = ET.parse(reports / "junit.xml").getroot()
+    (case,) = [c for c in junit.iter("testcase") if c.get("name") == "W1"]
+    assert "server unreachable" in "".join(case.itertext())
+    html = (reports / "report.html").read_text(encoding="utf-8")
+    assert "server unreachable" in html and "never answered again" in html
+
+
+def test_a_job_still_running_when_contact_returns_past_its_deadline_is_cancelled_then(
+    project: Project,
+) -> None:
+    emu = project.emulator
+    emu.add_workflow(workflow("W1", 1.0, stuck=True))
+    project.write({"first": ["W1"]}, extra='[workflows.W1]\nmax_duration = "2s"')
+    window = emu.add_outage(Outage("503", duration=15.0, after="job_start", delay=0.5))
+    result = project.run("-n", "0", "--deadline-grace=1s", timeout=180)
+    assert result.ret == EXIT_EXECUTION_FAILURE, result.stdout.str()
+    (job,) = emu.jobs
+    assert job.cancelled
+    (cancel,) = [r for r in emu.requests if r.path.endswith("/cancel")]
+    assert window.ends is not None and cancel.at >= window.ends, "cancelled before contact"
+    assert "did not finish within max_duration 2s" in project.results()["W1"]["message"]
+
+
+def test_a_run_started_while_the_server_is_down_waits_at_most_wait_for_server(
+    project: Project,
+) -> None:
+    emu = project.emulator
+    emu.add_workflow(workflow("W1"))
+    project.write({"first": ["W1"]})
+    emu.add_outage(Outage("refused", duration=None))
+    emu.wait_until(lambda: not emu.listening, timeout=10)
+    result = project.run("-n", "2", "--wait-for-server=3s", timeout=120)
+    assert result.ret == EXIT_LOGIN_FAILURE
+    result.stdout.fnmatch_lines(["*LOGIN FAILED*the server could not be reached for*"])
+    assert "Traceback" not in result.stdout.str()
+    assert emu.jobs == []
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_sigterm_during_an_outage_ends_promptly_with_the_reports(
+    project: Project, workers: str
+) -> None:
+    emu = project.emulator
+    emu.add_workflow(workflow("W1", 30.0))
+    emu.add_workflow(workflow("W2", 0.3))
+    project.write({"first": ["W1"], "second": ["W2"]}, defaults='max_duration = "60s"')
+    window = emu.add_outage(Outage("503", duration=None, after="job_start", delay=0.5))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_XDIST_", "PYTEST_CURRENT_TEST", "PYTEST_ADDOPTS"))
+    }
+    folder = project.pytester.path
+    command = [sys.executable, "-m", "pytest", "test_phases", "-p", "no:cacheprovider"]
+    with (folder / "out.txt").open("wb") as log:
+        proc = subprocess.Popen(
+            [*command, "-n", workers],
+            cwd=folder,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        # deep in the outage: the ordinary retries are spent and the run is riding it out
+        emu.wait_until(lambda: window.hits >= 7, timeout=120)
+        os.kill(proc.pid, signal.SIGTERM)
+        interrupted = time.monotonic()
+        status = proc.wait(timeout=120)
+        took = time.monotonic() - interrupted
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    output = (folder / "out.txt").read_text()
+    assert status == pytest.ExitCode.INTERRUPTED, output
+    assert len(emu.jobs) == 1
+    assert len(cancels(emu)) == 1, f"cancel attempted once, not {cancels(emu)}"
+    data = results_json(project)
+    outcomes = {w["label"]: w["outcome"] for w in data["workflows"]}
+    assert outcomes == {"W1": "interrupted", "W2": "skipped"}, outcomes
+    assert (folder / "reports" / "junit.xml").is_file()
+    assert (folder / "reports" / "report.html").is_file()
+    emu.end_outages()
+    print(f"ended {took:.1f}s after SIGTERM")  # shown with -s; the bench measures speed
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_running(project: Project) -> Any:
+    yield
+    project.emulator.end_outages()
+    emu = project.emulator
+
+    def healthy_jobs_ended() -> bool:
+        return all(j.state not in ("QUEUED", "RUNNING") for j in emu.jobs if not j.stuck)
+
+    emu.wait_until(healthy_jobs_ended, timeout=60)  # a job left alone by the run, say
+    assert_no_job_active([j for j in emu.jobs if not j.stuck])
