@@ -268,10 +268,18 @@ class HistoryStore:
         )
         removed = 0
         for name in plans:
+            # The newest run past the ones kept, found by walking the index: nothing to do
+            # (the usual case) costs *keep* index steps, not a scan of the plan's runs.
+            first_gone = conn.execute(
+                "SELECT started_at, id FROM runs WHERE plan = ?"
+                " ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?",
+                (name, max(0, keep)),
+            ).fetchone()
+            if first_gone is None:
+                continue
             cur = conn.execute(
-                "DELETE FROM runs WHERE plan = ? AND id NOT IN (SELECT id FROM runs WHERE plan = ?"
-                " ORDER BY started_at DESC, id DESC LIMIT ?)",
-                (name, name, max(0, keep)),
+                "DELETE FROM runs WHERE plan = ? AND (started_at, id) <= (?, ?)",
+                (name, *first_gone),
             )
             removed += cur.rowcount
         return removed
