@@ -58,6 +58,7 @@ class ReportPlugin:
             self.labels.setdefault(w.label.encode("unicode_escape").decode("ascii"), w)
         self.nodeids: dict[str, WorkflowSpec] = {}  # workflow test nodeid -> its workflow
         self.started: set[str] = set()  # labels whose test began (a report arrived)
+        self.verdicts: set[str] = set()  # labels whose verdict came with a report
         self.module_phase: dict[str, str] = {}  # module path -> phase, for phase checks
         self.case_names: dict[str, junit.CaseName] = {}  # test nodeid -> its JUnit case name
         self.carried_reported = False
@@ -162,6 +163,8 @@ class ReportPlugin:
             self.ctx.plan.name, spec.phase, spec.label
         )
         data = getattr(report, "aperture", None)
+        if data is not None or report.when == "call":  # a worker crash reports a bare call
+            self.verdicts.add(spec.label)
         if data is not None:
             # pytest-html reads the extras of every report of a test when its
             # teardown report arrives, after this hook: the details land there.
@@ -286,7 +289,9 @@ class ReportPlugin:
         expected = list(dict.fromkeys(self.nodeids.values())) or [
             w for w in self.ctx.plan.workflows if selected is None or w.label in selected
         ]
-        missing = [s for s in expected if self.result_of(s.label) is None]
+        # A workflow the recorder found running at an interruption has a result (its job
+        # was cancelled) but no report: it needs one too, or JUnit would miss its case.
+        missing = [s for s in expected if s.label not in self.verdicts]
         if not missing:
             return
         why = session.shouldfail or session.shouldstop
@@ -303,8 +308,11 @@ class ReportPlugin:
         )
         nodeid_of = {s.label: n for n, s in self.nodeids.items()}
         for spec in missing:
+            known = self.result_of(spec.label)  # e.g. its job cancelled at the interruption
             result = WorkflowResult(spec.label, spec.phase, outcome=Outcome.SKIPPED)
-            if spec.label in self.started:
+            if known is not None:
+                result = known
+            elif spec.label in self.started:
                 result.outcome = Outcome.INTERRUPTED
                 result.message = f"not finished: {reason} while it ran"
             else:
