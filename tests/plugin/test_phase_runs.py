@@ -228,15 +228,17 @@ def test_login_failure_stops_at_once_with_its_own_exit_status(
 
 
 def test_unknown_workflow_is_a_readiness_failure(project: Project) -> None:
+    """Found by the preflight: the other workflow of the phase is not run either."""
     add_all(project)
     phases = {"first": ["W1", "No Such Workflow"]}
     project.write(phases)
     result = project.run("-n", "2")
     assert result.ret == EXIT_READINESS_FAILURE
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(skipped=1, failed=1)
     result.stdout.fnmatch_lines(
         ["*readiness failure: no workflow with external label 'No Such Workflow'*"]
     )
+    assert project.jobs() == []
 
 
 def test_every_failed_check_is_listed_with_expected_and_actual(project: Project) -> None:

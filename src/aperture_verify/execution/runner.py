@@ -30,6 +30,7 @@ from aperture_verify.errors import (
 )
 from aperture_verify.execution.checks import check_job
 from aperture_verify.execution.polling import PollSchedule
+from aperture_verify.execution.readiness import readiness_problem
 from aperture_verify.execution.results import FailureKind, Outcome, Transition, WorkflowResult
 from aperture_verify.execution.warnings import warnings_for
 from aperture_verify.history.bands import Usual
@@ -114,26 +115,10 @@ class WorkflowRunner:
                 raise WorkflowFailed(FailureKind.LOGIN, str(e)) from e
             except ClientError as e:
                 raise WorkflowFailed(FailureKind.READINESS, str(e)) from e
-        in_space = [w for w in self.catalog if w.label == spec.label and w.space == spec.space]
-        if not in_space:
-            elsewhere = sorted({w.space for w in self.catalog if w.label == spec.label})
-            hint = (
-                f"it exists in space(s) {', '.join(elsewhere)}; set space in plans.toml"
-                if elsewhere
-                else "check the external label in Data Studio and in plans.toml"
-            )
-            raise WorkflowFailed(
-                FailureKind.READINESS,
-                f"no workflow with external label '{spec.label}' in space '{spec.space}'; {hint}",
-            )
-        workflow = in_space[0]
-        if spec.version == "PublishedOnly" and not workflow.published:
-            raise WorkflowFailed(
-                FailureKind.READINESS,
-                f"workflow '{spec.label}' has no published version and the plan asks for "
-                'version = "PublishedOnly"; publish it or set version = "PreferDraft"',
-            )
-        return workflow
+        problem = readiness_problem(spec, self.catalog)
+        if problem is not None:
+            raise WorkflowFailed(FailureKind.READINESS, problem)
+        return next(w for w in self.catalog if w.label == spec.label and w.space == spec.space)
 
     # -- execution -------------------------------------------------------
 

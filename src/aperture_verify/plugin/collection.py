@@ -47,6 +47,15 @@ def phase_of_item(item: pytest.Item, phases_dir: Path) -> str | None:
     return phase_of_module(item.path, marker_phase, phases_dir)
 
 
+def workflow_label(item: pytest.Item) -> str | None:
+    """The label of the workflow a test runs, from its parameter (never from its node id:
+    pytest escapes non-ASCII there)."""
+    spec = getattr(item, "callspec", None)
+    if spec is None or WORKFLOW_FIXTURE not in spec.params:
+        return None
+    return str(spec.params[WORKFLOW_FIXTURE].label)
+
+
 def stage_of_item(item: pytest.Item) -> int:
     names = getattr(item, "fixturenames", ())
     return WORKFLOW_STAGE if WORKFLOW_FIXTURE in names else CHECK_STAGE
@@ -85,11 +94,23 @@ def add_barriers(items: list[pytest.Item]) -> dict[int, int]:
 
 
 def write_keys(path: Path, items: Sequence[pytest.Item], keys: dict[int, ItemKey]) -> None:
-    """Write the scheduler's view of the collection for the controller to read."""
+    """Write the scheduler's view of the collection, and each workflow test's label,
+    for the controller to read."""
     data: dict[str, Any] = {
-        items[i].nodeid: {"stage": list(k.stage), "barrier": k.barrier} for i, k in keys.items()
+        items[i].nodeid: {
+            "stage": list(k.stage),
+            "barrier": k.barrier,
+            "label": workflow_label(items[i]),
+        }
+        for i, k in keys.items()
     }
     write_atomic(path, json.dumps(data))
+
+
+def read_labels(path: Path) -> dict[str, str]:
+    """Node id -> workflow label, from a worker's collection file."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {nodeid: entry["label"] for nodeid, entry in data.items() if entry.get("label")}
 
 
 def read_keys(path: Path, collection: Sequence[str]) -> dict[int, ItemKey]:

@@ -29,6 +29,7 @@ from aperture_verify.client.models import Workflow
 from aperture_verify.client.outage import DEFAULT_OUTAGE_BUDGET
 from aperture_verify.common.files import write_atomic
 from aperture_verify.errors import ClientError, ProtocolError
+from aperture_verify.execution.readiness import preflight as check_all
 from aperture_verify.execution.runner import DEADLINE_GRACE, WorkflowRunner
 from aperture_verify.history.bands import Usual
 from aperture_verify.plan.model import Plan
@@ -52,6 +53,10 @@ class RunContext:
     ledger: RunLedger
     login_error: str | None = None
     catalog: list[Workflow] | None = None
+    #: Workflows of the plan the preflight found not ready, by label, with the reason.
+    preflight_failures: dict[str, str] = field(default_factory=dict)
+    #: A workflow test's node id -> its workflow label (pytest escapes non-ASCII in ids).
+    labels_by_nodeid: dict[str, str] = field(default_factory=dict)
     emulator: Any = None  # the embedded Emulator, on the controller only
     owns_run_dir: bool = False
     _client: DataStudioClient | None = field(default=None, repr=False)
@@ -78,31 +83,40 @@ class RunContext:
         connect: bool,
         wait_for_server: float = DEFAULT_OUTAGE_BUDGET,
         announce: Callable[[str], None] | None = None,
+        preflight: bool = True,
     ) -> RunContext:
-        """Start the emulator if asked, check the login once and fetch the catalog.
+        """Start the emulator if asked, check the login once, fetch the catalog and
+        (with *preflight*) check every workflow of the plan against it.
 
         With *connect* false (``--collect-only``) nothing is started or called.
         The first contact waits up to *wait_for_server* for an unreachable
         server; *announce* writes a terminal line when the server is lost and back.
+        Whatever goes wrong here, nothing is left behind: no run directory, no
+        emulator.
         """
-        run_dir = Path(tempfile.mkdtemp(prefix="aperture-run-"))
-        ledger = RunLedger(run_dir, writer=True)
         server = plan.server
-        emulator = None
-        if server.is_emulator and connect:
-            emulator, credentials = _start_emulator(plan)
-            url = emulator.url
-        elif server.is_emulator:
+        if server.is_emulator:
             credentials, url = Credentials(api_key="unused"), "emulator"
-        else:
+        else:  # a missing credential is a usage error: before anything is created
             credentials = Credentials.from_env(api=server.api, environ=environ)
             url = server.url
-        ctx = cls(plan, run_dir, url, credentials, ledger, emulator=emulator, owns_run_dir=True)
-        if announce is not None:
-            ctx.announcer = OutageAnnouncer(run_dir, announce)
-            ctx.announcer.start()
-        if connect:
-            ctx._check_login(wait_for_server)
+        run_dir = Path(tempfile.mkdtemp(prefix="aperture-run-"))
+        ctx = cls(plan, run_dir, url, credentials, RunLedger(run_dir, writer=True))
+        ctx.owns_run_dir = True
+        try:
+            if server.is_emulator and connect:
+                ctx.emulator, ctx.credentials = _start_emulator(plan)
+                ctx.url = ctx.emulator.url
+            if announce is not None:
+                ctx.announcer = OutageAnnouncer(run_dir, announce)
+                ctx.announcer.start()
+            if connect:
+                ctx._check_login(wait_for_server)
+                if preflight and ctx.catalog is not None:
+                    ctx.preflight_failures = check_all(plan.workflows, ctx.catalog)
+        except BaseException:
+            ctx.close()
+            raise
         return ctx
 
     @classmethod
@@ -120,6 +134,7 @@ class RunContext:
             credentials,
             RunLedger(Path(data["run_dir"]), writer=False),
             login_error=data.get("login_error"),
+            preflight_failures=dict(data.get("preflight_failures") or {}),
             catalog=[Workflow(**w) for w in catalog] if catalog is not None else None,
             run_id=str(data.get("run_id") or ""),
             usual={k: Usual.from_dict(v) for k, v in (data.get("usual") or {}).items()},
@@ -135,6 +150,7 @@ class RunContext:
             "username": self.credentials.username,
             "password": self.credentials.password,
             "login_error": self.login_error,
+            "preflight_failures": self.preflight_failures,
             "catalog": [asdict(w) for w in self.catalog] if self.catalog is not None else None,
             "run_id": self.run_id,
             "usual": {k: v.to_dict() for k, v in self.usual.items()},

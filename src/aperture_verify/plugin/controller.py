@@ -31,7 +31,7 @@ class RunRecorder:
         if data is not None:
             self.ctx.ledger.record(WorkflowResult.from_dict(data))
         elif str(report.when) == "???" and report.failed:  # an xdist worker died running it
-            spec = self._spec_for(report.nodeid)
+            spec = self._spec_for(report)
             if spec is not None:
                 result = WorkflowResult(spec.label, spec.phase, outcome=Outcome.FAILED)
                 result.failure_kind = FailureKind.CRASH
@@ -48,11 +48,11 @@ class RunRecorder:
             # <error>; it is the test's own failure, so it is reported as one.
             report.when = "call"
 
-    def _spec_for(self, nodeid: str) -> Any:
-        for spec in self.ctx.plan.workflows:
-            if nodeid.endswith(f"[{spec.label}]"):
-                return spec
-        return None
+    def _spec_for(self, report: pytest.TestReport) -> Any:
+        label = getattr(report, "aperture_label", None) or self.ctx.labels_by_nodeid.get(
+            report.nodeid
+        )
+        return next((s for s in self.ctx.plan.workflows if s.label == label), None)
 
     def finish(self, session: pytest.Session, exitstatus: int) -> None:
         """Leave no job running on the server, and record the interrupted ones.

@@ -20,9 +20,11 @@ import pytest
 from _pytest.runner import runtestprotocol
 
 from aperture_verify.errors import PlanError
+from aperture_verify.execution.readiness import preflight_reason
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
 from aperture_verify.plan.model import Plan
 from aperture_verify.plugin import collection as coll
+from aperture_verify.plugin import phasemodules
 from aperture_verify.plugin.adhoc_phases import MODULE_PATH as ADHOC_MODULE
 from aperture_verify.plugin.context import CONTEXT_KEY, RunContext
 from aperture_verify.plugin.controller import EndOfSession, RunRecorder
@@ -33,6 +35,7 @@ from aperture_verify.plugin.options import (
     MAX_AUTO_WORKERS,
     add_options,
     adhoc_chain,
+    check_report_paths,
     deadline_grace,
     default_report_paths,
     flag,
@@ -42,6 +45,8 @@ from aperture_verify.plugin.options import (
     is_active,
     outage_budget,
     phases_dir,
+    preflight_enabled,
+    select_phases_dir,
     wait_for_server,
 )
 from aperture_verify.plugin.outages import TerminalLines
@@ -80,6 +85,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "phase(name): the plan phase a module's tests belong to (see plans.toml)"
     )
+    select_phases_dir(config)
     if not is_active(config):
         return
     plan = get_plan(config)
@@ -93,8 +99,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if worker is not None:
         config.stash[CONTEXT_KEY] = RunContext.for_worker(plan, worker["aperture"])
     else:
+        # Every mistake around the run is found here, on the controller, before
+        # any worker starts and before the server is contacted.
+        if adhoc_chain(config) is None:  # an ad-hoc chain runs the plugin's own module
+            _check_phase_modules(config, plan)
         if not config.getoption("collectonly") and not run.dry_run:
             default_report_paths(config)
+            check_report_paths(config)
         try:
             ctx = RunContext.for_controller(
                 plan,
@@ -102,6 +113,7 @@ def pytest_configure(config: pytest.Config) -> None:
                 connect=not config.getoption("collectonly"),
                 wait_for_server=first_wait,
                 announce=TerminalLines(),
+                preflight=preflight_enabled(config),
             )
         except PlanError as e:
             raise pytest.UsageError(str(e)) from None
@@ -132,6 +144,31 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[CONTEXT_KEY].outage_budget = budget
     _install_sigterm_handler()
     config.pluginmanager.register(AperturePhaseFixtures(config), "aperture-fixtures")
+
+
+def _check_phase_modules(config: pytest.Config, plan: Plan) -> None:
+    """The phase modules' mistakes, refused in one place (see phasemodules.py)."""
+    pdir = phases_dir(config)
+    try:
+        modules = phasemodules.scan(pdir, config.rootpath, config.getini("python_files"))
+        phasemodules.check(
+            modules, plan, config.rootpath, pdir, whole_plan=_whole_plan_selected(config, pdir)
+        )
+    except phasemodules.PhaseModuleError as e:
+        raise pytest.UsageError(str(e)) from None
+
+
+def _whole_plan_selected(config: pytest.Config, pdir: Path) -> bool:
+    """Whether the run asks for the whole phases directory (no file, -k or -m narrowing it)."""
+    target = pdir.resolve()
+    return (
+        any(
+            (config.invocation_params.dir / a.split("::")[0]).resolve() in (target, *target.parents)
+            for a in config.args
+        )
+        and not config.getoption("keyword")
+        and not config.getoption("markexpr")
+    )
 
 
 def _install_sigterm_handler() -> None:
@@ -205,6 +242,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                 tr.write_line(f"aperture: WARNING: {warning}", yellow=True, bold=True)
             if ctx.login_error:
                 tr.write_line(f"aperture: LOGIN FAILED: {ctx.login_error}", red=True, bold=True)
+            for label, why in ctx.preflight_failures.items():
+                tr.write_line(f"aperture: PREFLIGHT: {label}: {why}", red=True, bold=True)
             announce(tr, get_selection(session.config))
 
 
@@ -246,18 +285,15 @@ def pytest_collection_modifyitems(
     pdir = phases_dir(config)
     keep: list[tuple[tuple[int, int, int], pytest.Item]] = []
     deselected: list[pytest.Item] = []
-    seen_phases: set[str] = set()
     for position, item in enumerate(items):
         phase = coll.phase_of_item(item, pdir)
         if phase is None:
             keep.append(((len(order), coll.CHECK_STAGE, position), item))
         elif phase in order:
-            seen_phases.add(phase)
             keep.append(((order[phase], coll.stage_of_item(item), position), item))
         else:
             deselected.append(item)
     keep.sort(key=lambda pair: pair[0])
-    _check_phase_modules(config, plan, seen_phases, pdir)
     run = get_selection(config)
     kept, out = split_items(
         [item for _, item in keep], run.selection.labels, run.selection.phases, pdir
@@ -274,6 +310,10 @@ def pytest_collection_modifyitems(
     stages = [key[:2] for key, _ in keep]
     for item, (phase_index, stage) in zip(items, stages, strict=True):
         item.stash[STAGE_KEY] = (phase_index, stage)
+        label = coll.workflow_label(item)
+        if label is not None:
+            ctx.labels_by_nodeid[item.nodeid] = label
+    _selected(ctx)
     worker = worker_input(config)
     if worker is not None:
         barrier_of = coll.add_barriers(items)
@@ -287,25 +327,25 @@ def worker_input(config: pytest.Config) -> dict[str, Any] | None:
     return getattr(config, "workerinput", None)
 
 
-def _check_phase_modules(config: pytest.Config, plan: Plan, seen: set[str], pdir: Path) -> None:
-    """A phase of the plan without a module would silently not run: refuse."""
-    target = pdir.resolve()
-    whole_dir = (
-        any(
-            (config.invocation_params.dir / a.split("::")[0]).resolve() in (target, *target.parents)
-            for a in config.args
-        )
-        and not config.getoption("keyword")
-        and not config.getoption("markexpr")
-    )
-    if not whole_dir:
+def _selected(ctx: RunContext) -> None:
+    """Only the selected workflows' preflight failures stop the run (``-k`` narrows it)."""
+    selected = set(ctx.labels_by_nodeid.values())
+    ctx.preflight_failures = {
+        label: why for label, why in ctx.preflight_failures.items() if label in selected
+    }
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """On the controller: which workflow each collected test runs, from the worker's file."""
+    config = node.config
+    if CONTEXT_KEY not in config.stash:
         return
-    for phase in plan.phases:
-        if phase.name not in seen:
-            raise pytest.UsageError(
-                f"{plan.source.name}: plans.{plan.name}.phases: phase '{phase.name}' has no "
-                f"module; create {pdir.name}/test_{phase.name}.py (see the other phase modules)"
-            )
+    ctx = get_context(config)
+    path = ctx.run_dir / f"collection-{node.gateway.id}.json"
+    if path.is_file():
+        ctx.labels_by_nodeid.update(coll.read_labels(path))
+        _selected(ctx)
 
 
 # -- running ---------------------------------------------------------------------
@@ -321,10 +361,15 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Skip the tests of later phases once a phase failed under ``on_failure = "stop"``."""
+    """Skip every test but the failing ones when the preflight failed; skip the tests of
+    later phases once a phase failed under ``on_failure = "stop"``."""
     if CONTEXT_KEY not in item.config.stash or STAGE_KEY not in item.stash:
         return
     ctx = get_context(item.config)
+    if ctx.preflight_failures:
+        if coll.workflow_label(item) in ctx.preflight_failures:
+            return  # it fails its readiness check when verify() runs it: nothing is executed
+        pytest.skip(f"not run: {preflight_reason(ctx.preflight_failures)}")
     plan = ctx.plan
     phase_index, _stage = item.stash[STAGE_KEY]
     if plan.on_failure != "stop" or phase_index >= len(plan.phases) or phase_index == 0:
@@ -352,6 +397,7 @@ def pytest_runtest_makereport(
                 }
         return report
     workflow = spec.params[coll.WORKFLOW_FIXTURE]
+    report.aperture_label = workflow.label  # type: ignore[attr-defined]
     result = item.stash.get(RESULT_KEY, None)
     if report.when == "setup" and report.skipped:
         result = WorkflowResult(workflow.label, workflow.phase, outcome=Outcome.SKIPPED)

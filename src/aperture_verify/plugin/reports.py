@@ -53,10 +53,6 @@ class ReportPlugin:
         self.started_at = datetime.now(UTC)
         self.finished_at: datetime | None = None
         self.labels = {w.label: w for w in ctx.plan.workflows}
-        # pytest escapes non-ASCII in parametrize ids: "Müller" is "M\\xfcller" in a nodeid.
-        for w in ctx.plan.workflows:
-            self.labels.setdefault(w.label.encode("unicode_escape").decode("ascii"), w)
-        self.nodeids: dict[str, WorkflowSpec] = {}  # workflow test nodeid -> its workflow
         self.started: set[str] = set()  # labels whose test began (a report arrived)
         self.verdicts: set[str] = set()  # labels whose verdict came with a report
         self.module_phase: dict[str, str] = {}  # module path -> phase, for phase checks
@@ -76,29 +72,26 @@ class ReportPlugin:
         creds = self.ctx.credentials
         return [s for s in (creds.api_key, creds.password) if s]
 
-    def spec_for(self, nodeid: str) -> WorkflowSpec | None:
-        """The workflow a test's nodeid runs (``...::test_workflow[<label>]``)."""
-        spec = self.nodeids.get(nodeid)
-        if spec is None and nodeid.endswith("]") and "[" in nodeid:
-            spec = self.labels.get(nodeid[nodeid.rindex("[", 0, len(nodeid)) + 1 : -1])
-            if spec is None:  # a label containing "[": try every label
-                spec = next((w for k, w in self.labels.items() if nodeid.endswith(f"[{k}]")), None)
-            if spec is not None:
-                self.nodeids[nodeid] = spec
-        return spec
+    def spec_for(self, report: Any) -> WorkflowSpec | None:
+        """The workflow a test report is of: the label the report carries, or the one
+        collected for its node id (never parsed from the id: pytest escapes it)."""
+        label = getattr(report, "aperture_label", None) or self.ctx.labels_by_nodeid.get(
+            report.nodeid
+        )
+        return self.labels.get(label) if label is not None else None
 
-    def _collected(self, nodeids: list[str]) -> None:
-        for nodeid in nodeids:
-            spec = self.spec_for(nodeid)
+    def _collected(self) -> None:
+        for nodeid, label in self.ctx.labels_by_nodeid.items():
+            spec = self.labels.get(label)
             if spec is not None:
                 self.module_phase[nodeid.split("::")[0]] = spec.phase
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self._collected([item.nodeid for item in session.items])
+        self._collected()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        self._collected(list(ids))
+        self._collected()
 
     def result_of(self, label: str) -> WorkflowResult | None:
         return self.ctx.ledger.get(label)
@@ -154,7 +147,7 @@ class ReportPlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        spec = self.spec_for(report.nodeid)
+        spec = self.spec_for(report)
         if spec is None:
             self._name_phase_check(report)
             return
@@ -195,7 +188,7 @@ class ReportPlugin:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
-        spec = self.spec_for(report.nodeid)
+        spec = self.spec_for(report)
         data = getattr(report, "aperture", None)
         result = (
             WorkflowResult.from_dict(data)
@@ -243,7 +236,7 @@ class ReportPlugin:
         )
         for result in carried:
             nodeid = f"carried-over/{result.phase}::{result.label}"
-            self.nodeids[nodeid] = self.labels[result.label]
+            self.ctx.labels_by_nodeid[nodeid] = result.label
             for report in _carried_reports(nodeid, result):
                 hook(report=report)
 
@@ -286,7 +279,8 @@ class ReportPlugin:
         """
         # The selected workflow tests; when nothing was collected, the whole plan.
         selected = self.ctx.selected
-        expected = list(dict.fromkeys(self.nodeids.values())) or [
+        collected = [self.labels[x] for x in self.ctx.labels_by_nodeid.values() if x in self.labels]
+        expected = list(dict.fromkeys(collected)) or [
             w for w in self.ctx.plan.workflows if selected is None or w.label in selected
         ]
         # A workflow the recorder found running at an interruption has a result (its job
@@ -306,7 +300,7 @@ class ReportPlugin:
         hook = self.config.pluginmanager.subset_hook_caller(
             "pytest_runtest_logreport", remove_plugins=[tr] if tr is not None else []
         )
-        nodeid_of = {s.label: n for n, s in self.nodeids.items()}
+        nodeid_of = {label: n for n, label in self.ctx.labels_by_nodeid.items()}
         for spec in missing:
             known = self.result_of(spec.label)  # e.g. its job cancelled at the interruption
             result = WorkflowResult(spec.label, spec.phase, outcome=Outcome.SKIPPED)
@@ -319,7 +313,7 @@ class ReportPlugin:
                 result.message = f"not run: {reason}"
             result.min_duration, result.max_duration = spec.min_duration, spec.max_duration
             nodeid = nodeid_of.get(spec.label) or f"{spec.phase}::{spec.label}"
-            self.nodeids.setdefault(nodeid, spec)  # so that its JUnit case is named too
+            self.ctx.labels_by_nodeid.setdefault(nodeid, spec.label)  # its JUnit case is named
             for report in _skipped_reports(nodeid, result):
                 hook(report=report)
 
@@ -342,9 +336,11 @@ def _skipped_reports(nodeid: str, result: WorkflowResult) -> list[pytest.TestRep
         user_properties=[("phase", result.phase)],
     )
     setup.aperture = result.to_dict()  # type: ignore[attr-defined]
+    setup.aperture_label = result.label  # type: ignore[attr-defined]
     teardown = pytest.TestReport(
         nodeid, location, {}, "passed", None, "teardown", duration=0.0, start=now, stop=now
     )
+    teardown.aperture_label = result.label  # type: ignore[attr-defined]
     return [setup, teardown]
 
 

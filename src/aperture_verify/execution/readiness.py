@@ -1,0 +1,49 @@
+"""Readiness: can a workflow of the plan be executed as asked, judged by the server's catalog.
+
+One rule, used twice: by the preflight, over every workflow of the plan before
+the first execute, and by the runner for the workflow it is about to run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from aperture_verify.client.models import Workflow
+from aperture_verify.plan.model import WorkflowSpec
+
+
+def readiness_problem(spec: WorkflowSpec, catalog: Sequence[Workflow]) -> str | None:
+    """Why *spec* cannot run as asked on a server listing *catalog*, or None."""
+    in_space = [w for w in catalog if w.label == spec.label and w.space == spec.space]
+    if not in_space:
+        elsewhere = sorted({w.space for w in catalog if w.label == spec.label})
+        hint = (
+            f"it exists in space(s) {', '.join(elsewhere)}; set space in plans.toml"
+            if elsewhere
+            else "check the external label in Data Studio and in plans.toml"
+        )
+        return f"no workflow with external label '{spec.label}' in space '{spec.space}'; {hint}"
+    if spec.version == "PublishedOnly" and not in_space[0].published:
+        return (
+            f"workflow '{spec.label}' has no published version and the plan asks for "
+            'version = "PublishedOnly"; publish it or set version = "PreferDraft"'
+        )
+    return None
+
+
+def preflight(specs: Iterable[WorkflowSpec], catalog: Sequence[Workflow]) -> dict[str, str]:
+    """Each workflow of *specs* that cannot run, by label, with the reason."""
+    found: dict[str, str] = {}
+    for spec in specs:
+        problem = readiness_problem(spec, catalog)
+        if problem is not None:
+            found[spec.label] = problem
+    return found
+
+
+def preflight_reason(failures: dict[str, str]) -> str:
+    """The skip reason of the workflows that did not fail it: ``preflight failed: …``."""
+    labels = list(failures)
+    first = f"{labels[0]}: {failures[labels[0]]}"
+    more = f" (and {len(labels) - 1} more not ready: {', '.join(labels[1:])})" if labels[1:] else ""
+    return f"preflight failed: {first}{more}"
