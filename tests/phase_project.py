@@ -231,3 +231,21 @@ def overlapping(jobs: list[JobRecord]) -> bool:
     """Whether at least two of *jobs* ran at the same time."""
     spans = sorted((j.started_at, _end(j)) for j in jobs if j.started_at)
     return any(b[0] < a[1] for a, b in itertools.pairwise(spans))
+
+
+def executes(emulator: Emulator) -> list[str]:
+    """The paths of every execute request the emulator received (none: nothing was run)."""
+    return [r.path for r in emulator.requests if r.method == "POST" and r.path.endswith("execute")]
+
+
+def assert_one_error_line(result: pytest.RunResult, *words: str) -> str:
+    """Exit 4, exactly one ``ERROR`` line holding *words*, no traceback anywhere."""
+    everything = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, everything
+    errors = [line for line in result.stderr.lines if line.startswith("ERROR")]
+    assert len(errors) == 1, result.stderr.lines
+    assert "Traceback" not in everything, everything
+    assert "INTERNALERROR" not in everything, everything
+    for word in words:
+        assert word in errors[0], errors[0]
+    return errors[0]

@@ -25,6 +25,7 @@ import pytest
 
 from aperture_verify.client.client import DataStudioClient
 from aperture_verify.client.credentials import Credentials
+from aperture_verify.client.failures import strip_userinfo
 from aperture_verify.client.models import Workflow
 from aperture_verify.client.outage import DEFAULT_OUTAGE_BUDGET
 from aperture_verify.common.files import write_atomic
@@ -210,7 +211,9 @@ class RunContext:
                 self.catalog = self.client.list_workflows()
         except ClientError as e:
             self.login_error = str(e)
-            if e.status in (404, 405) or isinstance(e, ProtocolError):
+            if e.status == 404:
+                self.login_error += "; " + not_found_hint(self.url)
+            elif e.status == 405 or isinstance(e, ProtocolError):
                 self.login_error += (
                     " (the server does not speak the API profile of this plan: run "
                     "aperture-doctor to map its API into [server.profile])"
@@ -329,3 +332,14 @@ def _start_emulator(plan: Plan) -> tuple[Any, Credentials]:
     )
     emulator.start()
     return emulator, credentials
+
+
+def not_found_hint(url: str) -> str:
+    """What a 404 on the run's first call means, and how to check it."""
+    base = strip_userinfo(url).rstrip("/")
+    return (
+        "the server has no such path: the URL or the API base path is probably wrong. "
+        f"Check the server's Swagger page ({base}/api/docs/index.html for Data Studio 2.x "
+        f"and later, {base}/api/v1/swagger-ui.html for 1.x) and fix [server] url, or "
+        "run aperture-doctor to map its API into [server.profile]"
+    )

@@ -1,0 +1,94 @@
+"""Preflight: every selected workflow is checked against the server's catalog before
+the first execute; one that is not ready stops the whole run with nothing executed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from aperture_verify.execution.exitcodes import EXIT_LOGIN_FAILURE, EXIT_READINESS_FAILURE
+from phase_project import Project, executes, project, workflow
+
+__all__ = ["project"]  # the fixture, imported for pytest
+
+PHASES = {"first": ["W1"], "second": ["W2", "Unpublished"], "third": ["W3", "Typo"]}
+
+CHECK = """
+def test_rows_agree(phase_results):
+    assert len(phase_results) == 1
+"""
+
+
+def setup(project: Project) -> None:
+    for label in ("W1", "W2", "W3"):
+        project.emulator.add_workflow(workflow(label, 0.3))
+    project.emulator.add_workflow(workflow("Unpublished", 0.3, published=False, has_draft=True))
+    project.write(PHASES)
+    module = project.pytester.path / "test_phases" / "test_first.py"
+    module.write_text(module.read_text() + CHECK)
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_workflow_not_ready_in_a_later_phase_stops_the_run_before_any_execute(
+    project: Project, workers: str
+) -> None:
+    setup(project)
+    result = project.run("-n", workers, timeout=120)
+    assert result.ret == EXIT_READINESS_FAILURE, result.stdout.str()
+    result.assert_outcomes(failed=2, skipped=4)
+    assert executes(project.emulator) == []
+    out = result.stdout.str()
+    assert "aperture: PREFLIGHT: Typo: no workflow with external label 'Typo'" in out
+    assert "aperture: PREFLIGHT: Unpublished: workflow 'Unpublished' has no published" in out
+    results = project.results()
+    assert results["Typo"]["failure_kind"] == "readiness"
+    assert results["Unpublished"]["failure_kind"] == "readiness"
+    for label in ("W1", "W2", "W3"):
+        assert results[label]["outcome"] == "skipped"
+        assert results[label]["message"].startswith(
+            "not run: preflight failed: Unpublished: workflow 'Unpublished' has no published"
+        ), results[label]["message"]
+        assert "(and 1 more not ready: Typo)" in results[label]["message"]
+    report = json.loads((project.pytester.path / "reports" / "results.json").read_text())
+    assert report["exit_status"] == EXIT_READINESS_FAILURE
+
+
+@pytest.mark.parametrize(
+    "switch", [["--no-preflight"], ["-o", "aperture_preflight=false"]], ids=["flag", "ini"]
+)
+def test_without_preflight_each_workflow_is_checked_when_its_turn_comes(
+    project: Project, switch: list[str]
+) -> None:
+    setup(project)
+    result = project.run("-n", "2", *switch, timeout=120)
+    assert result.ret == EXIT_READINESS_FAILURE, result.stdout.str()
+    assert "PREFLIGHT" not in result.stdout.str()
+    # phase 1 ran; phase 2's unpublished workflow failed, and on_failure = "stop" held the rest
+    assert sorted(j.label for j in project.jobs()) == ["W1", "W2"]
+    results = project.results()
+    assert results["Unpublished"]["failure_kind"] == "readiness"
+    assert results["Typo"]["outcome"] == "skipped"
+
+
+def test_a_workflow_left_out_by_k_does_not_stop_the_run(project: Project) -> None:
+    setup(project)
+    result = project.run("-n", "2", "-k", "W1 or W2 or W3", timeout=120)
+    result.assert_outcomes(passed=3)
+    assert result.ret == 0
+    assert sorted(j.label for j in project.jobs()) == ["W1", "W2", "W3"]
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_login_answered_404_says_the_url_or_base_path_is_probably_wrong(
+    project: Project, workers: str
+) -> None:
+    setup(project)
+    url = project.emulator.url.rstrip("/") + "/ads"
+    result = project.run("-n", workers, f"--server-url={url}", timeout=120)
+    assert result.ret == EXIT_LOGIN_FAILURE, result.stdout.str()
+    (line,) = [x for x in result.stdout.lines if x.startswith("aperture: LOGIN FAILED")]
+    assert "-> 404" in line
+    assert "the URL or the API base path is probably wrong" in line
+    assert f"{url}/api/docs/index.html" in line
+    assert executes(project.emulator) == []
