@@ -3,22 +3,31 @@
 #   make test   set up .venv and run the project's own tests
 # Both create the virtual environment on first use; Python 3.11+ is required.
 
-PYTHON ?= python3
-VENV   ?= .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-stamp
+PYTHON  ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime-stamp
+STAMP   := $(VENV)/.installed-stamp
 
 .PHONY: demo test bench lint clean
 
-$(STAMP): pyproject.toml
+# The suite alone (what a user installs): pytest, pytest-xdist, requests, pytest-html.
+$(RUNTIME): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed (found %s); set PYTHON=python3.11" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME)
+
+# The suite and the development tools (the "dev" extra: hypothesis, mypy, ruff...).
+$(STAMP): $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/pytest -n auto
+# The demo does not load a dev tool's pytest plugin even when the dev extra is installed:
+# every xdist worker would pay for it at exit.
+demo: $(RUNTIME)
+	$(BIN)/pytest -n auto -p no:hypothesispytest
 
 test: $(STAMP)
 	$(BIN)/pytest tests -n 2
