@@ -199,3 +199,29 @@ def test_no_run_folder_is_left_in_the_temp_dir(
     assert result.ret == expected[case], result.stdout.str() + result.stderr.str()
     assert sorted(p.name for p in tmp.iterdir() if p.name.startswith("aperture-run-")) == []
     assert executes(project.emulator) == ([] if case != "passed" else executes(project.emulator))
+
+
+# -- plans.toml: labels and durations ----------------------------------------------
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ('"W1"]', '"W\\n1"]', ("phases.first.workflows[0]", "control character")),
+        ('"W1"]', '"W\\u00071"]', ("phases.first.workflows[0]", "control character")),
+        ('max_duration = "20s"', 'max_duration = "\\u0663s"', ("max_duration", "ASCII 0-9")),
+        ('max_duration = "20s"', 'max_duration = "\\uff11s"', ("max_duration", "ASCII 0-9")),
+    ],
+    ids=["newline-in-label", "bell-in-label", "arabic-indic-digit", "full-width-digit"],
+)
+def test_a_label_or_duration_that_cannot_be_carried_is_refused(
+    project: Project, workers: str, old: str, new: str, words: tuple[str, ...]
+) -> None:
+    base(project)
+    plans = project.pytester.path / "plans.toml"
+    text = plans.read_text()
+    assert old in text
+    plans.write_text(text.replace(old, new, 1))
+    assert_one_error_line(project.run("-n", workers, timeout=90), "plans.toml", *words)
+    assert project.emulator.requests == []

@@ -22,6 +22,7 @@ from aperture_verify.plan.schema import (
     Where,
     check_keys,
     check_label,
+    check_no_control,
     listing,
     parse_toml,
     quote_key,
@@ -180,6 +181,7 @@ class PlanLoader:
                 "workflows": 'list the workflows: workflows = ["Workflow 1"]'})  # fmt: skip
             labels = read_str_list(phase["workflows"], w / "workflows", '"Workflow 1"')
             for i, label in enumerate(labels):
+                check_no_control(label, w / "workflows" / i, "workflow label")
                 if label in labels[:i]:
                     raise (w / "workflows" / i).error(
                         f"workflow {show(label)} is listed twice in this phase", "remove one"

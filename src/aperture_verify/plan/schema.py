@@ -12,6 +12,7 @@ import json
 import math
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -30,6 +31,7 @@ __all__ = [
     "Where",
     "check_keys",
     "check_label",
+    "check_no_control",
     "parse_toml",
     "quote_key",
     "read_bool",
@@ -283,6 +285,11 @@ def read_duration(value: object, where: Where, *, positive: bool = False) -> flo
     try:
         seconds = parse_duration(value)
     except ValueError as e:
+        if any(c.isdigit() and not c.isascii() for c in value):  # a full-width digit looks ASCII
+            raise where.error(
+                f"cannot read {value!a} as a duration: its digits are not ASCII",
+                "write its digits as ASCII 0-9",
+            ) from e
         raise where.error(f"cannot read {show(value)} as a duration", fix) from e
     if not math.isfinite(seconds) or seconds > 366 * 86400:
         raise where.error(f"{show(value)} is too long", "use at most a year (8784h)")
@@ -387,4 +394,19 @@ def check_label(name: str, where: Where, what: str) -> str:
         raise where.error(
             f"{what} name {show(name)} is empty or has leading or trailing spaces", "fix the name"
         )
-    return name
+    return check_no_control(name, where, f"{what} name")
+
+
+def check_no_control(text: str, where: Where, what: str) -> str:
+    """*text* when it holds no newline or other control character.
+
+    A label travels into node ids, the terminal, junit.xml (where XML 1.0 cannot
+    carry most control characters) and file names; none of them can hold one.
+    """
+    bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Zl", "Zp")), None)
+    if bad is not None:
+        raise where.error(
+            f"{what} {show(text)} holds a control character ({_printable(bad)})",
+            "remove it: a label is one line of printable text",
+        )
+    return text
