@@ -25,10 +25,10 @@ import pytest
 
 from aperture_verify.client.client import DataStudioClient
 from aperture_verify.client.credentials import Credentials
-from aperture_verify.client.failures import strip_userinfo
 from aperture_verify.client.models import Workflow
 from aperture_verify.client.outage import DEFAULT_OUTAGE_BUDGET
 from aperture_verify.common.files import write_atomic
+from aperture_verify.common.secrets import safe_url
 from aperture_verify.errors import ClientError, ProtocolError
 from aperture_verify.execution.readiness import preflight as check_all
 from aperture_verify.execution.runner import DEADLINE_GRACE, WorkflowRunner
@@ -336,7 +336,7 @@ def _start_emulator(plan: Plan) -> tuple[Any, Credentials]:
 
 def not_found_hint(url: str) -> str:
     """What a 404 on the run's first call means, and how to check it."""
-    base = strip_userinfo(url).rstrip("/")
+    base = safe_url(url).rstrip("/")
     return (
         "the server has no such path: the URL or the API base path is probably wrong. "
         f"Check the server's Swagger page ({base}/api/docs/index.html for Data Studio 2.x "

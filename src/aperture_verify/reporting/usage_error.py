@@ -26,9 +26,7 @@ from aperture_verify.reporting.run import ci_build
 VERDICT_ERROR = "error"
 
 
-def error_results(
-    message: str, exit_status: int, plan: str | None, at: datetime
-) -> dict[str, Any]:
+def error_results(message: str, exit_status: int, plan: str | None, at: datetime) -> dict[str, Any]:
     """``results.json`` (version 1) of a run stopped before it started."""
     return {
         "version": FORMAT_VERSION,
@@ -66,9 +64,8 @@ def error_junit(message: str, plan: str | None, at: datetime) -> str:
         timestamp=at.isoformat(),
         hostname=os.uname().nodename if hasattr(os, "uname") else "localhost",
     )
-    case = ET.SubElement(
-        suite, "testcase", classname=f"{plan or 'aperture-verify'}.run", name="usage error", time="0"
-    )
+    classname = f"{plan or 'aperture-verify'}.run"
+    case = ET.SubElement(suite, "testcase", classname=classname, name="usage error", time="0")
     error = ET.SubElement(case, "error", message=message)
     error.text = message
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
@@ -78,7 +75,7 @@ def error_html(message: str, plan: str | None, at: datetime) -> str:
     """``report.html``: a self-contained page with the message."""
     title = f"{escape(plan)} · aperture-verify" if plan else "aperture-verify"
     return (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"/>"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"/>'
         f"<title>{title}</title>"
         "<style>body{font-family:sans-serif;margin:2em}"
         ".verdict-error{color:#b00;font-weight:bold}</style></head><body>"
