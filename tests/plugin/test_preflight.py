@@ -4,6 +4,7 @@ the first execute; one that is not ready stops the whole run with nothing execut
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -52,6 +53,11 @@ def test_a_workflow_not_ready_in_a_later_phase_stops_the_run_before_any_execute(
         assert "(and 1 more not ready: Typo)" in results[label]["message"]
     report = json.loads((project.pytester.path / "reports" / "results.json").read_text())
     assert report["exit_status"] == EXIT_READINESS_FAILURE
+    junit = ET.parse(project.pytester.path / "reports" / "junit.xml").getroot()
+    skipped = [s.text or "" for s in junit.iter("skipped")]
+    assert len(skipped) == 4, skipped
+    for text in skipped:  # the reason only: no ".../hooks.py:275:" in front of it
+        assert text.startswith("not run: preflight failed: Unpublished"), text
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,15 @@ reports folder is tried there, and both before the server is contacted.
 
 from __future__ import annotations
 
+import html
+import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import xmlschema
 
+from aperture_verify.reporting.junit import schema_path
 from phase_project import Project, assert_one_error_line, executes, project, workflow
 
 __all__ = ["project"]  # the fixture, imported for pytest
@@ -225,3 +230,35 @@ def test_a_label_or_duration_that_cannot_be_carried_is_refused(
     plans.write_text(text.replace(old, new, 1))
     assert_one_error_line(project.run("-n", workers, timeout=90), "plans.toml", *words)
     assert project.emulator.requests == []
+
+
+# -- the reports of a run stopped by a usage error ---------------------------------
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+@pytest.mark.parametrize("mistake", ["bad-plan", "phase-module"])
+def test_a_usage_error_leaves_reports_describing_this_run(
+    project: Project, workers: str, mistake: str
+) -> None:
+    base(project)
+    reports = project.pytester.path / "reports"
+    reports.mkdir()
+    for name in ("results.json", "junit.xml", "report.html"):
+        (reports / name).write_text("stale: the previous run passed\n")
+    if mistake == "bad-plan":
+        plans = project.pytester.path / "plans.toml"
+        plans.write_text(plans.read_text().replace("max_parallel = 8", "max_parallel = 0"))
+    else:
+        unknown_phase(project)
+    result = project.run("-n", workers, timeout=90)
+    line = assert_one_error_line(result)
+    message = line.removeprefix("ERROR: ")
+    assert project.emulator.requests == []
+    data = json.loads((reports / "results.json").read_text())
+    assert (data["verdict"], data["exit_status"], data["error"]) == ("error", 4, message)
+    assert data["workflows"] == []
+    xmlschema.XMLSchema11(str(schema_path())).validate(str(reports / "junit.xml"))
+    (case,) = ET.parse(reports / "junit.xml").getroot().iter("testcase")
+    error = case.find("error")
+    assert error is not None and error.get("message") == message
+    assert html.escape(message) in (reports / "report.html").read_text()

@@ -302,3 +302,22 @@ def test_nothing_collected_shuts_down_at_once() -> None:
 
 def _unused(_: Any) -> None:
     pass
+
+
+def test_the_test_count_excludes_barriers_after_every_worker_collected() -> None:
+    """xdist sets the session's count to each worker's item count (barriers included)
+    as its collection arrives; the scheduler puts the real count back every time."""
+    ids, keys = make_collection([2, 3])
+    counts: list[int] = []
+    sched = PhaseScheduling(
+        None, max_parallel=4, load_keys=lambda n, c: dict(keys), on_collected=counts.append
+    )
+    nodes = [FakeNode(Gateway(f"gw{i}")) for i in range(3)]
+    for node in nodes:
+        sched.add_node(node)
+    sched.add_node_collection(nodes[0], ids)
+    sched.schedule()
+    for node in nodes[1:]:
+        sched.add_node_collection(node, ids)
+        sched.schedule()
+    assert counts == [5, 5, 5]

@@ -54,6 +54,7 @@ from aperture_verify.plugin.reports import ReportPlugin
 from aperture_verify.plugin.safety import tls_metadata, transport_warnings
 from aperture_verify.plugin.scheduler import ItemKey, PhaseScheduling
 from aperture_verify.plugin.selecting import announce, record_carried_over, split_items
+from aperture_verify.plugin.usage import wants_reports, write_usage_error_reports
 
 SESSION_KEY = pytest.StashKey[pytest.Session]()
 STAGE_KEY = pytest.StashKey[tuple[int, int]]()  # (phase index, stage) of an item
@@ -68,6 +69,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 # -- configuration --------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config) -> Generator[None, int, int]:
+    """A usage error leaves reports describing this run, not the previous one's."""
+    try:
+        return (yield)
+    except pytest.UsageError as e:
+        if wants_reports(config):
+            write_usage_error_reports(config, str(e))
+        raise
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)

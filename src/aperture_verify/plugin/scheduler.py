@@ -66,6 +66,7 @@ class PhaseScheduling:
         self.node2collection: dict[Any, list[str]] = {}
         self.node2pending: dict[Any, list[int]] = {}
         self.collection: list[str] | None = None
+        self._test_count = 0  # real tests, barriers not counted
         self._keys: dict[int, ItemKey] = {}
         self._stages: list[tuple[int, int]] = []
         self._queues: dict[tuple[int, int], deque[int]] = {}
@@ -113,6 +114,10 @@ class PhaseScheduling:
             self._refuse(node, collection)
             return
         self.node2collection[node] = list(collection)
+        if self.collection is not None:
+            # xdist has just set the session's test count to this worker's item
+            # count, barriers included: the progress would end at [ 66%]. Again:
+            self._on_collected(self._test_count)
 
     def mark_test_complete(self, node: Any, item_index: int, duration: float = 0) -> None:
         self.node2pending[node].remove(item_index)
@@ -201,7 +206,8 @@ class PhaseScheduling:
             self._queues[key.stage].append(index)
             self._outstanding[key.stage].add(index)
         self._stages = sorted(self._queues)
-        self._on_collected(sum(len(q) for q in self._queues.values()))
+        self._test_count = sum(len(q) for q in self._queues.values())
+        self._on_collected(self._test_count)
 
     def _free_nodes(self) -> list[Any]:
         free = []

@@ -1,0 +1,69 @@
+"""A run stopped by a usage error leaves reports that say so (README "Bad input").
+
+Without this, the previous run's ``results.json`` (verdict "passed", say)
+would still be in the reports folder after an exit 4, and a CI job archiving
+it would report that run's verdict for this one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from aperture_verify.common.files import write_atomic
+from aperture_verify.common.secrets import redact
+from aperture_verify.plugin.options import PLAN_KEY, is_active, path_option
+from aperture_verify.reporting.usage_error import error_html, error_junit, error_results_text
+
+EXIT_USAGE_ERROR = int(pytest.ExitCode.USAGE_ERROR)
+SECRET_VARIABLES = ("APERTURE_API_KEY", "APERTURE_PASSWORD")
+
+
+def wants_reports(config: pytest.Config) -> bool:
+    """Whether this invocation is a run of the suite that writes reports."""
+    if hasattr(config, "workerinput") or config.getoption("collectonly", False):
+        return False
+    try:
+        return bool(is_active(config) or config.getoption("aperture_phases_dir"))
+    except Exception:  # the options themselves are what is wrong
+        return False
+
+
+def report_paths(config: pytest.Config) -> tuple[Path, Path, Path]:
+    """(results.json, junit.xml, report.html) where this run would have written them."""
+    reports = path_option(config, "aperture_reports_dir", "reports")
+    here = config.invocation_params.dir
+    html = getattr(config.option, "htmlpath", None)
+    xml = config.option.xmlpath
+    return (
+        reports / "results.json",
+        here / xml if xml else reports / "junit.xml",
+        here / html if html else reports / "report.html",
+    )
+
+
+def write_usage_error_reports(config: pytest.Config, message: str) -> None:
+    """The three reports, describing a run stopped by *message* (exit status 4).
+
+    Best effort: a report that cannot be written (the usage error may be
+    exactly that) is removed instead, if it can be.
+    """
+    plan = config.stash[PLAN_KEY].name if PLAN_KEY in config.stash else None
+    message = redact(message, [os.environ.get(v, "") for v in SECRET_VARIABLES])
+    at = datetime.now(UTC)
+    results, junit, html = report_paths(config)
+    for path, text in (
+        (results, error_results_text(message, EXIT_USAGE_ERROR, plan, at)),
+        (junit, error_junit(message, plan, at)),
+        (html, error_html(message, plan, at)),
+    ):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, text)
+        except OSError:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
