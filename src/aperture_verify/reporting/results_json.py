@@ -52,6 +52,7 @@ def build_results(run: RunSummary) -> dict[str, Any]:
         "duration": _round(run.duration),
         "exit_status": run.exit_status,
         "verdict": run.verdict,
+        "error": None,  # set only in the reports of a usage error (usage_error.py)
         "login_error": run.login_error,
         "warnings": run.warnings,
         "ci": run.ci or None,
