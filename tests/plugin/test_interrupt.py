@@ -123,5 +123,9 @@ def test_an_interrupted_phase_cancels_its_jobs_and_writes_the_reports(
     outcomes = {w["label"]: w["outcome"] for w in data["workflows"]}
     assert outcomes["W1"] == "passed"
     assert all(outcomes[label] == "interrupted" for label in running), outcomes
+    for entry in data["workflows"]:  # an interrupted job that had started keeps its times
+        if entry["label"] in running:
+            assert entry["job_id"] == jobs[entry["label"]].job_id, entry
+            assert entry["started_at"] and entry["state"] == "CANCELLED", entry
     assert outcomes["W4"] == "skipped"
     assert data["exit_status"] == pytest.ExitCode.INTERRUPTED

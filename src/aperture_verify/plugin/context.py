@@ -25,7 +25,7 @@ import pytest
 
 from aperture_verify.client.client import DataStudioClient
 from aperture_verify.client.credentials import Credentials
-from aperture_verify.client.models import Workflow
+from aperture_verify.client.models import Job, Workflow
 from aperture_verify.client.outage import DEFAULT_OUTAGE_BUDGET
 from aperture_verify.common.files import write_atomic
 from aperture_verify.common.secrets import safe_url
@@ -261,12 +261,12 @@ class RunContext:
         self.announcer.poll()
         return self.announcer.in_outage
 
-    def cancel_unfinished_jobs(self, label: str | None = None) -> list[tuple[str, str]]:
+    def cancel_unfinished_jobs(self, label: str | None = None) -> list[tuple[str, str, Job]]:
         """Cancel the run's jobs still marked active (of *label* only, if given).
 
         During an outage each cancel is attempted once, so that the end of an
         interrupted run does not wait on a server that cannot be reached.
-        Returns (job id, label) of each job cancelled.
+        Returns (job id, label, the job as the cancel left it) of each job cancelled.
         """
         cancelled = []
         once = self.in_outage()
@@ -274,8 +274,8 @@ class RunContext:
             if label is not None and job_label != label:
                 continue
             try:
-                self.client.cancel_job(job_id, once=once)
-                cancelled.append((job_id, job_label))
+                job = self.client.cancel_job(job_id, once=once)
+                cancelled.append((job_id, job_label, job))
             except ClientError as e:
                 log.warning("could not cancel job %s: %s", job_id, e)
             self.job_ended(job_id)

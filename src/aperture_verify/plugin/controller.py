@@ -38,10 +38,9 @@ class RunRecorder:
                 result.message = str(report.longrepr)
                 # Its job may still run on the server: cancel it now, before the
                 # scheduler lets the next phase start, so the barrier really holds.
-                for job_id, _label in self.ctx.cancel_unfinished_jobs(spec.label):
+                for job_id, _label, job in self.ctx.cancel_unfinished_jobs(spec.label):
                     self.cancelled.append(job_id)
-                    result.job_id = job_id
-                    result.state = "CANCELLED"
+                    result.record_job(job)  # its times, as the server has them
                     result.message += f"; its job {job_id} was cancelled"
                 self.ctx.ledger.record(result)
             # xdist reports a crash with when="???", which JUnit would file as a set-up
@@ -63,14 +62,13 @@ class RunRecorder:
             session.exitstatus = self.ctx.dry_run_status
             return
         if self.ctx.login_error is None and self.ctx.url != "emulator":
-            for job_id, label in self.ctx.cancel_unfinished_jobs():
+            for job_id, label, job in self.ctx.cancel_unfinished_jobs():
                 self.cancelled.append(job_id)
                 spec = next((w for w in self.ctx.plan.workflows if w.label == label), None)
                 if spec is None or self.ctx.ledger.get(label) is not None:
                     continue
                 result = WorkflowResult(label, spec.phase, outcome=Outcome.INTERRUPTED)
-                result.job_id = job_id
-                result.state = "CANCELLED"
+                result.record_job(job)  # the summary shows when it ran, not "- → -"
                 result.message = f"the run was interrupted; job {job_id} was cancelled"
                 self.ctx.ledger.record(result)
         status = exit_status_for(int(exitstatus), self.ctx.ledger.results())

@@ -85,6 +85,14 @@ class AperturePhaseFixtures:
                 return ctx.runner.run(spec, result)
             except WorkflowFailed as e:
                 pytest.fail(str(e), pytrace=False)
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM; the runner cancelled the job
+                result.outcome = Outcome.INTERRUPTED
+                result.message = "not finished: the run was interrupted while it ran"
+                if result.job_id and result.state == "CANCELLED":
+                    result.message += f"; job {result.job_id} was cancelled"
+                if ctx.ledger.writer:  # no report will come: the ledger keeps its times
+                    ctx.ledger.record(result)
+                raise
             finally:
                 _record_properties(item, result)
 
