@@ -111,7 +111,9 @@ def test_passing_and_failing_workflows_leak_no_secret(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, emu: Emulator, api: str
 ) -> None:
     project = make(pytester, monkeypatch, emu, api)
-    result = project.run(*LOUD, "-o", "aperture_deadline_grace=0.3s")
+    # Without the preflight, which would stop the run at 'Missing' before anything ran:
+    # the scan is meant to cover the messages of workflows that ran and failed too.
+    result = project.run(*LOUD, "-o", "aperture_deadline_grace=0.3s", "--no-preflight")
     assert result.ret == EXIT_READINESS_FAILURE  # Missing; W2 and W3 failed in execution
     result.assert_outcomes(passed=1, failed=3)
     assert_no_job_active(emu.jobs)
