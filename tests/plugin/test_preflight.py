@@ -61,7 +61,7 @@ def test_a_workflow_not_ready_in_a_later_phase_stops_the_run_before_any_execute(
 
 
 @pytest.mark.parametrize(
-    "switch", [["--no-preflight"], ["-o", "aperture_preflight=false"]], ids=["flag", "ini"]
+    "switch", [["--no-preflight"], ["-o", "aperture_no_preflight=true"]], ids=["flag", "ini"]
 )
 def test_without_preflight_each_workflow_is_checked_when_its_turn_comes(
     project: Project, switch: list[str]
