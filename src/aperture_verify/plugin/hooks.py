@@ -12,7 +12,6 @@ import contextlib
 import os
 import signal
 from collections.abc import Generator, Sequence
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -22,10 +21,9 @@ from _pytest.runner import runtestprotocol
 from aperture_verify.errors import PlanError
 from aperture_verify.execution.readiness import preflight_reason
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
-from aperture_verify.plan.model import Plan
 from aperture_verify.plugin import collection as coll
-from aperture_verify.plugin import phasemodules
 from aperture_verify.plugin.adhoc_phases import MODULE_PATH as ADHOC_MODULE
+from aperture_verify.plugin.before_run import check_phase_modules, check_report_paths
 from aperture_verify.plugin.context import CONTEXT_KEY, RunContext
 from aperture_verify.plugin.controller import EndOfSession, RunRecorder
 from aperture_verify.plugin.dryrun import dry_run
@@ -35,7 +33,6 @@ from aperture_verify.plugin.options import (
     MAX_AUTO_WORKERS,
     add_options,
     adhoc_chain,
-    check_report_paths,
     deadline_grace,
     default_report_paths,
     flag,
@@ -114,7 +111,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # Every mistake around the run is found here, on the controller, before
         # any worker starts and before the server is contacted.
         if adhoc_chain(config) is None:  # an ad-hoc chain runs the plugin's own module
-            _check_phase_modules(config, plan)
+            check_phase_modules(config, plan)
         if not config.getoption("collectonly") and not run.dry_run:
             default_report_paths(config)
             check_report_paths(config)
@@ -156,31 +153,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[CONTEXT_KEY].outage_budget = budget
     _install_sigterm_handler()
     config.pluginmanager.register(AperturePhaseFixtures(config), "aperture-fixtures")
-
-
-def _check_phase_modules(config: pytest.Config, plan: Plan) -> None:
-    """The phase modules' mistakes, refused in one place (see phasemodules.py)."""
-    pdir = phases_dir(config)
-    try:
-        modules = phasemodules.scan(pdir, config.rootpath, config.getini("python_files"))
-        phasemodules.check(
-            modules, plan, config.rootpath, pdir, whole_plan=_whole_plan_selected(config, pdir)
-        )
-    except phasemodules.PhaseModuleError as e:
-        raise pytest.UsageError(str(e)) from None
-
-
-def _whole_plan_selected(config: pytest.Config, pdir: Path) -> bool:
-    """Whether the run asks for the whole phases directory (no file, -k or -m narrowing it)."""
-    target = pdir.resolve()
-    return (
-        any(
-            (config.invocation_params.dir / a.split("::")[0]).resolve() in (target, *target.parents)
-            for a in config.args
-        )
-        and not config.getoption("keyword")
-        and not config.getoption("markexpr")
-    )
 
 
 def _install_sigterm_handler() -> None:

@@ -6,7 +6,6 @@ Precedence, resolved in ``option()``: command line > environment > ini > default
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -412,43 +411,3 @@ def get_selection(config: pytest.Config) -> RunSelection:
     found = RunSelection(selection, resume, flag(config, "aperture_dry_run"))
     config.stash[SELECTION_KEY] = found
     return found
-
-
-def check_report_paths(config: pytest.Config) -> None:
-    """The reports can be written where they go: checked before anything runs.
-
-    Each report's folder is created if missing and a file is written to it and
-    removed; a report path that is a folder is refused too.
-    """
-    reports = path_option(config, "aperture_reports_dir", "reports")
-    targets = [("--reports-dir / aperture_reports_dir", reports, True)]
-    html = getattr(config.option, "htmlpath", None)
-    if html:
-        targets.append(("--html", Path(html), False))
-    if config.option.xmlpath:
-        targets.append(("--junitxml", Path(config.option.xmlpath), False))
-    for flag, path, is_dir in targets:
-        path = path if path.is_absolute() else config.invocation_params.dir / path
-        folder = path if is_dir else path.parent
-        if not is_dir and path.is_dir():
-            raise pytest.UsageError(f"{flag}: {path} is a folder; give a file path for the report")
-        problem = writable_folder_problem(folder)
-        if problem is not None:
-            raise pytest.UsageError(
-                f"{flag}: the reports cannot be written to {folder}: {problem}; "
-                "fix it or choose another folder"
-            )
-
-
-def writable_folder_problem(folder: Path) -> str | None:
-    """Why no file can be written in *folder* (created if missing), or None."""
-    if folder.exists() and not folder.is_dir():
-        return "it is a file, not a folder"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".aperture-write-check-")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as e:
-        return e.strerror or type(e).__name__
-    return None
