@@ -20,6 +20,8 @@ from phase_project import Project, project, workflow
 
 __all__ = ["project"]  # the fixture, imported for pytest
 
+pytestmark = pytest.mark.slow  # pytest in subprocesses, against the emulator
+
 LABELS = ["Müller", "日本語", 'Käse "Spezial" ☃', "Back\\slash", "W [1]"]
 FAILS = "Müller"
 

@@ -13,6 +13,8 @@ from phase_project import Project, executes, project, workflow
 
 __all__ = ["project"]  # the fixture, imported for pytest
 
+pytestmark = pytest.mark.slow  # pytest in subprocesses, against the emulator
+
 PHASES = {"first": ["W1"], "second": ["W2", "Unpublished"], "third": ["W3", "Typo"]}
 
 CHECK = """

@@ -20,6 +20,8 @@ from phase_project import Project, assert_one_error_line, executes, project, wor
 
 __all__ = ["project"]  # the fixture, imported for pytest
 
+pytestmark = pytest.mark.slow  # pytest in subprocesses, against the emulator
+
 PHASES = {"first": ["W1"], "second": ["W2"]}
 
 #: Every way of running: without xdist, with it at two widths, and with it switched off.
