@@ -8,16 +8,18 @@ it would report that run's verdict for this one.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from aperture_verify.common.files import write_atomic
 from aperture_verify.common.secrets import redact
 from aperture_verify.plugin.options import PLAN_KEY, is_active, path_option
-from aperture_verify.reporting.usage_error import error_html, error_junit, error_results_text
+from aperture_verify.reporting.usage_error import error_html, error_junit, error_results
 
 EXIT_USAGE_ERROR = int(pytest.ExitCode.USAGE_ERROR)
 SECRET_VARIABLES = ("APERTURE_API_KEY", "APERTURE_PASSWORD")
@@ -56,8 +58,10 @@ def write_usage_error_reports(config: pytest.Config, message: str) -> None:
     message = redact(message, [os.environ.get(v, "") for v in SECRET_VARIABLES])
     at = datetime.now(UTC)
     results, junit, html = report_paths(config)
+    doc = error_results(message, EXIT_USAGE_ERROR, plan, at)
+    doc["previous_run"] = _previous_run(results)  # what --resume resumes from
     for path, text in (
-        (results, error_results_text(message, EXIT_USAGE_ERROR, plan, at)),
+        (results, json.dumps(doc, indent=2, ensure_ascii=False) + "\n"),
         (junit, error_junit(message, plan, at)),
         (html, error_html(message, plan, at)),
     ):
@@ -67,3 +71,14 @@ def write_usage_error_reports(config: pytest.Config, message: str) -> None:
         except OSError:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
+
+
+def _previous_run(path: Path) -> Any:
+    """The last real run's results.json (carried through earlier usage errors), or None."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(data, dict) and data.get("verdict") == "error":
+        return data.get("previous_run")
+    return data if isinstance(data, dict) else None
