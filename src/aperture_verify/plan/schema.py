@@ -17,9 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from string import Formatter
 from typing import Any
-from urllib.parse import urlsplit
 
 from aperture_verify.common.durations import parse_duration
 from aperture_verify.common.secrets import is_secret_key
@@ -38,12 +36,10 @@ __all__ = [
     "read_choice",
     "read_duration",
     "read_int",
-    "read_job_url",
     "read_str",
     "read_str_list",
     "read_table",
     "read_toml_file",
-    "read_url",
     "show",
 ]
 
@@ -62,7 +58,7 @@ def _normalize(name: str) -> str:
     return name.replace("_", "").replace("-", "").lower()
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     """*text* with every non-printable character escaped, so it stays on one line."""
     return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
 
@@ -71,12 +67,12 @@ def quote_key(name: str) -> str:
     """A key as TOML would write it: bare when it can be, else double-quoted."""
     if _BARE_KEY.fullmatch(name):
         return name
-    return _printable(json.dumps(name, ensure_ascii=False))
+    return printable(json.dumps(name, ensure_ascii=False))
 
 
 def show(value: object, limit: int = 60) -> str:
     """A short, single-line ``repr`` of a user's value for an error message."""
-    text = _printable(repr(value))
+    text = printable(repr(value))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -170,12 +166,12 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
             message = _TOML_END.sub("", message)
         else:
             where = ""
-        problem = " ".join(_printable(message).split()) or "invalid TOML"
+        problem = " ".join(printable(message).split()) or "invalid TOML"
         raise PlanError(source, where, problem, "fix the TOML syntax") from e
     except RecursionError as e:
         raise PlanError(source, "", "arrays or tables nested too deeply", "fix the TOML") from e
     except ValueError as e:  # defensive: tomllib reports its own errors as TOMLDecodeError
-        raise PlanError(source, "", _printable(str(e)), "fix the TOML syntax") from e
+        raise PlanError(source, "", printable(str(e)), "fix the TOML syntax") from e
 
 
 def suggest(name: str, allowed: Sequence[str]) -> str:
@@ -311,77 +307,6 @@ def read_str_list(value: object, where: Where, example: str) -> tuple[str, ...]:
     return tuple(read_str(item, where / i, item_example) for i, item in enumerate(value))
 
 
-def _url_problem(value: str, *, what: str) -> tuple[str, str] | None:
-    """Why *value* is not an http(s) URL with a host, or ``None`` when it is one."""
-    creds = (
-        "credentials never go in URLs; remove the part before '@' and set APERTURE_API_KEY, "
-        "or APERTURE_USERNAME and APERTURE_PASSWORD, in the environment"
-    )
-    if any(c.isspace() or not c.isprintable() for c in value):
-        return f"{show(value)} contains spaces or control characters", f"write {what} without them"
-    if "://" not in value:
-        if "@" in value:
-            return f"the {what} contains a user name or password", creds
-        port = "" if re.search(r":\d+(/|$)", value) else ":7701"
-        return f"{show(value)} has no scheme", f"write https://{value}{port}"
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https"):
-        return f"scheme {show(parts.scheme)} is not supported", "use http:// or https://"
-    if "@" in parts.netloc:
-        return f"the {what} contains a user name or password", creds
-    if not parts.hostname:
-        return f"{show(value)} has no host", "write it like https://ads.example.com:7701"
-    try:
-        parts.port  # noqa: B018 - the property validates the port
-    except ValueError:
-        return f"{show(value)} has an invalid port", "use a number from 1 to 65535"
-    return None
-
-
-def read_url(value: object, where: Where) -> str:
-    """``"emulator"`` or an http(s) server URL; a trailing ``/`` is dropped."""
-    fix = 'write "emulator" or a URL like "https://ads.example.com:7701"'
-    if not isinstance(value, str):
-        raise where.error(f"must be a string, not {type_name(value)}", fix)
-    if value == "emulator":
-        return value
-    if value.strip().lower() == "emulator":
-        raise where.error(f"{show(value)} is not recognised", 'write "emulator" exactly')
-    if not value:
-        raise where.error("must not be empty", fix)
-    problem = _url_problem(value, what="server URL")
-    if problem:
-        raise where.error(*problem)
-    parts = urlsplit(value)
-    if parts.query or parts.fragment:
-        raise where.error(
-            f"{show(value)} has a query or fragment", "give only scheme, host, port and path"
-        )
-    return value.rstrip("/")
-
-
-def read_job_url(value: object, where: Where) -> str:
-    """A link template for a job, such as ``https://ads.example.com/#/jobs/{job_id}``."""
-    fix = 'write it like "https://ads.example.com:7701/#/jobs/{job_id}"'
-    if not isinstance(value, str):
-        raise where.error(f"must be a string, not {type_name(value)}", fix)
-    problem = _url_problem(value, what="job URL")
-    if problem:
-        raise where.error(*problem)
-    try:
-        fields = [name for _, name, _, _ in Formatter().parse(value) if name is not None]
-    except ValueError as e:
-        raise where.error(f"{show(value)} has unbalanced braces", fix) from e
-    if "job_id" not in fields:
-        raise where.error(f"{show(value)} does not contain {{job_id}}", fix)
-    others = sorted(set(fields) - {"job_id"})
-    if others:
-        raise where.error(
-            f"unknown placeholder {{{_printable(others[0])}}}", "only {job_id} is filled in"
-        )
-    return value
-
-
 def listing(names: Iterable[str]) -> str:
     """Names for a message: ``'a', 'b'`` (or ``none``)."""
     items = [show(n) for n in names]
@@ -406,7 +331,7 @@ def check_no_control(text: str, where: Where, what: str) -> str:
     bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Zl", "Zp")), None)
     if bad is not None:
         raise where.error(
-            f"{what} {show(text)} holds a control character ({_printable(bad)})",
+            f"{what} {show(text)} holds a control character ({printable(bad)})",
             "remove it: a label is one line of printable text",
         )
     return text

@@ -3,8 +3,11 @@ and the environment's overrides (``--server-url`` > ``APERTURE_URL`` > the file)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
+from string import Formatter
+from urllib.parse import urlsplit
 
 from aperture_verify.client.dialect import DEFAULT_DIALECT, Dialect, load_dialect
 from aperture_verify.client.profile import ApiProfile
@@ -13,14 +16,14 @@ from aperture_verify.plan.model import ServerSettings
 from aperture_verify.plan.schema import (
     Where,
     check_keys,
+    printable,
     read_bool,
     read_choice,
     read_duration,
-    read_job_url,
     read_str,
     read_table,
-    read_url,
     show,
+    type_name,
 )
 
 URL_ENV = "APERTURE_URL"
@@ -164,3 +167,74 @@ def existing_file(value: object, where: Where, base_dir: Path) -> Path:
             "fix the path (relative paths are relative to the plans file's folder)",
         )
     return path
+
+
+def _url_problem(value: str, *, what: str) -> tuple[str, str] | None:
+    """Why *value* is not an http(s) URL with a host, or ``None`` when it is one."""
+    creds = (
+        "credentials never go in URLs; remove the part before '@' and set APERTURE_API_KEY, "
+        "or APERTURE_USERNAME and APERTURE_PASSWORD, in the environment"
+    )
+    if any(c.isspace() or not c.isprintable() for c in value):
+        return f"{show(value)} contains spaces or control characters", f"write {what} without them"
+    if "://" not in value:
+        if "@" in value:
+            return f"the {what} contains a user name or password", creds
+        port = "" if re.search(r":\d+(/|$)", value) else ":7701"
+        return f"{show(value)} has no scheme", f"write https://{value}{port}"
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"scheme {show(parts.scheme)} is not supported", "use http:// or https://"
+    if "@" in parts.netloc:
+        return f"the {what} contains a user name or password", creds
+    if not parts.hostname:
+        return f"{show(value)} has no host", "write it like https://ads.example.com:7701"
+    try:
+        parts.port  # noqa: B018 - the property validates the port
+    except ValueError:
+        return f"{show(value)} has an invalid port", "use a number from 1 to 65535"
+    return None
+
+
+def read_url(value: object, where: Where) -> str:
+    """``"emulator"`` or an http(s) server URL; a trailing ``/`` is dropped."""
+    fix = 'write "emulator" or a URL like "https://ads.example.com:7701"'
+    if not isinstance(value, str):
+        raise where.error(f"must be a string, not {type_name(value)}", fix)
+    if value == "emulator":
+        return value
+    if value.strip().lower() == "emulator":
+        raise where.error(f"{show(value)} is not recognised", 'write "emulator" exactly')
+    if not value:
+        raise where.error("must not be empty", fix)
+    problem = _url_problem(value, what="server URL")
+    if problem:
+        raise where.error(*problem)
+    parts = urlsplit(value)
+    if parts.query or parts.fragment:
+        raise where.error(
+            f"{show(value)} has a query or fragment", "give only scheme, host, port and path"
+        )
+    return value.rstrip("/")
+
+
+def read_job_url(value: object, where: Where) -> str:
+    """A link template for a job, such as ``https://ads.example.com/#/jobs/{job_id}``."""
+    fix = 'write it like "https://ads.example.com:7701/#/jobs/{job_id}"'
+    if not isinstance(value, str):
+        raise where.error(f"must be a string, not {type_name(value)}", fix)
+    problem = _url_problem(value, what="job URL")
+    if problem:
+        raise where.error(*problem)
+    try:
+        fields = [name for _, name, _, _ in Formatter().parse(value) if name is not None]
+    except ValueError as e:
+        raise where.error(f"{show(value)} has unbalanced braces", fix) from e
+    if "job_id" not in fields:
+        raise where.error(f"{show(value)} does not contain {{job_id}}", fix)
+    others = sorted(set(fields) - {"job_id"})
+    if others:
+        raise where.error(
+            f"unknown placeholder {{{printable(others[0])}}}", "only {job_id} is filled in"
+        )
+    return value

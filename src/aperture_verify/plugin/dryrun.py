@@ -16,8 +16,8 @@ from aperture_verify.execution.preflight import preflight
 from aperture_verify.execution.results import FailureKind
 from aperture_verify.plan.model import Range, WorkflowSpec
 from aperture_verify.plugin.context import RunContext
-from aperture_verify.plugin.options import MAX_AUTO_WORKERS, RunSelection
-from aperture_verify.plugin.selecting import by_phase
+from aperture_verify.plugin.options import MAX_AUTO_WORKERS
+from aperture_verify.plugin.selecting import RunSelection, by_phase
 
 
 def dry_run(tr: Any, ctx: RunContext, run: RunSelection) -> int:

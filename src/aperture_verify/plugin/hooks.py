@@ -8,11 +8,8 @@ alone.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 from collections.abc import Generator, Sequence
-from types import FrameType
 from typing import Any
 
 import pytest
@@ -37,7 +34,6 @@ from aperture_verify.plugin.options import (
     default_report_paths,
     flag,
     get_plan,
-    get_selection,
     history_path,
     is_active,
     outage_budget,
@@ -50,7 +46,13 @@ from aperture_verify.plugin.outages import TerminalLines
 from aperture_verify.plugin.reports import ReportPlugin
 from aperture_verify.plugin.safety import tls_metadata, transport_warnings
 from aperture_verify.plugin.scheduler import ItemKey, PhaseScheduling
-from aperture_verify.plugin.selecting import announce, record_carried_over, split_items
+from aperture_verify.plugin.selecting import (
+    announce,
+    get_selection,
+    record_carried_over,
+    split_items,
+)
+from aperture_verify.plugin.signals import install_sigterm_handler
 from aperture_verify.plugin.usage import wants_reports, write_usage_error_reports
 
 SESSION_KEY = pytest.StashKey[pytest.Session]()
@@ -151,19 +153,8 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     config.stash[CONTEXT_KEY].deadline_grace = grace
     config.stash[CONTEXT_KEY].outage_budget = budget
-    _install_sigterm_handler()
+    install_sigterm_handler()
     config.pluginmanager.register(AperturePhaseFixtures(config), "aperture-fixtures")
-
-
-def _install_sigterm_handler() -> None:
-    """SIGTERM (a scheduler stopping the run) is handled like Ctrl-C."""
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    if hasattr(signal, "SIGTERM"):
-        with contextlib.suppress(ValueError):  # not the main thread
-            signal.signal(signal.SIGTERM, interrupt)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -6,7 +6,6 @@ Precedence, resolved in ``option()``: command line > environment > ini > default
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,11 +13,9 @@ import pytest
 from aperture_verify.client.outage import DEFAULT_OUTAGE_BUDGET
 from aperture_verify.common.durations import parse_duration
 from aperture_verify.errors import PlanError
-from aperture_verify.execution.resume import PreviousRun, Resume, plan_resume
 from aperture_verify.execution.runner import DEADLINE_GRACE
 from aperture_verify.plan import Plan, load_plan, load_plan_text
-from aperture_verify.plan.fingerprint import plan_fingerprint
-from aperture_verify.plan.selection import Selection, parse_chain, select
+from aperture_verify.plan.selection import parse_chain
 
 PLAN_KEY = pytest.StashKey[Plan]()  # the plan, loaded once per process
 
@@ -352,62 +349,3 @@ def default_report_paths(config: pytest.Config) -> None:
         config.option.self_contained_html = True
     if config.option.xmlpath is None:
         config.option.xmlpath = str(reports / "junit.xml")
-
-
-@dataclass(frozen=True)
-class RunSelection:
-    """What this run executes: the selection flags, narrowed by ``--resume``."""
-
-    selection: Selection
-    resume: Resume | None = None
-    dry_run: bool = False
-
-
-SELECTION_KEY = pytest.StashKey[RunSelection]()
-
-
-def get_selection(config: pytest.Config) -> RunSelection:
-    """The run's selection, resolved once per process; a bad value is a usage error.
-
-    A worker takes the controller's (``workerinput``): it must not read the
-    previous run's file again, nor decide anything differently.
-    """
-    if SELECTION_KEY in config.stash:
-        return config.stash[SELECTION_KEY]
-    plan = get_plan(config)
-    worker = getattr(config, "workerinput", None)
-    if worker is not None:
-        labels = worker["aperture"]["selected"]
-        found = RunSelection(Selection(plan, frozenset(labels)))
-        config.stash[SELECTION_KEY] = found
-        return found
-    try:
-        selection = select(
-            plan,
-            **{
-                name: (text, origin(config, ini))
-                for name, ini in (
-                    ("phases", "aperture_phases"),
-                    ("from_phase", "aperture_from_phase"),
-                    ("to_phase", "aperture_to_phase"),
-                    ("workflows", "aperture_workflows"),
-                )
-                if (text := option(config, ini))
-            },
-        )
-        resume = None
-        if flag(config, "aperture_resume"):
-            reports = path_option(config, "aperture_reports_dir", "reports")
-            previous = PreviousRun.read(reports / "results.json")
-            resume = plan_resume(plan, plan_fingerprint(plan), previous)
-            selection = selection.narrowed(resume.to_run, "--resume")
-    except PlanError as e:
-        raise pytest.UsageError(str(e)) from None
-    if not selection.labels:
-        raise pytest.UsageError(
-            f"{' and '.join(selection.reasons)}: together they leave no workflow of plan "
-            f"'{plan.name}' to run; widen the selection"
-        )
-    found = RunSelection(selection, resume, flag(config, "aperture_dry_run"))
-    config.stash[SELECTION_KEY] = found
-    return found

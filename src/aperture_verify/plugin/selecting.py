@@ -8,15 +8,79 @@ to the collected items and told to the user once, on the controller.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from aperture_verify.errors import PlanError
+from aperture_verify.execution.resume import PreviousRun, Resume, plan_resume
+from aperture_verify.plan.fingerprint import plan_fingerprint
 from aperture_verify.plan.model import Plan, WorkflowSpec
+from aperture_verify.plan.selection import Selection, select
 from aperture_verify.plugin.collection import WORKFLOW_FIXTURE, phase_of_item
 from aperture_verify.plugin.context import RunContext
-from aperture_verify.plugin.options import RunSelection
+from aperture_verify.plugin.options import flag, get_plan, option, origin, path_option
+
+
+@dataclass(frozen=True)
+class RunSelection:
+    """What this run executes: the selection flags, narrowed by ``--resume``."""
+
+    selection: Selection
+    resume: Resume | None = None
+    dry_run: bool = False
+
+
+SELECTION_KEY = pytest.StashKey[RunSelection]()
+
+
+def get_selection(config: pytest.Config) -> RunSelection:
+    """The run's selection, resolved once per process; a bad value is a usage error.
+
+    A worker takes the controller's (``workerinput``): it must not read the
+    previous run's file again, nor decide anything differently.
+    """
+    if SELECTION_KEY in config.stash:
+        return config.stash[SELECTION_KEY]
+    plan = get_plan(config)
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:
+        labels = worker["aperture"]["selected"]
+        found = RunSelection(Selection(plan, frozenset(labels)))
+        config.stash[SELECTION_KEY] = found
+        return found
+    try:
+        selection = select(
+            plan,
+            **{
+                name: (text, origin(config, ini))
+                for name, ini in (
+                    ("phases", "aperture_phases"),
+                    ("from_phase", "aperture_from_phase"),
+                    ("to_phase", "aperture_to_phase"),
+                    ("workflows", "aperture_workflows"),
+                )
+                if (text := option(config, ini))
+            },
+        )
+        resume = None
+        if flag(config, "aperture_resume"):
+            reports = path_option(config, "aperture_reports_dir", "reports")
+            previous = PreviousRun.read(reports / "results.json")
+            resume = plan_resume(plan, plan_fingerprint(plan), previous)
+            selection = selection.narrowed(resume.to_run, "--resume")
+    except PlanError as e:
+        raise pytest.UsageError(str(e)) from None
+    if not selection.labels:
+        raise pytest.UsageError(
+            f"{' and '.join(selection.reasons)}: together they leave no workflow of plan "
+            f"'{plan.name}' to run; widen the selection"
+        )
+    found = RunSelection(selection, resume, flag(config, "aperture_dry_run"))
+    config.stash[SELECTION_KEY] = found
+    return found
 
 
 def workflow_of(item: pytest.Item) -> WorkflowSpec | None:
