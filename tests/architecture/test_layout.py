@@ -1,0 +1,130 @@
+"""The package's shape, as the README's "Project layout" states it.
+
+Every import counts, including those inside functions: the layers are a
+stack (each imports only the layers listed above it), no module imports
+itself through a chain of others, and no module grows past 400 lines.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "aperture_verify"
+
+# The README's order: a layer may import the layers before it, never those after.
+LAYERS = (
+    "errors",
+    "common",
+    "history",
+    "client",
+    "plan",
+    "execution",
+    "reporting",
+    "emulator",
+    "plugin",
+    "doctor",
+)
+MAX_LINES = 400
+
+
+def module_name(path: Path) -> str:
+    parts = ["aperture_verify", *path.relative_to(PACKAGE).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports_of(name: str) -> Iterator[tuple[str, int]]:
+    """Every module of the package that *name* imports, with the line, wherever the import is."""
+    path = MODULES[name]
+    is_package = path.name == "__init__.py"
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = name.split(".")
+                if not is_package:
+                    anchor = anchor[:-1]
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            # "from pkg import sub" imports the submodule when there is one
+            targets = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base
+                for alias in node.names
+            ]
+        else:
+            continue
+        for target in targets:
+            while target and target not in MODULES:
+                target = target.rpartition(".")[0]
+            if target.startswith("aperture_verify") and target != name:
+                yield target, node.lineno
+
+
+def layer_of(name: str) -> str | None:
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def test_the_layers_are_the_readme_s_folders() -> None:
+    found = {layer_of(m) for m in MODULES} - {None}
+    assert found == set(LAYERS), "update LAYERS and the README's layout together"
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_a_module_imports_only_layers_above_its_own(name: str) -> None:
+    own = layer_of(name)
+    if own is None:  # the package root: the public names, imported lazily
+        return
+    wrong = [
+        f"line {line}: {target}"
+        for target, line in imports_of(name)
+        if layer_of(target) is None or LAYERS.index(layer_of(target) or "") > LAYERS.index(own)
+    ]
+    assert not wrong, f"{name} ({own}) imports a layer below it: {wrong}"
+
+
+def test_no_import_cycle() -> None:
+    graph = {name: sorted({t for t, _ in imports_of(name)}) for name in MODULES}
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in graph[node]:
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for start in graph:
+        if start not in state and (cycle := visit(start)):
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+
+
+def test_the_checks_see_imports_inside_functions() -> None:
+    """The graph must include a lazy import, or a cycle could hide behind one."""
+    lazy = [
+        (name, target)
+        for name in MODULES
+        for target, line in imports_of(name)
+        if layer_of(name) is None  # the root's __getattr__ imports the plugin lazily
+    ]
+    assert any(layer_of(target) == "plugin" for _, target in lazy), lazy
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_no_module_over_400_lines(name: str) -> None:
+    lines = len(MODULES[name].read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{MODULES[name]} has {lines} lines: split it by concern"
