@@ -104,6 +104,11 @@ def test_phases_run_in_plan_order_at_any_worker_count(project: Project, workers:
     result = project.run("-n", workers)
     result.assert_outcomes(passed=7)
     assert result.ret == 0
+    out = result.stdout.str()
+    assert "collecting:" not in out, "xdist's status line is left half-way"
+    if workers != "0":
+        result.stdout.fnmatch_lines([f"{workers} workers [[]* items[]]"])
+    result.stdout.fnmatch_lines(["run time *s · 7 tests: 7 passed"])
     jobs = project.jobs()
     assert sorted(j.label for j in jobs) == [f"W{i}" for i in range(1, 8)]
     assert_phase_order(jobs, PHASES)
@@ -144,6 +149,14 @@ def test_failure_stops_later_phases_and_they_are_reported_skipped(project: Proje
     assert result.ret == EXIT_EXECUTION_FAILURE
     result.stdout.fnmatch_lines(["*W3*state = FAILED, expected COMPLETED*"])
     result.stdout.fnmatch_lines(["*SKIPPED*not run: W3 (phase 'second') failed*"])
+    # one run time, one count (skipped ones counted) in the terminal and the HTML report
+    (line,) = [x for x in result.outlines if x.startswith("run time ")]
+    assert line.endswith(" · 7 tests: 3 passed, 1 failed, 3 skipped"), line
+    html = (project.pytester.path / "reports" / "report.html").read_text(encoding="utf-8")
+    assert f'<p class="run-count">R{line[1:]}.</p>' in html
+    took = line.removeprefix("run time ").split(" ")[0]
+    assert f"<dt>Run time</dt><dd>{took}</dd>" in html
+    assert "tests took" not in html
     assert sorted(j.label for j in project.jobs()) == ["W1", "W2", "W3", "W4"]
     assert_phase_order(project.jobs(), PHASES)
 

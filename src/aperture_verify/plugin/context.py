@@ -71,6 +71,7 @@ class RunContext:
     dry_run_status: int | None = None  # the exit status a dry run decided
     outage_budget: float = DEFAULT_OUTAGE_BUDGET
     announcer: OutageAnnouncer | None = None  # on the controller only
+    run_line: str | None = None  # "run time 12.8s · 8 tests: 8 passed", once the run ended
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- construction ----------------------------------------------------------

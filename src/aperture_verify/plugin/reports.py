@@ -36,6 +36,7 @@ from aperture_verify.reporting.run import (
     ci_build,
     in_plan_order,
 )
+from aperture_verify.reporting.runtime import TestTally, finish_html, run_time_line
 
 __all__ = ["RESULTS_FILE", "ReportPlugin"]
 
@@ -58,8 +59,13 @@ class ReportPlugin:
         self.module_phase: dict[str, str] = {}  # module path -> phase, for phase checks
         self.case_names: dict[str, junit.CaseName] = {}  # test nodeid -> its JUnit case name
         self.carried_reported = False
+        self.tally = TestTally()  # every test's outcome, for the run time line
         xmlpath = config.option.xmlpath
         self.junit_path = junit.xml_path(xmlpath) if xmlpath else None
+        htmlpath = getattr(config.option, "htmlpath", None)  # resolved as pytest-html does
+        self.html_path = (
+            Path.cwd() / Path(os.path.expandvars(htmlpath)).expanduser() if htmlpath else None
+        )
         reports_dir = Path(option(config, "aperture_reports_dir") or "reports")
         self.reports_dir = (
             reports_dir if reports_dir.is_absolute() else (config.rootpath / reports_dir)
@@ -147,6 +153,13 @@ class ReportPlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        carried = report.nodeid.startswith("carried-over/")
+        self.tally.add(
+            report.nodeid,
+            report.when,
+            "carried over" if carried and report.when == "call" else report.outcome,
+            xfail=hasattr(report, "wasxfail"),
+        )
         spec = self.spec_for(report)
         if spec is None:
             self._name_phase_check(report)
@@ -251,11 +264,15 @@ class ReportPlugin:
         self._report_not_run(session)
         run = self.summary()
         run.exit_status = int(session.exitstatus)
+        self.ctx.run_line = run_time_line(run.duration, self.tally)
         self.results_doc = write_results(self.reports_dir / RESULTS_FILE, run)
         self._metadata()  # workers' metadata may have been merged in since the start
 
     def after_writers(self) -> None:
-        """Once LogXML wrote junit.xml: the cases named and completed for Jenkins."""
+        """Once pytest-html wrote report.html: its count and duration replaced by the run
+        time line. Once LogXML wrote junit.xml: the cases named and completed for Jenkins."""
+        if self.html_path and self.ctx.run_line and self.html_path.is_file():
+            finish_html(self.html_path, self.ctx.run_line)
         if self.junit_path is None or not self.junit_path.is_file():
             return
         cases = {

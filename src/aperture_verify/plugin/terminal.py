@@ -48,6 +48,8 @@ def write_terminal_summary(tr: Any, ctx: RunContext) -> None:
             f"{count} warning(s): the workflows passed (--warnings-fail makes them fail)",
             yellow=True,
         )
+    if ctx.run_line:
+        tr.write_line(ctx.run_line)
     status = exit_status_for(1, results.values())
     if status != 1:
         tr.write_line(f"exit status {status}: see README 'Exit statuses'")

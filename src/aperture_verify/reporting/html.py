@@ -70,7 +70,7 @@ def summary_html(run: RunSummary) -> str:
             f" · space {escape(plan.server.space)}",
         ),
         ("Started", escape(_when(run.started_at))),
-        ("Duration", escape(took)),
+        ("Run time", escape(took)),
         (
             "Verdict",
             f'<span class="verdict-{run.verdict}">{run.verdict.upper()}</span>'
