@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import pytest
 
@@ -59,6 +64,12 @@ def workflow(label: str, duration: float = 0.4, **kw: object) -> WorkflowScript:
 class Project:
     pytester: pytest.Pytester
     emulator: Emulator
+    #: Another folder than the pytester's, for several projects in one test.
+    folder: Path | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.folder or self.pytester.path
 
     def write(
         self,
@@ -90,20 +101,22 @@ class Project:
             text.append(f"[phases.{phase}]")
             text.append("workflows = [" + ", ".join(f'"{w}"' for w in labels) + "]")
         text.append(extra)
-        self.pytester.path.joinpath("plans.toml").write_text("\n".join(text) + "\n")
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.path.joinpath("plans.toml").write_text("\n".join(text) + "\n")
         # The project's own ini file: pytest must not take up a pyproject.toml or
         # pytest.ini that happens to lie in a folder above the temporary directory.
-        ini = self.pytester.path / "pytest.ini"
+        ini = self.path / "pytest.ini"
         if not ini.exists():
             ini.write_text("[pytest]\n")
         if modules:
-            folder = self.pytester.path / "test_phases"
+            folder = self.path / "test_phases"
             folder.mkdir(exist_ok=True)
             for phase in phases:
                 (folder / f"test_{phase}.py").write_text(PHASE_MODULE.format(phase=phase))
 
     def run(self, *args: str, timeout: float = HANG_GUARD) -> pytest.RunResult:
         """Run the project in a subprocess; past *timeout* seconds the run is a hang."""
+        assert self.folder is None, "runpytest_subprocess runs in the pytester's folder: start()"
         return self.pytester.runpytest_subprocess(
             "test_phases",
             *RUN_ARGS,
@@ -113,13 +126,81 @@ class Project:
             timeout=timeout,
         )
 
+    def start(self, *args: str, env: Mapping[str, str] = {}, log: str = "out.txt") -> Started:
+        """Start the project's run in the background (several may run side by side);
+        *env* is added to the environment, the output goes to the file *log*."""
+        return Started(self.path, ["test_phases", *RUN_ARGS, *args], env, log)
+
     def jobs(self) -> list[JobRecord]:
         return self.emulator.jobs
 
     def results(self) -> dict[str, dict[str, Any]]:
         """The workflows of reports/results.json, by external label."""
-        data = json.loads((self.pytester.path / "reports" / "results.json").read_text())
+        data = json.loads((self.path / "reports" / "results.json").read_text())
         return {w["label"]: w for w in data["workflows"]}
+
+
+class Started:
+    """A pytest run of a project folder, in its own process group, its output to a file.
+
+    The environment is the test's own (the ``project`` fixture's API key...) less
+    what the outer pytest and xdist set for themselves.
+    """
+
+    def __init__(
+        self, folder: Path, args: Sequence[str], extra: Mapping[str, str], log: str
+    ) -> None:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("PYTEST_XDIST_", "PYTEST_CURRENT_TEST", "PYTEST_ADDOPTS"))
+        }
+        env["APERTURE_API_KEY"] = API_KEY
+        for name in ("APERTURE_URL", "APERTURE_API", "APERTURE_PLAN"):
+            env.pop(name, None)
+        env.update(extra)
+        self.folder = folder
+        self.log = folder / log
+        self.began = time.monotonic()
+        self._log: IO[bytes] = self.log.open("wb")
+        command = [sys.executable, "-m", "pytest", *args, "-o", "console_output_style=classic"]
+        self.process = subprocess.Popen(
+            command,
+            cwd=folder,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait(self, timeout: float = HANG_GUARD) -> pytest.RunResult:
+        """The run's result; past *timeout* seconds (from its start) it is killed: a hang."""
+        left = max(0.0, timeout - (time.monotonic() - self.began))
+        try:
+            status = self.process.wait(timeout=left)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(
+                f"the run in {self.folder} hung (over {timeout:g}s):\n{self.output()[-3000:]}"
+            ) from None
+        finally:
+            self._log.close()
+        lines = self.output().splitlines()
+        return pytest.RunResult(status, lines, [], time.monotonic() - self.began)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self._log.close()
 
 
 TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})

@@ -10,10 +10,7 @@ problems (a corrupt file, two runs writing at once) never fail a run.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from html import unescape
 from pathlib import Path
@@ -22,7 +19,7 @@ import pytest
 
 from aperture_verify.emulator import StepScript
 from aperture_verify.history.cli import main as history_main
-from phase_project import API_KEY, HANG_GUARD, Project, project, workflow
+from phase_project import API_KEY, Project, project, workflow
 
 __all__ = ["project"]  # the fixture, imported for pytest
 
@@ -179,32 +176,19 @@ def test_two_runs_at_once_share_one_store(project: Project, tmp_path: Path) -> N
     add_all(project)
     project.write(PHASES)
     shared = tmp_path / "shared.sqlite"
-    env = {**os.environ, "APERTURE_HISTORY": str(shared)}
-    env.pop("PYTEST_ADDOPTS", None)
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "test_phases",
-                "-p",
-                "no:cacheprovider",
-                f"--reports-dir=reports-{n}",
-                *(["-n", "2"] if n else []),
-            ],
-            cwd=project.pytester.path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+    runs = [
+        project.start(
+            f"--reports-dir=reports-{n}",
+            *(["-n", "2"] if n else []),
+            env={"APERTURE_HISTORY": str(shared)},
+            log=f"out-{n}.txt",
         )
         for n in (0, 1)
     ]
-    outputs = [p.communicate(timeout=HANG_GUARD)[0] for p in procs]
-    for p, out in zip(procs, outputs, strict=True):
-        assert p.returncode == 0, out
-        assert "history not used" not in out
+    for run in runs:
+        result = run.wait()
+        assert result.ret == 0, run.output()
+        assert "history not used" not in run.output()
     conn = sqlite3.connect(shared)
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert conn.execute("SELECT count(*) FROM runs").fetchone() == (2,)

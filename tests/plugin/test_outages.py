@@ -1,14 +1,16 @@
 """Riding out a server outage, end to end: the emulator goes away, the run carries on.
 
-Each run writes a project whose phases put an outage in every stage of a
-workflow's life — before the login check, during an execute, while a job is
-polled, and across a job's deadline — then runs pytest on it in a subprocess
-and proves from the emulator's own job and request log that the plan passed
-with exactly one job per workflow and no cancel (one label is not ASCII). Outages come in the three
-kinds a real server shows (503, a refused connection, a reset connection).
+Each case writes a project whose phases put a workflow in every stage of its
+life — before the login check, during an execute, while a job is polled, and
+across a job's deadline — schedules outages on its emulator, runs pytest on it
+in a subprocess and proves from the emulator's own job and request log that the
+plan passed with exactly one job per workflow and no cancel (one label is not
+ASCII). Outages come in the three kinds a real server shows (503, a refused
+connection, a reset connection).
 
-These runs take minutes (four outages of 15 s or 60 s each): they are the
-slow part of the suite.
+The cases wait out real outages of 15 s and 60 s, so they run side by side,
+each against its own emulator, in one test (one subtest per case): the suite
+waits about as long as the longest case, not as long as all of them.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +33,7 @@ from aperture_verify.execution.exitcodes import (
     EXIT_LOGIN_FAILURE,
     EXIT_SERVER_UNREACHABLE,
 )
-from phase_project import Project, assert_no_job_active, project, workflow
+from phase_project import API_KEY, HANG_GUARD, Project, assert_no_job_active, project, workflow
 
 __all__ = ["project"]  # the fixture, imported for pytest
 
@@ -38,6 +41,7 @@ pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 
 CANCEL = "POST /api/v1/jobs/*/cancel"
 STAGES = {"login": ["A"], "execute": ["B"], "polling": ["C", "Größe"], "deadline": ["E"]}
+KINDS = ("503", "refused", "reset")
 
 
 def outage(kind: str, duration: float, **kw: Any) -> Outage:
@@ -46,8 +50,10 @@ def outage(kind: str, duration: float, **kw: Any) -> Outage:
     return Outage(kind, duration=duration, processed=processed, **kw)
 
 
-def four_stages(project: Project, kind: str, duration: float) -> list[Outage]:
-    """The four-stage project, and its outages (scheduled on the emulator)."""
+def four_stages(
+    project: Project, kind: str, duration: float, stages: tuple[str, ...] = tuple(STAGES)
+) -> list[Outage]:
+    """The four-stage project, and the outages of *stages* (scheduled on the emulator)."""
     emu = project.emulator
     for label in ("A", "B"):
         emu.add_workflow(workflow(label, 0.5))
@@ -59,12 +65,13 @@ def four_stages(project: Project, kind: str, duration: float) -> list[Outage]:
         defaults='min_duration = "0s"\nmax_duration = "30s"',
         extra='[workflows.E]\nmax_duration = "3s"',
     )
-    return [
-        emu.add_outage(outage(kind, duration, after="first_request")),
-        emu.add_outage(outage(kind, duration, after="first_execute", workflow="B")),
-        emu.add_outage(outage(kind, duration, after="job_start", workflow="C", delay=1.0)),
-        emu.add_outage(outage(kind, duration, after="job_start", workflow="E", delay=0.5)),
-    ]
+    when: dict[str, dict[str, Any]] = {
+        "login": {"after": "first_request"},
+        "execute": {"after": "first_execute", "workflow": "B"},
+        "polling": {"after": "job_start", "workflow": "C", "delay": 1.0},
+        "deadline": {"after": "job_start", "workflow": "E", "delay": 0.5},
+    }
+    return [emu.add_outage(outage(kind, duration, **when[stage])) for stage in stages]
 
 
 def cancels(emu: Emulator) -> list[str]:
@@ -72,34 +79,41 @@ def cancels(emu: Emulator) -> list[str]:
 
 
 def results_json(project: Project) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        (project.pytester.path / "reports" / "results.json").read_text()
-    )
+    data: dict[str, Any] = json.loads((project.path / "reports" / "results.json").read_text())
     return data
 
 
-# Every kind at 15 s under -n 0 and -n 2; at 60 s each kind once, the worker counts in turn
-# (a 60 s run takes over four minutes: four outages back to back).
+@dataclass(frozen=True)
+class Case:
+    kind: str
+    duration: float
+    workers: str
+    stages: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        where = "every-stage" if len(self.stages) == len(STAGES) else "+".join(self.stages)
+        return f"{self.kind}-{self.duration:g}s-n{self.workers}-{where}"
+
+
+# Every kind at 15 s in all four stages of one run, under -n 0 and -n 2. At 60 s every
+# kind in every stage too, one run per stage (four 60 s outages back to back would make
+# one run last over four minutes), the worker counts in turn.
 CASES = [
-    *((kind, 15.0, workers) for workers in ("0", "2") for kind in ("503", "refused", "reset")),
-    ("503", 60.0, "2"),
-    ("refused", 60.0, "0"),
-    ("reset", 60.0, "2"),
+    *(Case(kind, 15.0, workers, tuple(STAGES)) for workers in ("0", "2") for kind in KINDS),
+    *(
+        Case(kind, 60.0, {"503": "2", "refused": "0", "reset": "2"}[kind], (stage,))
+        for kind in KINDS
+        for stage in STAGES
+    ),
 ]
 
 
-@pytest.mark.parametrize(
-    ("kind", "duration", "workers"),
-    CASES,
-    ids=[f"{kind}-{duration:g}s-n{workers}" for kind, duration, workers in CASES],
-)
-def test_an_outage_in_every_stage_passes_with_one_job_each_and_no_cancel(
-    project: Project, kind: str, duration: float, workers: str
+def check_case(
+    case: Case, project: Project, outages: list[Outage], result: pytest.RunResult
 ) -> None:
-    outages = four_stages(project, kind, duration)
-    result = project.run("-n", workers, "--deadline-grace=1s", timeout=4 * duration + 300)
     out = result.stdout.str()
-    assert result.ret == 0, out
+    assert result.ret == 0, out[-3000:]
     result.assert_outcomes(passed=5)
 
     emu = project.emulator
@@ -109,20 +123,48 @@ def test_an_outage_in_every_stage_passes_with_one_job_each_and_no_cancel(
     assert cancels(emu) == [], "a healthy job was cancelled"
     for o in outages:
         assert o.begins is not None, f"the outage {o.after} never began: the test proves nothing"
-        if kind != "refused":
+        if case.kind != "refused":
             assert o.hits > 0, f"the outage {o.after} answered nothing"
 
     # each waiting workflow recorded its outage, as long as the server's window
     workflows = project.results()
-    for label, during in (("B", "execute"), ("C", "polling"), ("E", "polling")):
+    for stage, label, during in (
+        ("execute", "B", "execute"),
+        ("polling", "C", "polling"),
+        ("deadline", "E", "polling"),
+    ):
+        if stage not in case.stages:
+            assert workflows[label]["outages"] == [], f"{label} saw an outage of another stage"
+            continue
         (seen,) = workflows[label]["outages"]
         assert seen["during"] == during
         assert seen["ended_at"] is not None and seen["requests"] >= 1
-        assert seen["duration"] >= duration - 6.0, seen
+        assert seen["duration"] >= case.duration - 6.0, seen
     e = workflows["E"]
     assert e["duration"] < 3.0 and e["outcome"] == "passed", "judged on the server's clock"
     assert "aperture: server unreachable since" in out
     assert "aperture: server reachable again at" in out
+
+
+def test_an_outage_in_every_stage_passes_with_one_job_each_and_no_cancel(
+    tmp_path: Path, pytester: pytest.Pytester, subtests: Any
+) -> None:
+    with ExitStack() as stack:
+        runs = []
+        for case in CASES:
+            emu = stack.enter_context(Emulator(None, api_keys=(API_KEY,)))
+            stack.callback(emu.end_outages)
+            each = Project(pytester, emu, folder=tmp_path / case.id)
+            outages = four_stages(each, case.kind, case.duration, case.stages)
+            started = each.start("-n", case.workers, "--deadline-grace=1s")
+            stack.callback(started.kill)
+            runs.append((case, each, outages, started))
+        for case, each, outages, started in runs:
+            result = started.wait(timeout=case.duration * len(case.stages) + HANG_GUARD)
+            with subtests.test(case=case.id):
+                check_case(case, each, outages, result)
+                each.emulator.end_outages()
+                assert_no_job_active(each.emulator.jobs)
 
 
 @pytest.mark.parametrize(("kind", "workers"), [("503", "2"), ("refused", "0")])
@@ -203,35 +245,18 @@ def test_sigterm_during_an_outage_ends_promptly_with_the_reports(
     emu.add_workflow(workflow("W2", 0.3))
     project.write({"first": ["W1"], "second": ["W2"]}, defaults='max_duration = "60s"')
     window = emu.add_outage(Outage("503", duration=None, after="job_start", delay=0.5))
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PYTEST_XDIST_", "PYTEST_CURRENT_TEST", "PYTEST_ADDOPTS"))
-    }
-    folder = project.pytester.path
-    command = [sys.executable, "-m", "pytest", "test_phases", "-p", "no:cacheprovider"]
-    with (folder / "out.txt").open("wb") as log:
-        proc = subprocess.Popen(
-            [*command, "-n", workers],
-            cwd=folder,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    run = project.start("-n", workers)
     try:
         # deep in the outage: the ordinary retries are spent and the run is riding it out
         emu.wait_until(lambda: window.hits >= 7, timeout=120)
-        os.kill(proc.pid, signal.SIGTERM)
+        os.kill(run.pid, signal.SIGTERM)
         interrupted = time.monotonic()
-        status = proc.wait(timeout=120)
+        status = run.wait(timeout=HANG_GUARD).ret
         took = time.monotonic() - interrupted
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    output = (folder / "out.txt").read_text()
+        run.kill()
+    folder = project.path
+    output = run.output()
     assert status == pytest.ExitCode.INTERRUPTED, output
     assert len(emu.jobs) == 1
     assert len(cancels(emu)) == 1, f"cancel attempted once, not {cancels(emu)}"

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -20,7 +18,6 @@ import pytest
 from aperture_verify.execution.exitcodes import EXIT_EXECUTION_FAILURE
 from phase_project import (
     HANG_GUARD,
-    RUN_ARGS,
     Project,
     assert_no_job_active,
     assert_phase_order,
@@ -163,14 +160,7 @@ def test_an_interrupted_run_is_resumed(project: Project) -> None:
     emu.add_workflow(workflow("W3", 0.3))
     emu.add_workflow(workflow("W4", 0.3))
     project.write(phases, defaults='min_duration = "0s"\nmax_duration = "60s"')
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTEST_XDIST"))}
-    folder = project.pytester.path
-    with (folder / "out.txt").open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pytest", "test_phases", *RUN_ARGS, "-n", "2"],
-            cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+    run = project.start("-n", "2")
     try:
         emu.wait_until(
             lambda: (
@@ -179,13 +169,11 @@ def test_an_interrupted_run_is_resumed(project: Project) -> None:
             ),
             timeout=HANG_GUARD,
         )
-        os.kill(proc.pid, signal.SIGTERM)  # a scheduler stopping the run mid-phase
-        status = proc.wait(timeout=HANG_GUARD)
+        os.kill(run.pid, signal.SIGTERM)  # a scheduler stopping the run mid-phase
+        status = run.wait().ret
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    assert status == pytest.ExitCode.INTERRUPTED, (folder / "out.txt").read_text()
+        run.kill()
+    assert status == pytest.ExitCode.INTERRUPTED, run.output()
     before = {w["label"]: w["outcome"] for w in results(project)["workflows"]}
     # W3 ended on the server; whether the run saw it before SIGTERM is a race.
     assert before["W3"] in ("passed", "interrupted")
