@@ -2,7 +2,8 @@
 
 Every test that runs pytest in a subprocess (through ``pytester``) must be marked
 ``slow``, so that ``-m "not slow"`` leaves only the fast tests; collection says
-so when one is not.
+so when one is not. A test that waits out real time for over a minute is marked
+``long_wait`` and collected first (see ``pytest_collection_modifyitems``).
 """
 
 from __future__ import annotations
@@ -87,6 +88,9 @@ def api(emulator: Emulator) -> Iterator[requests.Session]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The tests that mostly wait go first: under xdist a worker waits them out while the
+    # others work through the rest (last, they would add their whole length to the run).
+    items.sort(key=lambda item: item.get_closest_marker("long_wait") is None)
     unmarked = [
         item.nodeid
         for item in items

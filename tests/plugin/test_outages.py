@@ -146,6 +146,7 @@ def check_case(
     assert "aperture: server reachable again at" in out
 
 
+@pytest.mark.long_wait
 def test_an_outage_in_every_stage_passes_with_one_job_each_and_no_cancel(
     tmp_path: Path, pytester: pytest.Pytester, subtests: Any
 ) -> None:
