@@ -29,8 +29,9 @@ $(STAMP): $(RUNTIME)
 demo: $(RUNTIME)
 	$(BIN)/pytest -n auto -p no:hypothesispytest
 
+# Six workers on two cores: the end-to-end tests mostly wait (README "Development").
 test: $(STAMP)
-	$(BIN)/pytest tests -n 2
+	$(BIN)/pytest tests -n 6
 
 bench: $(STAMP)
 	$(BIN)/python bench/history.py
