@@ -167,6 +167,30 @@ def test_workflows() -> None:
 
 
 @pytest.mark.parametrize(
+    ("listed", "names"),
+    [
+        (None, None),  # the default contract lists none: nothing to check against
+        (["region", "year"], {"region", "year"}),
+        ([{"name": "region"}, {"externalLabel": "year"}], {"region", "year"}),
+        ({"region": "EMEA"}, {"region"}),
+        ([], set()),
+        ([{"type": "string"}], None),  # a shape not understood: not checked either
+        ("region", None),
+    ],
+)
+def test_a_workflow_s_parameter_and_source_names_when_listed(
+    listed: object, names: set[str] | None
+) -> None:
+    body: dict[str, Any] = {"externalLabel": "W"}
+    if listed is not None:
+        body["parameters"] = listed
+        body["sources"] = listed
+    (workflow,) = decoder().workflows([body])
+    assert workflow.parameters == (None if names is None else frozenset(names))
+    assert workflow.sources == workflow.parameters
+
+
+@pytest.mark.parametrize(
     "body",
     [{"name": "x"}, {"externalLabel": "x", "published": "yes"}, {"externalLabel": "x", "id": []}],
 )

@@ -100,3 +100,29 @@ def test_a_login_answered_404_says_the_url_or_base_path_is_probably_wrong(
     assert "the URL or the API base path is probably wrong" in line
     assert f"{url}/api/docs/index.html" in line
     assert executes(project.emulator) == []
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_parameter_name_the_server_does_not_list_stops_the_run_before_any_execute(
+    project: Project, workers: str
+) -> None:
+    emu = project.emulator
+    emu.add_workflow(workflow("W1", 0.3))
+    emu.add_workflow(workflow("Größe", 0.3, parameters=("region", "year")))
+    emu.add_workflow(workflow("W3", 0.3, sources=("Load orders",)))
+    project.write(
+        {"first": ["W1"], "second": ["Größe", "W3"]},
+        extra='[workflows."Größe"]\nparameters = { regoin = "EMEA", year = 2026 }\n'
+        '[workflows.W3]\nsources = { "Load orders" = "Orders 2026" }',
+    )
+    result = project.run("-n", workers, timeout=120)
+    assert result.ret == EXIT_READINESS_FAILURE, result.stdout.str()
+    result.assert_outcomes(failed=1, skipped=2)
+    assert executes(project.emulator) == []
+    result.stdout.fnmatch_lines(
+        ["aperture: PREFLIGHT: Größe: workflow 'Größe' has no parameter 'regoin' "
+         "(the server lists: 'region', 'year'); fix parameters of this workflow in plans.toml"]
+    )  # fmt: skip
+    results = project.results()
+    assert results["Größe"]["failure_kind"] == "readiness"
+    assert results["W3"]["outcome"] == "skipped"

@@ -14,6 +14,39 @@ from aperture_verify.client.profile import MISSING, ApiProfile, get_path
 from aperture_verify.common.timestamps import parse_timestamp
 from aperture_verify.errors import ProtocolError
 
+#: Where a listed parameter or source keeps its name, when it is an object.
+_NAME_KEYS = ("name", "externalLabel", "label", "sourceExternalLabel")
+
+
+def _names(value: object) -> frozenset[str] | None:
+    """The names in a workflow's parameter or source list, or ``None`` when the server
+    lists none or in a shape not understood (then nothing is checked against it).
+
+    Understood: a list of names, a list of objects each with a name under one of
+    ``_NAME_KEYS``, or an object keyed by name.
+    """
+    if isinstance(value, dict):
+        return frozenset(str(k) for k in value)
+    if not isinstance(value, list):
+        return None
+    names = set()
+    for item in value:
+        if isinstance(item, str):
+            names.add(item)
+            continue
+        found = next(
+            (
+                item[k]
+                for k in _NAME_KEYS
+                if isinstance(item, dict) and isinstance(item.get(k), str)
+            ),
+            None,
+        )
+        if found is None:
+            return None
+        names.add(found)
+    return frozenset(names)
+
 
 def _kind(value: object) -> str:
     if value is None:
@@ -148,6 +181,8 @@ class Decoder:
             published=self.flag(data, p.workflow_published_field, what, default=False),
             has_draft=self.flag(data, p.workflow_draft_field, what, default=False),
             id=None if raw_id is None else str(raw_id),
+            parameters=_names(self.get(data, p.workflow_parameters_field)),
+            sources=_names(self.get(data, p.workflow_sources_field)),
         )
 
     def workflows(self, value: object) -> list[Workflow]:

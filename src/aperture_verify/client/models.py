@@ -21,6 +21,10 @@ class Workflow:
     published: bool
     has_draft: bool
     id: str | None = None
+    #: The names of its parameters and of its Source steps, when the server lists them
+    #: (``None``: not listed, so not checked; the default contract lists neither).
+    parameters: frozenset[str] | None = None
+    sources: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

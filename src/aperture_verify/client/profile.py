@@ -85,6 +85,9 @@ class ApiProfile:
     workflow_space_field: str = "space"
     workflow_published_field: str = "published"
     workflow_draft_field: str = "hasDraft"
+    # read when present: names of the workflow's parameters and Source steps
+    workflow_parameters_field: str = "parameters"
+    workflow_sources_field: str = "sources"
 
     # job fields
     job_id_field: str = "jobId"

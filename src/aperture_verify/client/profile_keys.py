@@ -42,6 +42,7 @@ OPTIONAL_FIELDS = (
     "job_workflow_label_field", "job_error_field", "job_steps_field", "job_submitted_field",
     "expires_in_field", "job_workflow_field", "workflow_id_field", "workflow_name_field",
     "workflow_space_field", "workflow_published_field", "workflow_draft_field",
+    "workflow_parameters_field", "workflow_sources_field",
     "step_type_field", "step_state_field", "step_rows_in_field", "step_rows_out_field",
     "step_passed_rows_field", "step_failed_rows_field", "jobs_label_param", "jobs_state_param",
 )  # fmt: skip

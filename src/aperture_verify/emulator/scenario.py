@@ -68,6 +68,9 @@ class WorkflowScript:
     error: str | None = None
     steps: tuple[StepScript, ...] = ()
     stuck: bool = False
+    #: Listed with the workflow when given, as a server that shows them would.
+    parameters: tuple[str, ...] | None = None
+    sources: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -110,7 +113,7 @@ TOP_KEYS = ("auth", "workflows", "outages")
 AUTH_KEYS = ("environment", "token_lifetime", "api_keys", "readonly_keys", "users")
 WORKFLOW_KEYS = (
     "space", "name", "published", "has_draft", "duration", "jitter", "queue_time",
-    "outcome", "error", "stuck", "steps",
+    "outcome", "error", "stuck", "steps", "parameters", "sources",
 )  # fmt: skip
 STEP_KEYS = ("name", "type", "state", "rowsIn", "rowsOut", "passedRows", "failedRows")
 
@@ -222,6 +225,10 @@ def _workflow(label: str, raw: object, where: Where) -> WorkflowScript:
         error=error,
         steps=steps,
         stuck=read_bool(table.get("stuck", False), where / "stuck"),
+        parameters=(
+            _strings(table["parameters"], where / "parameters") if "parameters" in table else None
+        ),
+        sources=_strings(table["sources"], where / "sources") if "sources" in table else None,
     )
 
 

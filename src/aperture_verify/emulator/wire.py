@@ -156,10 +156,16 @@ def workflow_json(profile: ApiProfile, wf_id: int, wf: WorkflowScript) -> dict[s
         (p.workflow_space_field, wf.space),
         (p.workflow_published_field, wf.published),
         (p.workflow_draft_field, wf.has_draft),
+        (p.workflow_parameters_field, _named(wf.parameters, "name")),
+        (p.workflow_sources_field, _named(wf.sources, "externalLabel")),
     ):
-        if key:
+        if key and value is not None:
             put_path(out, key, value)
     return out
+
+
+def _named(names: tuple[str, ...] | None, key: str) -> list[dict[str, str]] | None:
+    return None if names is None else [{key: name} for name in names]
 
 
 def job_json(profile: ApiProfile, job: JobRecord) -> dict[str, Any]:

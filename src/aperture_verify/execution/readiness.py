@@ -23,11 +23,25 @@ def readiness_problem(spec: WorkflowSpec, catalog: Sequence[Workflow]) -> str | 
             else "check the external label in Data Studio and in plans.toml"
         )
         return f"no workflow with external label '{spec.label}' in space '{spec.space}'; {hint}"
-    if spec.version == "PublishedOnly" and not in_space[0].published:
+    listed = in_space[0]
+    if spec.version == "PublishedOnly" and not listed.published:
         return (
             f"workflow '{spec.label}' has no published version and the plan asks for "
             'version = "PublishedOnly"; publish it or set version = "PreferDraft"'
         )
+    for what, asked, known in (
+        ("parameter", [name for name, _ in spec.parameters], listed.parameters),
+        ("Source step", [step for step, _ in spec.sources], listed.sources),
+    ):
+        unknown = [name for name in asked if known is not None and name not in known]
+        if unknown:
+            has = ", ".join(f"'{n}'" for n in sorted(known or ())) or "none"
+            key = "parameters" if what == "parameter" else "sources"
+            return (
+                f"workflow '{spec.label}' has no {what} "
+                + ", ".join(f"'{n}'" for n in unknown)
+                + f" (the server lists: {has}); fix {key} of this workflow in plans.toml"
+            )
     return None
 
 
