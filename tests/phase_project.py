@@ -23,6 +23,16 @@ from aperture_verify.execution.results import WorkflowResult
 
 API_KEY = "test-key-3f9a"
 
+#: The nightly chain of the brief: Workflow 1; then 2, 3 and 4 side by side; then 5 and 6;
+#: then 7 (its phases in plan order, which is also their modules' alphabetical order).
+NIGHTLY = {
+    "ingest": ["W1"],
+    "cleanse": ["W2", "W3", "W4"],
+    "enrich": ["W5", "W6"],
+    "publish": ["W7"],
+}
+USAGE_ERROR = int(pytest.ExitCode.USAGE_ERROR)
+
 #: Seconds a subprocess run (or a wait on one) may take before the test calls it a
 #: hang. Generous on purpose: a loaded CI machine must never trip it, a real hang
 #: must (and then fails the test instead of blocking the suite).

@@ -108,7 +108,7 @@ BAD = [
     ),
     ('[workflows.W]\nsteps = "none"\n', "workflows.W.steps", "array of tables"),
     ('[workflows.W]\nparameters = "region"\n', "workflows.W.parameters", "array of strings"),
-    ('[workflows.W]\nsources = [1]\n', "workflows.W.sources[0]", "must be a string"),
+    ("[workflows.W]\nsources = [1]\n", "workflows.W.sources[0]", "must be a string"),
     ('[auth]\ntoken_lifetime = "0s"\n', "auth.token_lifetime", "must be more than 0s"),
     ('[auth]\napi_keys = "k"\n', "auth.api_keys", "must be an array of strings"),
     ("workflows = 3\n", "workflows", "must be a table"),

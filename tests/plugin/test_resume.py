@@ -18,6 +18,8 @@ import pytest
 from aperture_verify.execution.exitcodes import EXIT_EXECUTION_FAILURE
 from phase_project import (
     HANG_GUARD,
+    NIGHTLY,
+    USAGE_ERROR,
     Project,
     assert_no_job_active,
     assert_phase_order,
@@ -29,13 +31,7 @@ __all__ = ["project"]  # the fixture, imported for pytest
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 
-PHASES = {
-    "ingest": ["W1"],
-    "cleanse": ["W2", "W3", "W4"],
-    "enrich": ["W5", "W6"],
-    "publish": ["W7"],
-}
-USAGE_ERROR = 4
+PHASES = NIGHTLY
 
 
 def add_all(project: Project, duration: float = 0.3) -> None:

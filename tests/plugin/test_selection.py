@@ -15,19 +15,20 @@ import pytest
 
 from aperture_verify.emulator import WorkflowScript
 from aperture_verify.execution.exitcodes import EXIT_LOGIN_FAILURE, EXIT_READINESS_FAILURE
-from phase_project import Project, assert_phase_order, project, workflow
+from phase_project import (
+    NIGHTLY,
+    USAGE_ERROR,
+    Project,
+    assert_phase_order,
+    project,
+    workflow,
+)
 
 __all__ = ["project"]  # the fixture, imported for pytest
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 
-PHASES = {
-    "ingest": ["W1"],
-    "cleanse": ["W2", "W3", "W4"],
-    "enrich": ["W5", "W6"],
-    "publish": ["W7"],
-}
-USAGE_ERROR = 4
+PHASES = NIGHTLY
 CHECK = """
 
 def test_cleanse_check(phase_results):

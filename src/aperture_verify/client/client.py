@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypedDict, Unpack
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
@@ -40,6 +40,19 @@ from aperture_verify.errors import (
 __all__ = ["ClientStats", "DataStudioClient", "RetryPolicy"]
 
 
+class SessionOptions(TypedDict, total=False):
+    """The keyword options of ``DataStudioClient``, handed to its ``ApiSession``."""
+
+    api: str
+    environment: str
+    profile: ApiProfile | None
+    connect_timeout: float
+    read_timeout: float
+    verify: bool | str | os.PathLike[str]
+    retry: RetryPolicy | None
+    session: requests.Session | None
+
+
 class DataStudioClient:
     """A client of one Data Studio server.
 
@@ -55,32 +68,10 @@ class DataStudioClient:
     an execute (client clock) and still be adopted by reconciliation."""
 
     def __init__(
-        self,
-        base_url: str,
-        credentials: Credentials,
-        *,
-        api: str = "v2",
-        environment: str = "default",
-        profile: ApiProfile | None = None,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 30.0,
-        verify: bool | str | os.PathLike[str] = True,
-        retry: RetryPolicy | None = None,
-        session: requests.Session | None = None,
+        self, base_url: str, credentials: Credentials, **options: Unpack[SessionOptions]
     ) -> None:
         """Raises ``PlanError`` if *credentials* lack what *api* needs; sends nothing."""
-        self.http = ApiSession(
-            base_url,
-            credentials,
-            api=api,
-            environment=environment,
-            profile=profile,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            verify=verify,
-            retry=retry,
-            session=session,
-        )
+        self.http = ApiSession(base_url, credentials, **options)
         self._jobs = JobBook(self.http.profile, self.http.redact)
 
     def __repr__(self) -> str:
