@@ -1,7 +1,8 @@
-"""Readiness of a whole plan before anything runs: every workflow checked against the catalog.
+"""Readiness of a whole plan for the dry run: ``readiness.preflight`` over the runner's
+catalog, and when the catalog cannot be listed, that failure for every workflow.
 
-No pytest here: the dry run (``--dry-run``) uses it today, and a preflight
-before a real run can share it.
+No pytest here. (A real run's preflight uses the catalog its context fetched at the
+login check: ``RunContext``.)
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from aperture_verify.execution.readiness import preflight as problems_of
 from aperture_verify.execution.results import FailureKind
 from aperture_verify.execution.runner import WorkflowFailed, WorkflowRunner
 from aperture_verify.plan.model import WorkflowSpec
@@ -28,10 +30,14 @@ def preflight(runner: WorkflowRunner, specs: Iterable[WorkflowSpec]) -> list[Not
 
     Uses the runner's catalog (fetched once per run); nothing is executed.
     """
-    problems = []
-    for spec in specs:
-        try:
-            runner.check_ready(spec)
-        except WorkflowFailed as e:
-            problems.append(NotReady(spec, e.kind, str(e)))
-    return problems
+    specs = list(specs)
+    try:
+        catalog = runner.workflows()
+    except WorkflowFailed as e:
+        return [NotReady(spec, e.kind, str(e)) for spec in specs]
+    found = problems_of(specs, catalog)
+    return [
+        NotReady(s, FailureKind.READINESS, str(WorkflowFailed(FailureKind.READINESS, why)))
+        for s in specs
+        if (why := found.get(s.label)) is not None
+    ]

@@ -106,8 +106,9 @@ class WorkflowRunner:
 
     # -- readiness -------------------------------------------------------
 
-    def check_ready(self, spec: WorkflowSpec) -> Workflow:
-        """The workflow exists in its space and can run with the version asked for."""
+    def workflows(self) -> list[Workflow]:
+        """The server's catalog, fetched once; a refusal is a login failure, any other
+        failure to list it a readiness failure (``WorkflowFailed``)."""
         if self.catalog is None:
             try:
                 self.catalog = self.client.list_workflows()
@@ -115,10 +116,15 @@ class WorkflowRunner:
                 raise WorkflowFailed(FailureKind.LOGIN, str(e)) from e
             except ClientError as e:
                 raise WorkflowFailed(FailureKind.READINESS, str(e)) from e
-        problem = readiness_problem(spec, self.catalog)
+        return self.catalog
+
+    def check_ready(self, spec: WorkflowSpec) -> Workflow:
+        """The workflow exists in its space and can run with the version asked for."""
+        catalog = self.workflows()
+        problem = readiness_problem(spec, catalog)
         if problem is not None:
             raise WorkflowFailed(FailureKind.READINESS, problem)
-        return next(w for w in self.catalog if w.label == spec.label and w.space == spec.space)
+        return next(w for w in catalog if w.label == spec.label and w.space == spec.space)
 
     # -- execution -------------------------------------------------------
 
