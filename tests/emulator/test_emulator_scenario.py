@@ -118,6 +118,7 @@ BAD = [
     ('[workflows.W]\napi_key = "k-123"\n', "workflows.W.api_key", "credentials go only in [auth]"),
     ('password = "pw"\n', "password", "credentials go only in [auth]"),
     ('[auth]\nApiKey = "k-123"\n', "auth.ApiKey", "credentials go only in [auth]"),
+    ('[[outages]]\nkind = "503"\ntoken = "t"\n', "outages[1].token", "go only in [auth]"),
 ]
 
 

@@ -207,6 +207,13 @@ _KEYS = (
 )
 
 
+#: How a scenario file refuses a credential outside ``[auth]`` (scenario.py says it too).
+SCENARIO_CREDENTIALS = (
+    "credentials go only in [auth]",
+    "give the emulator's API keys in [auth] api_keys and its 1.x users in [auth.users]",
+)
+
+
 def outages_from_toml(value: object, source: str) -> tuple[Outage, ...]:
     """The scenario's ``[[outages]]`` array of tables."""
     where = Where(source, ("outages",))
@@ -217,7 +224,13 @@ def outages_from_toml(value: object, source: str) -> tuple[Outage, ...]:
 
 def _outage(value: object, where: Where) -> Outage:
     table: Mapping[str, Any] = read_table(value, where, "write each outage as an [[outages]] table")
-    check_keys(table, where, _KEYS, required={"kind": 'add kind = "503", "refused" or "reset"'})
+    check_keys(
+        table,
+        where,
+        _KEYS,
+        required={"kind": 'add kind = "503", "refused" or "reset"'},
+        credentials=SCENARIO_CREDENTIALS,
+    )
     kind = read_choice(table["kind"], where / "kind", KINDS)
     after = read_choice(table.get("after", "start"), where / "after", EVENTS)
     if "duration" not in table:

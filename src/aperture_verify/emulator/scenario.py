@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aperture_verify.emulator.outages import Outage, outages_from_toml
+from aperture_verify.emulator.outages import SCENARIO_CREDENTIALS, Outage, outages_from_toml
 from aperture_verify.plan.schema import (
     Where,
     check_keys,
@@ -117,10 +117,7 @@ WORKFLOW_KEYS = (
 )  # fmt: skip
 STEP_KEYS = ("name", "type", "state", "rowsIn", "rowsOut", "passedRows", "failedRows")
 
-_CREDENTIALS = (
-    "credentials go only in [auth]",
-    "give the emulator's API keys in [auth] api_keys and its 1.x users in [auth.users]",
-)
+_CREDENTIALS = SCENARIO_CREDENTIALS
 
 
 def load_scenario(path: Path | str) -> Scenario:
