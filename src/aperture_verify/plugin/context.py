@@ -8,8 +8,10 @@ workers through ``workerinput``. A worker rebuilds its context from there.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import os
 import secrets
 import shutil
 import tempfile
@@ -221,8 +223,10 @@ class RunContext:
                 )
 
     # Every job a process of the run starts is marked by a file in the run
-    # directory until the process sees it end. Whoever survives an interruption
-    # (the controller, when a worker was killed) can so cancel what is left.
+    # directory until the process sees it end; the marker then moves to "ended".
+    # Whoever survives an interruption (the controller, when a worker was killed
+    # or stopped by Ctrl-C) can so cancel what is left and learn which job each
+    # interrupted workflow had.
 
     @property
     def _active_dir(self) -> Path:
@@ -237,23 +241,18 @@ class RunContext:
         return (self._active_dir / _safe_name(job_id)).exists()
 
     def job_ended(self, job_id: str) -> None:
-        (self._active_dir / _safe_name(job_id)).unlink(missing_ok=True)
+        ended = self.run_dir / "ended"
+        ended.mkdir(exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):  # ended already (or never marked)
+            os.replace(self._active_dir / _safe_name(job_id), ended / _safe_name(job_id))
 
     def unfinished_jobs(self) -> list[tuple[str, str]]:
         """(job id, workflow label) of jobs started in the run and not seen ending."""
-        if not self._active_dir.is_dir():
-            return []
-        found = []
-        for path in sorted(self._active_dir.iterdir()):
-            if path.name.startswith("."):  # a marker being written
-                continue
-            try:
-                text = path.read_text(encoding="utf-8")
-            except FileNotFoundError:  # its job ended between the listing and the read
-                continue
-            job_id, _, label = text.partition("\n")
-            found.append((job_id, label))
-        return found
+        return _markers(self._active_dir)
+
+    def ended_jobs(self) -> list[tuple[str, str]]:
+        """(job id, workflow label) of jobs of the run seen ending (or cancelled)."""
+        return _markers(self.run_dir / "ended")
 
     def in_outage(self) -> bool:
         """Whether some process of the run cannot reach the server now (controller only)."""
@@ -293,6 +292,23 @@ class RunContext:
             self.emulator = None
         if self.owns_run_dir:
             shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _markers(folder: Path) -> list[tuple[str, str]]:
+    """(job id, label) of each job marker in *folder*."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):  # a marker being written
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:  # moved between the listing and the read
+            continue
+        job_id, _, label = text.partition("\n")
+        found.append((job_id, label))
+    return found
 
 
 def _safe_name(job_id: str) -> str:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Generator
 from typing import Any
 
 import pytest
 
+from aperture_verify.client.models import Job
+from aperture_verify.errors import ApertureError
 from aperture_verify.execution.exitcodes import exit_status_for
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
 from aperture_verify.plugin.context import RunContext
 from aperture_verify.plugin.history import RunHistory
 from aperture_verify.plugin.reports import ReportPlugin
+
+log = logging.getLogger(__name__)
 
 
 class RunRecorder:
@@ -64,16 +69,37 @@ class RunRecorder:
         if self.ctx.login_error is None and self.ctx.url != "emulator":
             for job_id, label, job in self.ctx.cancel_unfinished_jobs():
                 self.cancelled.append(job_id)
-                spec = next((w for w in self.ctx.plan.workflows if w.label == label), None)
-                if spec is None or self.ctx.ledger.get(label) is not None:
-                    continue
-                result = WorkflowResult(label, spec.phase, outcome=Outcome.INTERRUPTED)
-                result.record_job(job)  # the summary shows when it ran, not "- → -"
-                result.message = f"the run was interrupted; job {job_id} was cancelled"
-                self.ctx.ledger.record(result)
+                self._record_interrupted(label, job_id, job)
+            if int(exitstatus) == int(pytest.ExitCode.INTERRUPTED):
+                self._record_jobs_the_workers_ended()
         status = exit_status_for(int(exitstatus), self.ctx.ledger.results())
         if status != exitstatus:
             session.exitstatus = status
+
+    def _record_interrupted(self, label: str, job_id: str, job: Job) -> None:
+        """An interrupted workflow without a verdict, with its job's times (the summary
+        shows when it ran, not "- → -")."""
+        spec = next((w for w in self.ctx.plan.workflows if w.label == label), None)
+        if spec is None or self.ctx.ledger.get(label) is not None:
+            return
+        result = WorkflowResult(label, spec.phase, outcome=Outcome.INTERRUPTED)
+        result.record_job(job)
+        done = "was cancelled" if job.state == "CANCELLED" else f"ended {job.state}"
+        result.message = f"the run was interrupted; job {job_id} {done}"
+        self.ctx.ledger.record(result)
+
+    def _record_jobs_the_workers_ended(self) -> None:
+        """After Ctrl-C under xdist each worker cancels its own job and is gone before
+        its report: the job is asked of the server, once, for its times."""
+        for job_id, label in self.ctx.ended_jobs():
+            if self.ctx.ledger.get(label) is not None:
+                continue
+            try:
+                job = self.ctx.client.get_job(job_id)
+            except ApertureError as e:
+                log.warning("could not read job %s: %s", job_id, e)
+                continue
+            self._record_interrupted(label, job_id, job)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.ctx.dry_run_status is not None:
