@@ -2,7 +2,8 @@
 
 Every import counts, including those inside functions: the layers are a
 stack (each imports only the layers listed above it), no module imports
-itself through a chain of others, and no module grows past 400 lines.
+itself through a chain of others, and no module grows past 400 lines (nor
+any module of the tests, the benchmark or the phase modules).
 """
 
 from __future__ import annotations
@@ -128,3 +129,21 @@ def test_the_checks_see_imports_inside_functions() -> None:
 def test_no_module_over_400_lines(name: str) -> None:
     lines = len(MODULES[name].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{MODULES[name]} has {lines} lines: split it by concern"
+
+
+ROOT = PACKAGE.parents[1]
+OTHER_CODE = [
+    *sorted(
+        p
+        for folder in ("tests", "bench", "test_phases")
+        for p in (ROOT / folder).rglob("*.py")
+        if "__pycache__" not in p.parts
+    ),
+    ROOT / "conftest.py",
+]
+
+
+@pytest.mark.parametrize("path", OTHER_CODE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_test_or_bench_module_over_400_lines(path: Path) -> None:
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{path} has {lines} lines: split it by concern"

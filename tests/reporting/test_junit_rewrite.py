@@ -1,4 +1,5 @@
-"""junit.xml is rewritten from the file pytest wrote, nothing else: names, prefix, secrets."""
+"""junit.xml is rewritten from the file pytest wrote, nothing else: names, times, properties,
+prefix, secrets, reruns, synthesized skips, and the schema Jenkins reads."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import xmlschema
 from _pytest.junitxml import LogXML
 
-from aperture_verify.reporting.junit import finish_file, pytest_case_names
+from aperture_verify.execution.results import Outcome, WorkflowResult
+from aperture_verify.plugin.reports import _skipped_reports
+from aperture_verify.reporting.junit import case_names, finish_file, pytest_case_names, schema_path
+from report_support import failed_w3, ran
 
 
 def written(tmp_path: Path, nodeids: list[str], prefix: str | None = None) -> Path:
@@ -64,3 +69,155 @@ def test_a_file_pytest_did_not_finish_is_left_alone(tmp_path: Path) -> None:
     path.write_text("<testsuites><testsuite", encoding="utf-8")
     finish_file(path, "nightly", {}, {})
     assert path.read_text(encoding="utf-8") == "<testsuites><testsuite"
+
+
+# -- JUnit ---------------------------------------------------------------------------
+
+
+def make_xml(tmp_path: Path) -> LogXML:
+    return LogXML(str(tmp_path / "junit.xml"), None, family="xunit2", logging="system-out")
+
+
+def feed(xml: LogXML, reports: list[pytest.TestReport]) -> None:
+    xml.pytest_sessionstart()
+    for report in reports:
+        xml.pytest_runtest_logreport(report)
+
+
+def finish(
+    xml: LogXML,
+    tmp_path: Path,
+    nodeid: str,
+    result: WorkflowResult | None,
+    secrets: tuple[str, ...] = (),
+) -> ET.Element:
+    """pytest writes junit.xml, then ``finish_file`` rewrites it, as at the end of a run."""
+    xml.pytest_sessionfinish()
+    names, workflows = {}, {}
+    if result is not None:
+        names[nodeid] = case_names("nightly", result.phase, result.label)
+        workflows[names[nodeid]] = result
+    finish_file(tmp_path / "junit.xml", "nightly", names, workflows, secrets)
+    return ET.parse(tmp_path / "junit.xml").getroot()
+
+
+def report(
+    nodeid: str, when: str, outcome: str, longrepr: object = None, duration: float = 0.01
+) -> pytest.TestReport:
+    return pytest.TestReport(
+        nodeid,
+        ("m.py", 1, nodeid),
+        {},
+        outcome,  # type: ignore[arg-type]
+        longrepr,  # type: ignore[arg-type]
+        when,  # type: ignore[arg-type]
+        duration=duration,
+    )
+
+
+def test_finish_file_names_times_and_enriches_workflow_cases(tmp_path: Path) -> None:
+    xml = make_xml(tmp_path)
+    w3 = failed_w3()
+    nodeid = "test_phases/test_cleanse.py::test_workflow[W3]"
+    feed(
+        xml,
+        [
+            report(nodeid, "setup", "passed"),
+            report(nodeid, "call", "failed", "execution failure: W3"),
+            report(nodeid, "teardown", "passed"),
+        ],
+    )
+    root = finish(xml, tmp_path, nodeid, w3)
+    (suite,) = root
+    assert suite.get("name") == "nightly"
+    (case,) = suite.findall("testcase")
+    assert (case.get("classname"), case.get("name"), case.get("time")) == (
+        "nightly.cleanse",
+        "W3",
+        "1.000",
+    )
+    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert props == {
+        "phase": "cleanse",
+        "job_id": "job-W3",
+        "state": "FAILED",
+        "duration_seconds": "1.000",
+        "job_url": "https://ads.example.com/#/jobs/job-W3",
+        "failure_kind": "execution",
+    }
+    out = case.findtext("system-out") or ""
+    assert "QUEUED" in out and "server error: Step 'Lookup' failed" in out
+    assert (suite.get("tests"), suite.get("failures")) == ("1", "1")
+    xmlschema.XMLSchema11(str(schema_path())).validate(str(tmp_path / "junit.xml"))
+
+
+def test_a_rerun_is_one_case(tmp_path: Path) -> None:
+    xml = make_xml(tmp_path)
+    w1 = ran("W1", "load", 0, 1)
+    nodeid = "test_phases/test_load.py::test_workflow[W1]"
+    rerun = report(nodeid, "call", "failed", "first attempt")
+    rerun.outcome = "rerun"  # type: ignore[assignment]  # as pytest-rerunfailures reports it
+    feed(
+        xml,
+        [
+            report(nodeid, "setup", "passed"),
+            rerun,
+            report(nodeid, "teardown", "passed"),
+            report(nodeid, "setup", "passed"),
+            report(nodeid, "call", "passed"),
+            report(nodeid, "teardown", "passed"),
+        ],
+    )
+    (suite,) = finish(xml, tmp_path, nodeid, w1)
+    assert len(suite.findall("testcase")) == 1
+    assert suite.get("tests") == "1" and suite.get("failures") == "0"
+
+
+def test_a_synthesized_skip_is_a_case_with_its_reason(tmp_path: Path) -> None:
+    xml = make_xml(tmp_path)
+    skipped = WorkflowResult(
+        "W5",
+        "publish",
+        outcome=Outcome.SKIPPED,
+        message="not run: the run stopped early (stopping after 1 failures)",
+    )
+    nodeid = "test_phases/test_publish.py::test_workflow[W5]"
+    feed(xml, _skipped_reports(nodeid, skipped))
+    (suite,) = finish(xml, tmp_path, nodeid, skipped)
+    (case,) = suite.findall("testcase")
+    assert case.get("name") == "W5" and suite.get("skipped") == "1"
+    element = case.find("skipped")
+    assert element is not None
+    assert element.get("message") == skipped.message
+
+
+def test_known_secrets_are_masked_in_junit(tmp_path: Path) -> None:
+    xml = make_xml(tmp_path)
+    nodeid = "t.py::test_other"
+    feed(
+        xml,
+        [
+            report(nodeid, "setup", "passed"),
+            report(nodeid, "call", "failed", "sent key s3cr3t-key-value"),
+            report(nodeid, "teardown", "passed"),
+        ],
+    )
+    (suite,) = finish(xml, tmp_path, nodeid, None, secrets=("s3cr3t-key-value",))
+    assert "s3cr3t-key-value" not in (tmp_path / "junit.xml").read_text()
+    (case,) = suite.findall("testcase")
+    assert (case.get("classname"), case.get("name")) == (
+        "t",
+        "test_other",
+    )  # left as pytest named it
+
+
+def test_the_schema_rejects_what_jenkins_would_not_read(tmp_path: Path) -> None:
+    schema = xmlschema.XMLSchema11(str(schema_path()))
+    good = (
+        '<testsuites><testsuite name="p" tests="1" failures="0" errors="0">'
+        '<testcase classname="p.a" name="W1" time="1.000"><properties>'
+        '<property name="phase" value="a"/></properties></testcase></testsuite></testsuites>'
+    )
+    assert schema.is_valid(good)
+    assert not schema.is_valid(good.replace(' name="p"', ""))  # a suite needs its name
+    assert not schema.is_valid(good.replace("<properties>", "<properties><x/>"))
