@@ -88,9 +88,15 @@ def api(emulator: Emulator) -> Iterator[requests.Session]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # The tests that mostly wait go first: under xdist a worker waits them out while the
-    # others work through the rest (last, they would add their whole length to the run).
-    items.sort(key=lambda item: item.get_closest_marker("long_wait") is None)
+    # The tests that mostly wait go first, then the other end-to-end runs, then the unit
+    # tests: under xdist the long ones then overlap and the many short ones fill the end
+    # (a long test drawn last would add its whole length to the run).
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("long_wait") is None,
+            item.get_closest_marker("slow") is None,
+        )
+    )
     unmarked = [
         item.nodeid
         for item in items
