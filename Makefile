@@ -29,9 +29,10 @@ $(STAMP): $(RUNTIME)
 demo: $(RUNTIME)
 	$(BIN)/pytest -n auto -p no:hypothesispytest
 
-# Six workers on two cores: the end-to-end tests mostly wait (README "Development").
+# Six workers on two cores: the end-to-end tests mostly wait (README "Development");
+# work stealing keeps them busy to the end.
 test: $(STAMP)
-	$(BIN)/pytest tests -n 6
+	$(BIN)/pytest tests -n 6 --dist worksteal
 
 bench: $(STAMP)
 	$(BIN)/python bench/history.py
