@@ -121,3 +121,18 @@ def test_an_unusable_previous_file_is_one_line(
     with pytest.raises(PlanError) as err:
         PreviousRun.read(path)
     assert problem in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_phase_whose_check_failed_runs_again_with_its_workflows() -> None:
+    """Every workflow passed, but phase b's own check failed: the nightly failed there."""
+    outcomes = {f"W{i}": "passed" for i in range(1, 8)}
+    failed_check = [{"phase": "b", "test": "test_phases/test_b.py::test_rows_agree"}]
+    resume = plan_resume(
+        PLAN, plan_fingerprint(PLAN), previous(outcomes, phase_checks_failed=failed_check)
+    )
+    assert resume.first_phase == "b"
+    assert resume.to_run == {"W2", "W3", "W4", "W5", "W6", "W7"}
+    assert [r.label for r in resume.carried] == ["W1"]
+    # without the failed check the same run passed: nothing to resume
+    with pytest.raises(PlanError, match="passed: nothing to resume"):
+        plan_resume(PLAN, plan_fingerprint(PLAN), previous(outcomes))

@@ -253,3 +253,36 @@ def test_resume_from_the_environment_and_the_ini(
     resumed = project.run()  # the ini says resume
     assert resumed.ret == 0, resumed.stdout.str()
     assert [j.label for j in project.jobs()[done:]] == ["W5", "W7"]
+
+
+CHECK_UNTIL_FIXED = """
+
+def test_exports_reconcile(phase_results):
+    import pathlib
+    assert not pathlib.Path("exports-mismatch").exists(), "the exported rows do not reconcile"
+"""
+
+
+def test_a_failed_phase_check_in_the_last_phase_is_resumed_not_called_passed(
+    project: Project,
+) -> None:
+    add_all(project)
+    project.write(PHASES)
+    module = project.path / "test_phases" / "test_publish.py"
+    module.write_text(module.read_text() + CHECK_UNTIL_FIXED)
+    (project.path / "exports-mismatch").touch()
+    first = project.run("-n", "2")
+    assert first.ret == 1, first.stdout.str()  # every workflow passed; the phase did not
+    before = results(project)
+    assert before["phase_checks_failed"] == [{"phase": "publish", "test": "test_exports_reconcile"}]
+    (project.path / "exports-mismatch").unlink()  # the operator fixed the export
+    done = len(project.emulator.jobs)
+
+    second = project.run("-n", "2", "--resume")
+
+    assert second.ret == 0, second.stdout.str()
+    assert [j.label for j in project.emulator.jobs[done:]] == ["W7"], "the phase runs again"
+    after = results(project)
+    assert after["phase_checks_failed"] == []
+    carried = {w["label"] for w in after["workflows"] if w["carried_over"]}
+    assert carried == {f"W{i}" for i in range(1, 7)}

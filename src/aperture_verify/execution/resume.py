@@ -2,13 +2,13 @@
 
 The previous run is read from its ``results.json`` (format version 1). A
 resumed run executes the workflows that did not pass — failed, interrupted,
-skipped or absent — and every workflow of the phases after the first phase
-holding one of them; the workflows that passed before that point are
-*carried over*: their earlier results stand in the reports, marked with the
-run they really ran in. Resuming is refused (a one-line ``PlanError``) when it
-would not mean what it says: no previous run, an unreadable file, another
-plan, a plan whose workflows or expectations changed since (its fingerprint),
-or a previous run that passed.
+skipped or absent, or of a phase whose own checks failed — and every workflow
+of the phases after the first phase holding one of them; the workflows that
+passed before that point are *carried over*: their earlier results stand in
+the reports, marked with the run they really ran in. Resuming is refused (a
+one-line ``PlanError``) when it would not mean what it says: no previous run,
+an unreadable file, another plan, a plan whose workflows or expectations
+changed since (its fingerprint), or a previous run that passed.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ class PreviousRun:
     started_at: datetime | None
     verdict: str
     results: Mapping[str, WorkflowResult]  # by label
+    #: Phases whose hand-written checks failed: their workflows passed, the phase did not.
+    failed_check_phases: frozenset[str] = frozenset()
 
     @classmethod
     def read(cls, path: Path) -> PreviousRun:
@@ -81,6 +83,7 @@ class PreviousRun:
             started_at = datetime.fromisoformat(started.replace("Z", "+00:00")) if started else None
             entries = data["workflows"]
             results = {r.label: r for r in (WorkflowResult.from_dict(d) for d in entries)}
+            checks = frozenset(str(c["phase"]) for c in data.get("phase_checks_failed") or ())
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise bad(f"its workflows cannot be read ({type(e).__name__}: {e})") from None
         return cls(
@@ -91,6 +94,7 @@ class PreviousRun:
             started_at,
             str(data.get("verdict", "")),
             results,
+            checks,
         )
 
 
@@ -118,10 +122,14 @@ def plan_resume(plan: Plan, fingerprint: str, previous: PreviousRun) -> Resume:
             "workflows or expectations differ, so what passed then proves nothing now)",
             _FRESH,
         )  # fmt: skip
+    # A workflow counts as proven only if its phase passed too: a failed phase check
+    # (a test in the phase module) makes the whole phase run again.
     passed = {
         label
         for label, r in previous.results.items()
-        if r.outcome is Outcome.PASSED and _same_phase(plan, r)
+        if r.outcome is Outcome.PASSED
+        and _same_phase(plan, r)
+        and r.phase not in previous.failed_check_phases
     }
     order: Sequence[tuple[str, list[str]]] = [
         (p.name, [w.label for w in p.workflows]) for p in plan.phases

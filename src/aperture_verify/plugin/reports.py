@@ -116,6 +116,7 @@ class ReportPlugin:
                 redact(self.ctx.login_error, self.secrets) if self.ctx.login_error else None
             ),
             resumed_from=self.ctx.resumed_from,
+            check_failures=self.ctx.ledger.check_failures(),
         )
 
     # -- environment table -------------------------------------------------------

@@ -77,6 +77,11 @@ class RunLedger:
         self.refresh()
         return list(self._results.values())
 
+    def check_failures(self) -> dict[str, str]:
+        """The failed hand-written phase checks: test name -> its phase."""
+        self.refresh()
+        return dict(self._check_failures)
+
     def first_failure(self, phases: set[str]) -> WorkflowResult | None:
         """The first failed workflow recorded in one of *phases*, if any."""
         for result in self.results():

@@ -67,6 +67,9 @@ def build_results(run: RunSummary) -> dict[str, Any]:
             }
             for c in run.phase_counts()
         ],
+        "phase_checks_failed": [
+            {"phase": phase, "test": name} for name, phase in run.check_failures.items()
+        ],
         "workflows": [workflow_entry(r) for r in run.results],
     }
 

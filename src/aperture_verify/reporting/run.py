@@ -68,6 +68,7 @@ class RunSummary:
     login_error: str | None = None
     run_id: str = ""  # made once per run, on the controller
     resumed_from: tuple[str, datetime | None] | None = None  # (run id, start) of the run resumed
+    check_failures: dict[str, str] = field(default_factory=dict)  # failed phase check -> phase
 
     @property
     def warnings(self) -> int:
