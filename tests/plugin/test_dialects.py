@@ -52,6 +52,11 @@ def test_the_demo_plan_runs_on_the_1x_dialect(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "8 passed" in proc.stdout and "[v1]" in proc.stdout  # 1.x implies a login
     passed_in_order(tmp_path)
+    # the reports say which dialect the run spoke
+    data = json.loads((tmp_path / "reports" / "results.json").read_text(encoding="utf-8"))
+    assert data["server"]["api"] == "v1" and data["server"]["dialect"] == "1.x"
+    html = (tmp_path / "reports" / "report.html").read_text(encoding="utf-8")
+    assert "<dt>API profile</dt><dd>v1 · dialect 1.x · environment" in html
 
 
 def test_an_unknown_server_fails_clearly_then_passes_after_doctor_write(tmp_path: Path) -> None:

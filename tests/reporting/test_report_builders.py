@@ -119,6 +119,7 @@ def test_results_json_has_the_documented_fields(tmp_path: Path) -> None:
         "url": "https://ads.example.com:7701/",
         "emulator": False,
         "api": "v2",
+        "dialect": "contract",
         "environment": "default",
         "space": "Default",
     }
@@ -225,3 +226,4 @@ def test_summary_has_plan_server_counts_and_timeline() -> None:
     assert "pw-123456" not in html
     assert '<tr data-phase="cleanse"><td>2</td><td>cleanse</td><td class="num">2</td>' in html
     assert "aperture-timeline" in html and "exit status 12" in html
+    assert "<dt>API profile</dt><dd>v2 · dialect contract · environment default" in html

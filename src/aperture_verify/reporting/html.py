@@ -66,7 +66,8 @@ def summary_html(run: RunSummary) -> str:
         ("Server", server),
         (
             "API profile",
-            f"{escape(run.api)} · environment {escape(plan.server.environment)}"
+            f"{escape(run.api)} · dialect {escape(plan.server.dialect)}"
+            f" · environment {escape(plan.server.environment)}"
             f" · space {escape(plan.server.space)}",
         ),
         ("Started", escape(_when(run.started_at))),
@@ -353,7 +354,10 @@ def environment(run: RunSummary) -> dict[str, Any]:
     env: dict[str, Any] = {
         "Plan": run.plan.name,
         "Server": run.server_url + (" (emulator)" if run.plan.server.is_emulator else ""),
-        "API profile": f"{run.api} (environment {run.plan.server.environment})",
+        "API profile": (
+            f"{run.api} (dialect {run.plan.server.dialect}, "
+            f"environment {run.plan.server.environment})"
+        ),
         "Space": run.plan.server.space,
     }
     if run.ci.get("url"):

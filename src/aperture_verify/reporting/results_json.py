@@ -44,6 +44,7 @@ def build_results(run: RunSummary) -> dict[str, Any]:
             "url": run.server_url,
             "emulator": server.is_emulator,
             "api": server.api,
+            "dialect": server.dialect,
             "environment": server.environment,
             "space": server.space,
         },
