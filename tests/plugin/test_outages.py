@@ -140,6 +140,16 @@ def check_case(
         assert seen["during"] == during
         assert seen["ended_at"] is not None and seen["requests"] >= 1
         assert seen["duration"] >= case.duration - 6.0, seen
+    # the outage ridden out at the login check, before any workflow, is the run's own
+    run_outages = results_json(project)["outages"]
+    if "login" in case.stages:
+        (seen,) = run_outages
+        assert seen["during"] == "login" and seen["ended_at"] is not None, seen
+        assert seen["duration"] >= case.duration - 6.0, seen
+        html = (project.path / "reports" / "report.html").read_text(encoding="utf-8")
+        assert "<dt>Server outage</dt>" in html
+    else:
+        assert run_outages == []
     e = workflows["E"]
     assert e["duration"] < 3.0 and e["outcome"] == "passed", "judged on the server's clock"
     assert "aperture: server unreachable since" in out
@@ -235,6 +245,8 @@ def test_a_run_started_while_the_server_is_down_waits_at_most_wait_for_server(
     result.stdout.fnmatch_lines(["*LOGIN FAILED*the server could not be reached for*"])
     assert "Traceback" not in result.stdout.str()
     assert emu.jobs == []
+    (seen,) = results_json(project)["outages"]  # the run's own, never ended
+    assert seen["during"] == "login" and seen["ended_at"] is None, seen
 
 
 @pytest.mark.parametrize("workers", ["0", "2"])

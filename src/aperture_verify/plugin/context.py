@@ -28,7 +28,7 @@ import pytest
 from aperture_verify.client.client import DataStudioClient
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.models import Job, Workflow
-from aperture_verify.client.outage import DEFAULT_OUTAGE_BUDGET
+from aperture_verify.client.outage import DEFAULT_OUTAGE_BUDGET, OutageRecord
 from aperture_verify.common.files import write_atomic
 from aperture_verify.common.secrets import safe_url
 from aperture_verify.errors import ClientError, ProtocolError
@@ -74,6 +74,7 @@ class RunContext:
     outage_budget: float = DEFAULT_OUTAGE_BUDGET
     announcer: OutageAnnouncer | None = None  # on the controller only
     run_line: str | None = None  # "run time 12.8s · 8 tests: 8 passed", once the run ended
+    login_outages: list[OutageRecord] = field(default_factory=list)  # met at the login check
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- construction ----------------------------------------------------------
@@ -208,8 +209,13 @@ class RunContext:
 
     def _check_login(self, wait_for_server: float) -> None:
         notes = OutageNotes(self.run_dir)
+
+        def begun(record: OutageRecord) -> None:
+            notes(record)
+            self.login_outages.append(record)  # the same record gets its end, if it ends
+
         try:
-            with self.client.riding_out(wait_for_server, "login", on_begin=notes, on_end=notes):
+            with self.client.riding_out(wait_for_server, "login", on_begin=begun, on_end=notes):
                 self.client.check_credentials()
                 self.catalog = self.client.list_workflows()
         except ClientError as e:

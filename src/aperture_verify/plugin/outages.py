@@ -25,6 +25,7 @@ from pathlib import Path
 
 from aperture_verify.client.outage import OutageRecord
 from aperture_verify.common.durations import format_duration
+from aperture_verify.common.files import write_atomic
 
 _NOTE_NUMBERS = itertools.count()  # one sequence per process: notes never share a name
 
@@ -82,10 +83,7 @@ class OutageNotes:
         data = record.to_dict()
         data["until"] = record.until.isoformat()
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{name}.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(self.folder / f"{name}.json", json.dumps(data))
 
 
 class OutageAnnouncer(threading.Thread):

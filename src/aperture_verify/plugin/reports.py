@@ -117,6 +117,7 @@ class ReportPlugin:
             ),
             resumed_from=self.ctx.resumed_from,
             check_failures=self.ctx.ledger.check_failures(),
+            outages=list(self.ctx.login_outages),
         )
 
     # -- environment table -------------------------------------------------------

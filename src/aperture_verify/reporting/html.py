@@ -85,6 +85,8 @@ def summary_html(run: RunSummary) -> str:
         rows.append(("CI build", build))
     if run.login_error:
         rows.append(("Login", f'<span class="server-error">{escape(run.login_error)}</span>'))
+    for outage in run.outages:  # ridden out at the login check, before any workflow
+        rows.append(("Server outage", f'<span class="warn">{escape(outage.describe())}</span>'))
     out = [
         STYLE,
         '<div class="aperture aperture-summary" id="aperture-summary">',

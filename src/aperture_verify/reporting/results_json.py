@@ -68,6 +68,7 @@ def build_results(run: RunSummary) -> dict[str, Any]:
             }
             for c in run.phase_counts()
         ],
+        "outages": [o.to_dict() for o in run.outages],
         "phase_checks_failed": [
             {"phase": phase, "test": name} for name, phase in run.check_failures.items()
         ],

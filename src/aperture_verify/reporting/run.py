@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from aperture_verify.client.outage import OutageRecord
 from aperture_verify.common.secrets import safe_url
 from aperture_verify.execution.results import Outcome, WorkflowResult
 from aperture_verify.plan.model import Plan
@@ -69,6 +70,7 @@ class RunSummary:
     run_id: str = ""  # made once per run, on the controller
     resumed_from: tuple[str, datetime | None] | None = None  # (run id, start) of the run resumed
     check_failures: dict[str, str] = field(default_factory=dict)  # failed phase check -> phase
+    outages: list[OutageRecord] = field(default_factory=list)  # met before any workflow ran
 
     @property
     def warnings(self) -> int:
