@@ -14,11 +14,13 @@ suite would send. ``PollSchedule.interval`` alone is checked for its bounds.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import itertools
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -201,3 +203,15 @@ def test_runner_never_sleeps_past_the_deadline() -> None:
         runner.run(spec, WorkflowResult("W", "p"))
     assert clock[0] == pytest.approx(105.0)
     assert client.calls[-1] == "cancel"
+
+
+def test_the_benchmark_s_poll_figure_drives_the_real_runner(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """bench/figures.py runs WorkflowRunner with a stand-in client of its own: when the
+    runner needs more of its client, the benchmark must learn it here, not at its end."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "bench"))
+    figures = importlib.import_module("figures")
+    polls = figures.runner_poll_times(3600.0)
+    assert polls[0] < 1.0 and polls[-1] >= 3600.0
+    assert len([t for t in polls if t > 600.0]) < 0.1 * (polls[-1] - 600.0)
