@@ -106,8 +106,6 @@ def test_phases_run_in_plan_order_at_any_worker_count(project: Project, workers:
     assert result.ret == 0
     out = result.stdout.str()
     assert "collecting:" not in out, "xdist's status line is left half-way"
-    if workers != "0":
-        result.stdout.fnmatch_lines([f"{workers} workers [[]* items[]]"])
     result.stdout.fnmatch_lines(["run time *s · 7 tests: 7 passed"])
     jobs = project.jobs()
     assert sorted(j.label for j in jobs) == [f"W{i}" for i in range(1, 8)]

@@ -274,39 +274,31 @@ def test_a_worker_that_collected_other_tests_is_shut_down_and_not_used() -> None
     assert not a.shutdown_received and a.queue[:2] == [0, keys[0].barrier]
 
 
-def test_work_starts_once_every_worker_collected_as_xdist_schedulers_do() -> None:
-    """xdist prints its "N workers [M items]" line when the scheduler says collection is
-    complete: starting with the first worker left "collecting: 1/3 workers" instead."""
+def test_work_starts_with_the_first_collection_before_xdist_asks_and_later_workers_join() -> None:
+    """xdist prints its status line when collection is complete and nothing is pending:
+    work handed out in add_node_collection leaves no half-way "collecting: 1/3 workers"."""
     ids, keys = make_collection([3])
-    sched = PhaseScheduling(
-        None, max_parallel=4, load_keys=lambda n, c: dict(keys), expected_nodes=3
-    )
+    sched = PhaseScheduling(None, max_parallel=4, load_keys=lambda n, c: dict(keys))
     nodes = [FakeNode(Gateway(f"gw{i}")) for i in range(3)]
     for node in nodes:
         sched.add_node(node)
-    for node in nodes[:2]:
+    sched.add_node_collection(nodes[0], ids)
+    assert sched.collection_is_completed and sched.has_pending  # so xdist prints nothing
+    assert nodes[0].queue[:2] == [0, keys[0].barrier]
+    for node in nodes[1:]:
         sched.add_node_collection(node, ids)
-        assert not sched.collection_is_completed
         sched.schedule()
-        assert not node.queue
-    sched.add_node_collection(nodes[2], ids)
-    assert sched.collection_is_completed
-    sched.schedule()
     assert sorted(n.queue[0] for n in nodes) == [0, 1, 2]
 
 
-def test_a_worker_lost_before_collecting_is_not_waited_for_and_a_replacement_joins() -> None:
+def test_a_replacement_worker_joins_a_run_under_way() -> None:
     ids, keys = make_collection([3])
-    sched = PhaseScheduling(
-        None, max_parallel=4, load_keys=lambda n, c: dict(keys), expected_nodes=2
-    )
+    sched = PhaseScheduling(None, max_parallel=4, load_keys=lambda n, c: dict(keys))
     first, lost, replacement = (FakeNode(Gateway(f"gw{i}")) for i in range(3))
     for node in (first, lost):
         sched.add_node(node)
     sched.add_node_collection(first, ids)
-    assert not sched.collection_is_completed
     assert sched.remove_node(lost) is None
-    assert sched.collection_is_completed
     sched.schedule()
     assert first.queue[0] == 0
     sched.add_node(replacement)  # xdist restarts a crashed worker: it joins the run

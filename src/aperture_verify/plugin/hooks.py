@@ -45,7 +45,7 @@ from aperture_verify.plugin.options import (
 from aperture_verify.plugin.outages import TerminalLines
 from aperture_verify.plugin.reports import ReportPlugin
 from aperture_verify.plugin.safety import tls_metadata, transport_warnings
-from aperture_verify.plugin.scheduler import ItemKey, PhaseScheduling, xdist_workers
+from aperture_verify.plugin.scheduler import ItemKey, PhaseScheduling
 from aperture_verify.plugin.selecting import (
     announce,
     get_selection,
@@ -189,7 +189,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> PhaseSchedul
         log,
         max_parallel=ctx.plan.max_parallel,
         load_keys=load_keys,
-        expected_nodes=xdist_workers(config),
         on_collected=collected,
     )
 

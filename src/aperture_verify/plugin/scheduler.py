@@ -54,15 +54,12 @@ class PhaseScheduling:
         *,
         max_parallel: int,
         load_keys: KeysLoader,
-        expected_nodes: int = 1,
         on_stage_complete: Callable[[tuple[int, int]], None] | None = None,
         on_collected: Callable[[int], None] | None = None,
     ) -> None:
         self.config = config  # read by pytest-rerunfailures
         self.log = log.phasesched if log is not None else (lambda *a: None)
         self.max_parallel = max(1, max_parallel)
-        self.expected_nodes = max(1, expected_nodes)
-        self._collected_nodes = 0  # workers that sent their collection (or crashed first)
         self._load_keys = load_keys
         self._on_stage_complete = on_stage_complete or (lambda _stage: None)
         self._on_collected = on_collected or (lambda _n: None)
@@ -86,12 +83,9 @@ class PhaseScheduling:
 
     @property
     def collection_is_completed(self) -> bool:
-        # As xdist's own schedulers: once every worker has collected (xdist then says
-        # "2 workers [N items]" once; starting earlier left "collecting: 1/2 workers").
-        # A worker started later, to replace a crashed one, joins a run under way.
-        return self.collection is not None or (
-            bool(self.node2collection) and self._collected_nodes >= self.expected_nodes
-        )
+        # Work starts as soon as one worker has collected; the others join as they
+        # finish (xdist starts workers one after another: with 20 that is seconds).
+        return self.collection is not None
 
     @property
     def tests_finished(self) -> bool:
@@ -116,12 +110,16 @@ class PhaseScheduling:
 
     def add_node_collection(self, node: Any, collection: Sequence[str]) -> None:
         assert node in self.node2pending
-        self._collected_nodes += 1
         if self.collection is not None and list(collection) != self.collection:
             self._refuse(node, collection)
             return
         self.node2collection[node] = list(collection)
-        if self.collection is not None:
+        if self.collection is None:
+            # The first collection: work starts now, before xdist asks whether any is
+            # pending (none pending, it would print a half-way "collecting: 1/3 workers").
+            self._init_stages()
+            self._dispatch()
+        else:
             # xdist has just set the session's test count to this worker's item
             # count, barriers included: the progress would end at [ 66%]. Again:
             self._on_collected(self._test_count)
@@ -155,8 +153,6 @@ class PhaseScheduling:
         right after this call. The next ``schedule()`` or completion does it.
         """
         pending = self.node2pending.pop(node)
-        if node not in self.node2collection and self.collection is None:
-            self._collected_nodes += 1  # it will never collect: wait for the others only
         self.node2collection.pop(node, None)
         if node in self._order:
             self._order.remove(node)
@@ -253,10 +249,3 @@ class PhaseScheduling:
             self._order.remove(node)
             self._order.append(node)
             node.send_runtest_some([index, barrier])
-
-
-def xdist_workers(config: Any) -> int:
-    """How many workers xdist starts (``-n N``, ``-n auto`` resolved, or ``--tx``)."""
-    from xdist.workermanage import parse_tx_spec_config
-
-    return len(parse_tx_spec_config(config))
