@@ -30,6 +30,7 @@ from client_support import (
     finished,
     job_json,
     make_client,
+    quick,
 )
 
 __all__ = ["client", "emu", "make_client"]  # the fixtures, imported for pytest
@@ -103,11 +104,29 @@ def test_unpublished_workflow_is_not_ready(emu: Emulator, client: DataStudioClie
     assert emu.jobs == []
 
 
-def test_a_refused_body_is_a_server_refusal(client: DataStudioClient) -> None:
-    with pytest.raises(ServerRefusedError) as info:
+def test_a_refused_body_means_the_workflow_could_not_be_started(
+    emu: Emulator, client: DataStudioClient
+) -> None:
+    # 400: the job never started, so it is a readiness failure, with the server's reason
+    with pytest.raises(
+        WorkflowNotReadyError, match="refused to execute workflow 'Workflow 1'"
+    ) as info:
         client.execute("Workflow 1", version="Whenever")
     assert info.value.status == 400
-    assert not isinstance(info.value, WorkflowNotReadyError)
+    assert "'Whenever'" in str(info.value) and "aperture-doctor" in str(info.value)
+    assert emu.jobs == []
+
+
+def test_a_parameter_the_workflow_does_not_have_is_a_readiness_failure(
+    emu: Emulator, client: DataStudioClient
+) -> None:
+    emu.add_workflow(quick("Größe", parameters=("región",)))
+    with pytest.raises(WorkflowNotReadyError, match="has no parameter 'regoin'") as info:
+        client.execute("Größe", parameters={"regoin": "EU"})
+    assert info.value.status == 400
+    assert emu.jobs == []
+    job = client.execute("Größe", parameters={"región": "EU"})
+    assert [j.job_id for j in emu.jobs] == [job.id]
 
 
 def test_execute_is_retried_when_refused_before_acting(

@@ -126,6 +126,38 @@ def test_a_bad_execute_body_gets_400(
     assert emulator.jobs == []
 
 
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (
+            {"workflowParameters": {"región": "EU", "yeer": 2026}},
+            "Workflow 'Größe' has no parameter 'yeer' in 'workflowParameters' "
+            "(its parameters: 'región', 'year')",
+        ),
+        (
+            {"sources": [{"sourceExternalLabel": "Kunden", "datasetExternalLabel": "d"}]},
+            "Workflow 'Größe' has no Source step 'Kunden' in 'sources' "
+            "(its Source steps: 'Customers')",
+        ),
+    ],
+)
+def test_a_name_the_workflow_does_not_list_gets_400(
+    emulator: Emulator, api: requests.Session, body: dict[str, Any], words: str
+) -> None:
+    emulator.add_workflow(
+        WorkflowScript("Größe", parameters=("región", "year"), sources=("Customers",))
+    )
+    r = execute(api, emulator, externalLabel="Größe", **body)
+    assert assert_spring_error(r, 400, EXECUTE) == words
+    assert emulator.jobs == []
+    # the names it lists are taken; a workflow that lists none takes any
+    ok = {"región": "EU"}, [{"sourceExternalLabel": "Customers", "datasetExternalLabel": "d"}]
+    r = execute(api, emulator, externalLabel="Größe", workflowParameters=ok[0], sources=ok[1])
+    assert r.status_code == 202, r.text
+    r = execute(api, emulator, externalLabel="Quick", workflowParameters={"yeer": 1})
+    assert r.status_code == 202, r.text
+
+
 @pytest.mark.parametrize("data", [b"{not json", b'"a string"', b""])
 def test_a_body_that_is_not_a_json_object_gets_400(
     emulator: Emulator, api: requests.Session, data: bytes

@@ -126,3 +126,29 @@ def test_a_parameter_name_the_server_does_not_list_stops_the_run_before_any_exec
     results = project.results()
     assert results["Größe"]["failure_kind"] == "readiness"
     assert results["W3"]["outcome"] == "skipped"
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_parameter_refused_only_at_execute_is_a_readiness_failure(
+    project: Project, workers: str
+) -> None:
+    # A server that does not list its workflows' parameters where the profile looks
+    # (so neither the preflight nor the workflow's own check can see them) but
+    # refuses an execute naming one the workflow does not have: 400.
+    emu = project.emulator
+    emu.add_workflow(workflow("W1", 0.3))
+    emu.add_workflow(workflow("Größe", 0.3, parameters=("región", "year")))
+    project.write(
+        {"first": ["W1"], "second": ["Größe"]},
+        server='[server.profile]\nworkflow_parameters_field = "inputs"',
+        extra='[workflows."Größe"]\nparameters = { regoin = "EMEA", year = 2026 }',
+    )
+    result = project.run("-n", workers, timeout=120)
+    assert result.ret == EXIT_READINESS_FAILURE, result.stdout.str()
+    result.assert_outcomes(passed=1, failed=1)
+    assert "PREFLIGHT" not in result.stdout.str()
+    assert [j.label for j in project.jobs()] == ["W1"]
+    failure = project.results()["Größe"]
+    assert failure["failure_kind"] == "readiness"
+    assert "refused to execute workflow 'Größe'" in failure["message"]
+    assert "has no parameter 'regoin' in 'workflowParameters'" in failure["message"]

@@ -166,8 +166,9 @@ class DataStudioClient:
         *sources* maps Source step external labels to Dataset external labels;
         it is sent as a list of objects with the profile's source field names.
         Raises ``WorkflowNotReadyError`` when the server does not know the
-        workflow (404) or it has no published version (409), and
-        ``ServerRefusedError`` for a refused body (400).
+        workflow (404), it has no published version (409) or it refuses the
+        body (400: say, a parameter the workflow does not have): the job never
+        started, so the workflow could not be started.
 
         Not blindly retried. Failures that prove the request never reached the
         server (connection refused, connect timeout, DNS) and 429/503 (refused
@@ -226,6 +227,16 @@ class DataStudioClient:
                     f"no published version of workflow '{label}' to execute "
                     f"({p.execute_version_field}={version}): {e} (publish it in Data "
                     'Studio, or set version = "PreferDraft" for it in the plan)',
+                    method=e.method,
+                    url=e.url,
+                    status=e.status,
+                    server_message=e.server_message,
+                ) from e
+            if e.status == 400:
+                raise WorkflowNotReadyError(
+                    f"the server refused to execute workflow '{label}': {e} (check this "
+                    "workflow's parameters and sources in the plan against Data Studio; if "
+                    "every execute is refused, check the API profile with aperture-doctor)",
                     method=e.method,
                     url=e.url,
                     status=e.status,

@@ -18,13 +18,13 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
-from aperture_verify.client.body import location_of, read_back
+from aperture_verify.client.body import read_back
 from aperture_verify.client.dialect import ApiDocs
 from aperture_verify.client.profile import ApiProfile, put_path
 from aperture_verify.client.tokens import make_jwt
 from aperture_verify.emulator.auth import Authenticator
 from aperture_verify.emulator.faults import FaultSet, fault_response
-from aperture_verify.emulator.incoming import BODY_NAMES, BadRequest, header, optional
+from aperture_verify.emulator.incoming import BadRequest, header, read_execute
 from aperture_verify.emulator.incoming import pattern as route_pattern
 from aperture_verify.emulator.openapi import DocSite
 from aperture_verify.emulator.outages import Outage, OutageSchedule
@@ -317,34 +317,16 @@ class Api:
 
     def _execute(self, path: str, params: Mapping[str, str], body: Any, body_ok: bool) -> Response:
         p = self.profile
-        if not body_ok:
-            raise BadRequest("Malformed JSON request body")
-        if not isinstance(body, dict):
-            raise BadRequest("The request body must be a JSON object")
-        template = p.body_template
-        given = {**read_back(template, body), **params}
-        names = {name: location_of(template, name) or name for name in BODY_NAMES}
-        label = given.get("label")
-        if not isinstance(label, str) or not label:
-            raise BadRequest(f"'{names['label']}' is required and must be a string")
-        space = optional(given, "space", str, "a string", names)
+        asked = read_execute(p, body, body_ok, params)
+        label, space, version, names = asked.label, asked.space, asked.version, asked.names
         prefer_draft, published_only = p.version_values[0], p.version_values[-1]
-        version = optional(given, "version", str, "a string", names) or published_only
-        dependencies = optional(given, "dependencies", str, "a string", names)
-        for key, value in (("version", version), ("dependencies", dependencies)):
-            if value is not None and value not in p.version_values:
-                raise BadRequest(
-                    f"'{names[key]}' must be one of {', '.join(p.version_values)}, not '{value}'"
-                )
-        optional(given, "refresh", bool, "true or false", names)
-        parameters = optional(given, "parameters", dict, "an object", names) or {}
-        sources = optional(given, "sources", list, "an array", names)
-        if sources is not None and not all(isinstance(s, dict) for s in sources):
-            raise BadRequest(f"'{names['sources']}' must be an array of objects")
         wf = self.workflow(label)
         if wf is None or (space is not None and wf.space != space):
             where = f" in space '{space}'" if space is not None else ""
             return self.error(404, f"No workflow with external label '{label}'{where}", path)
+        unknown = asked.unknown_names(p, wf.parameters, wf.sources)
+        if unknown is not None:
+            raise BadRequest(unknown)
         if version == prefer_draft and wf.has_draft:
             chosen = "draft"
         elif wf.published:
@@ -361,7 +343,9 @@ class Api:
                 path,
             )
         stuck = self.faults.take_stuck(label)
-        record = self.jobs.submit(wf, body=body, parameters=parameters, version=chosen, stuck=stuck)
+        record = self.jobs.submit(
+            wf, body=body, parameters=asked.parameters, version=chosen, stuck=stuck
+        )
         self.outages.note_job(label, record.submitted_at.timestamp() + wf.queue_time)
         if p.job_id_from == "location":
             where = p.path("job", job_id=record.job_id)
