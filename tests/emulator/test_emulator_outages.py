@@ -210,16 +210,16 @@ def test_a_scenario_schedules_its_outages_at_the_emulators_start() -> None:
 @pytest.mark.parametrize(
     ("table", "key", "words"),
     [
-        ('kind = "down"\nduration = "1s"', "outages[1].kind", "'down' is not allowed"),
-        ('kind = "503"', "outages[1].duration", "missing"),
-        ('kind = "503"\nduration = "0s"', "outages[1].duration", "more than 0s"),
-        ('kind = "refused"\nduration = "1s"\nroutes = ["*"]', "outages[1].routes", "listener"),
-        ('kind = "503"\nduration = "1s"\nworkflow = "W1"', "outages[1].workflow", "only used"),
-        ('kind = "reset"\nduration = "1s"\nstatus = 503', "outages[1].status", "only used"),
-        ('kind = "503"\nduration = "1s"\nstatus = 500', "outages[1].status", "not a status"),
-        ('kind = "503"\nduration = "1s"\nprocessed = true', "outages[1].processed", "only used"),
-        ('kind = "503"\nduration = "1s"\nafter = "first_login"', "outages[1].after", "allowed"),
-        ('kind = "503"\nduration = "1s"\ndurtion = "1s"', "outages[1].durtion", "unknown key"),
+        ('kind = "down"\nduration = "1s"', "outages[0].kind", "'down' is not allowed"),
+        ('kind = "503"', "outages[0].duration", "missing"),
+        ('kind = "503"\nduration = "0s"', "outages[0].duration", "more than 0s"),
+        ('kind = "refused"\nduration = "1s"\nroutes = ["*"]', "outages[0].routes", "listener"),
+        ('kind = "503"\nduration = "1s"\nworkflow = "W1"', "outages[0].workflow", "only used"),
+        ('kind = "reset"\nduration = "1s"\nstatus = 503', "outages[0].status", "only used"),
+        ('kind = "503"\nduration = "1s"\nstatus = 500', "outages[0].status", "not a status"),
+        ('kind = "503"\nduration = "1s"\nprocessed = true', "outages[0].processed", "only used"),
+        ('kind = "503"\nduration = "1s"\nafter = "first_login"', "outages[0].after", "allowed"),
+        ('kind = "503"\nduration = "1s"\ndurtion = "1s"', "outages[0].durtion", "unknown key"),
     ],
 )
 def test_a_bad_outage_is_one_line_naming_the_key(table: str, key: str, words: str) -> None:

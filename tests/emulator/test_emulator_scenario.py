@@ -75,7 +75,7 @@ BAD = [
     (
         '[workflows."Workflow 3"]\n[[workflows."Workflow 3".steps]]\nname = "A"\n'
         '[[workflows."Workflow 3".steps]]\nname = "B"\nrowsOut = -5\n',
-        'workflows."Workflow 3".steps[2].rowsOut',
+        'workflows."Workflow 3".steps[1].rowsOut',
         "must be at least 0",
     ),
     ('[workflows.W]\nduraton = "2s"\n', "workflows.W.duraton", "did you mean 'duration'?"),
@@ -88,22 +88,22 @@ BAD = [
     ('[workflows.W]\npublished = "yes"\n', "workflows.W.published", "true or false"),
     (
         '[workflows.W]\n[[workflows.W.steps]]\ntype = "SOURCE"\n',
-        "workflows.W.steps[1].name",
+        "workflows.W.steps[0].name",
         "needs a name",
     ),
     (
         '[workflows.W]\n[[workflows.W.steps]]\nname = "A"\nrowsout = 1\n',
-        "workflows.W.steps[1].rowsout",
+        "workflows.W.steps[0].rowsout",
         "did you mean 'rowsOut'?",
     ),
     (
         '[workflows.W]\n[[workflows.W.steps]]\nname = "A"\npassedRows = 1.5\n',
-        "workflows.W.steps[1].passedRows",
+        "workflows.W.steps[0].passedRows",
         "must be an integer",
     ),
     (
         '[workflows.W]\n[[workflows.W.steps]]\nname = "A"\n[[workflows.W.steps]]\nname = "A"\n',
-        "workflows.W.steps[2].name",
+        "workflows.W.steps[1].name",
         "used twice",
     ),
     ('[workflows.W]\nsteps = "none"\n', "workflows.W.steps", "array of tables"),
@@ -118,7 +118,7 @@ BAD = [
     ('[workflows.W]\napi_key = "k-123"\n', "workflows.W.api_key", "credentials go only in [auth]"),
     ('password = "pw"\n', "password", "credentials go only in [auth]"),
     ('[auth]\nApiKey = "k-123"\n', "auth.ApiKey", "credentials go only in [auth]"),
-    ('[[outages]]\nkind = "503"\ntoken = "t"\n', "outages[1].token", "go only in [auth]"),
+    ('[[outages]]\nkind = "503"\ntoken = "t"\n', "outages[0].token", "go only in [auth]"),
 ]
 
 

@@ -219,7 +219,7 @@ def outages_from_toml(value: object, source: str) -> tuple[Outage, ...]:
     where = Where(source, ("outages",))
     if not isinstance(value, list):
         raise where.error("must be an array of tables", "write each outage as an [[outages]] table")
-    return tuple(_outage(item, where / i) for i, item in enumerate(value, start=1))
+    return tuple(_outage(item, where / i) for i, item in enumerate(value))
 
 
 def _outage(value: object, where: Where) -> Outage:

@@ -198,11 +198,9 @@ def _workflow(label: str, raw: object, where: Where) -> WorkflowScript:
         raise (where / "steps").error(
             "must be an array of tables", f"write each step as [[{where.key}.steps]]"
         )
-    steps = tuple(
-        _step(raw_step, where / "steps" / i) for i, raw_step in enumerate(steps_raw, start=1)
-    )
+    steps = tuple(_step(raw_step, where / "steps" / i) for i, raw_step in enumerate(steps_raw))
     seen: set[str] = set()
-    for i, step in enumerate(steps, start=1):
+    for i, step in enumerate(steps):
         if step.name in seen:
             raise (where / "steps" / i / "name").error(
                 f"step name {step.name!r} is used twice",
