@@ -212,37 +212,26 @@ class DataStudioClient:
                 reconcile=lambda: self._reconcile_execute(label, since),
             )
         except ServerRefusedError as e:
-            if e.status == 404:
-                raise WorkflowNotReadyError(
-                    f"no workflow with external label '{label}'"
-                    + (f" in space '{space}'" if space else "")
-                    + f": {e} (check the plan's label and space against Data Studio)",
-                    method=e.method,
-                    url=e.url,
-                    status=e.status,
-                    server_message=e.server_message,
-                ) from e
-            if e.status == 409:
-                raise WorkflowNotReadyError(
-                    f"no published version of workflow '{label}' to execute "
-                    f"({p.execute_version_field}={version}): {e} (publish it in Data "
-                    'Studio, or set version = "PreferDraft" for it in the plan)',
-                    method=e.method,
-                    url=e.url,
-                    status=e.status,
-                    server_message=e.server_message,
-                ) from e
-            if e.status == 400:
-                raise WorkflowNotReadyError(
-                    f"the server refused to execute workflow '{label}': {e} (check this "
-                    "workflow's parameters and sources in the plan against Data Studio; if "
-                    "every execute is refused, check the API profile with aperture-doctor)",
-                    method=e.method,
-                    url=e.url,
-                    status=e.status,
-                    server_message=e.server_message,
-                ) from e
-            raise
+            why = {
+                404: f"no workflow with external label '{label}'"
+                + (f" in space '{space}'" if space else "")
+                + f": {e} (check the plan's label and space against Data Studio)",
+                409: f"no published version of workflow '{label}' to execute "
+                f"({p.execute_version_field}={version}): {e} (publish it in Data "
+                'Studio, or set version = "PreferDraft" for it in the plan)',
+                400: f"the server refused to execute workflow '{label}': {e} (check this "
+                "workflow's parameters and sources in the plan against Data Studio; if "
+                "every execute is refused, check the API profile with aperture-doctor)",
+            }.get(e.status or 0)
+            if why is None:
+                raise
+            raise WorkflowNotReadyError(
+                why,
+                method=e.method,
+                url=e.url,
+                status=e.status,
+                server_message=e.server_message,
+            ) from e
         if isinstance(result, Job):  # adopted by reconciliation
             return self._jobs.remember(result)
         decoder = self.http.decoder(method, path)
