@@ -1,8 +1,9 @@
 """Labels beyond ASCII reach every output exactly as plans.toml writes them.
 
-pytest escapes non-ASCII in parametrize ids (``test_workflow[M\\xfcller]``), so
-the suite never recovers a label from a node id: it is carried on the item and
-on each report, and given to the controller in the workers' collection files.
+A workflow test's id is its label as written (``test_workflow[Müller]``, where
+pytest would escape it), so ``-k`` selects by label in any script. The suite
+still never recovers a label from a node id: it is carried on the item and on
+each report, and given to the controller in the workers' collection files.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from aperture_verify.common.columns import cells
 from aperture_verify.execution.exitcodes import EXIT_EXECUTION_FAILURE
 from phase_project import Project, project, workflow
 
@@ -80,6 +82,30 @@ def test_labels_round_trip_into_terminal_junit_html_and_json(
     assert any(f'data-label="{html.escape(FAILS)}"' in x and "boom" in x for x in details)
     for label in LABELS:
         assert any(f'data-label="{html.escape(label)}"' in x for x in details), label
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_k_selects_by_label_in_any_script_and_the_columns_line_up(
+    project: Project, workers: str
+) -> None:
+    labels = ["W1", "数据 清洗", "Müller", "تحقق"]
+    for label in labels:
+        project.emulator.add_workflow(workflow(label, 0.3))
+    project.write({"first": labels})
+    result = project.run("-n", workers, "-k", "清洗 or müller", "-rA", timeout=120)
+    assert result.ret == 0, result.stdout.str()
+    result.assert_outcomes(passed=2)
+    assert sorted(j.label for j in project.jobs()) == ["Müller", "数据 清洗"]
+    out = result.stdout.str()
+    # pytest's own lines name the test by its label, not by escapes
+    assert "PASSED test_phases/test_first.py::test_workflow[数据 清洗]" in out
+    assert "\\u" not in out and "\\x" not in out
+    # the summary table's state column starts at the same terminal cell on every row
+    rows = [line for line in out.splitlines() if re.search(r" (PASSED|not run|deselected)", line)]
+    rows = [r for r in rows if r.startswith("  ")]
+    assert len(rows) == 4, rows
+    starts = {cells(re.split(r" (?=PASSED|not run|deselected)", r)[0]) for r in rows}
+    assert len(starts) == 1, rows
 
 
 def _strings(value: Any) -> Any:

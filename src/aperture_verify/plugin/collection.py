@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from aperture_verify.common.files import write_atomic
-from aperture_verify.plan.model import WorkflowSpec
+from aperture_verify.plan.model import Plan, WorkflowSpec
 from aperture_verify.plugin.scheduler import ItemKey
 
 WORKFLOW_FIXTURE = "workflow"
@@ -47,9 +47,33 @@ def phase_of_item(item: pytest.Item, phases_dir: Path) -> str | None:
     return phase_of_module(item.path, marker_phase, phases_dir)
 
 
+def workflows_of_module(
+    metafunc: pytest.Metafunc, plan: Plan, phases_dir: Path, adhoc_module: Path
+) -> Sequence[WorkflowSpec] | None:
+    """The workflows a module's workflow test runs (``None``: not a phase module).
+
+    The ad-hoc plan's one module holds every phase; a phase module holds its
+    phase's workflows, none when the phase is not in the plan being run.
+    """
+    path = metafunc.definition.path
+    if path.resolve() == adhoc_module.resolve():
+        return plan.workflows
+    mark = metafunc.definition.get_closest_marker(PHASE_MARK)
+    marker_phase = str(mark.args[0]) if mark is not None and mark.args else None
+    phase = phase_of_module(path, marker_phase, phases_dir)
+    if phase is None:
+        return None
+    if phase not in plan.defined_phases:
+        raise pytest.UsageError(
+            f"{path.name}: phase '{phase}' is not defined in {plan.source.name}; "
+            f"add [phases.{phase}] there or fix the module's phase mark"
+        )
+    return plan.phase(phase).workflows if phase in {p.name for p in plan.phases} else ()
+
+
 def workflow_label(item: pytest.Item) -> str | None:
-    """The label of the workflow a test runs, from its parameter (never from its node id:
-    pytest escapes non-ASCII there)."""
+    """The label of the workflow a test runs, from its parameter (never from its node id,
+    which pytest may shorten or number)."""
     spec = getattr(item, "callspec", None)
     if spec is None or WORKFLOW_FIXTURE not in spec.params:
         return None

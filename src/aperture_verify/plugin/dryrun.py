@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aperture_verify.common.columns import pad
 from aperture_verify.common.durations import format_duration
 from aperture_verify.execution.exitcodes import EXIT_LOGIN_FAILURE, EXIT_READINESS_FAILURE
 from aperture_verify.execution.preflight import preflight
@@ -47,9 +48,9 @@ def dry_run(tr: Any, ctx: RunContext, run: RunSelection) -> int:
         for spec in specs:
             problem = problems.get(spec.label)
             if problem is None:
-                write(f"  {spec.label:<28} ready      {expectations(spec)}", green=True)
+                write(f"  {pad(spec.label, 28)} ready      {expectations(spec)}", green=True)
             else:
-                write(f"  {spec.label:<28} NOT READY  {problem.message}", red=True)
+                write(f"  {pad(spec.label, 28)} NOT READY  {problem.message}", red=True)
     if run.resume is not None:
         carried = {r.label for r in run.resume.carried}
         write(f"carried over from run {run.resume.previous.run_id}: {by_phase(plan, carried)}")

@@ -18,6 +18,7 @@ from _pytest.runner import runtestprotocol
 from aperture_verify.errors import PlanError
 from aperture_verify.execution.readiness import preflight_reason
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
+from aperture_verify.plan.model import WorkflowSpec
 from aperture_verify.plugin import collection as coll
 from aperture_verify.plugin.adhoc_phases import MODULE_PATH as ADHOC_MODULE
 from aperture_verify.plugin.before_run import check_phase_modules, check_report_paths
@@ -230,22 +231,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if coll.WORKFLOW_FIXTURE not in metafunc.fixturenames or CONTEXT_KEY not in config.stash:
         return
     plan = get_context(config).plan
-    if metafunc.definition.path.resolve() == ADHOC_MODULE.resolve():
-        specs = plan.workflows  # an ad-hoc plan's one module holds every phase
-        metafunc.parametrize(coll.WORKFLOW_FIXTURE, specs, ids=[s.label for s in specs])
-        return
-    mark = metafunc.definition.get_closest_marker(coll.PHASE_MARK)
-    marker_phase = str(mark.args[0]) if mark is not None and mark.args else None
-    phase = coll.phase_of_module(metafunc.definition.path, marker_phase, phases_dir(config))
-    if phase is None:
-        return
-    if phase not in plan.defined_phases:
-        raise pytest.UsageError(
-            f"{metafunc.definition.path.name}: phase '{phase}' is not defined in "
-            f"{plan.source.name}; add [phases.{phase}] there or fix the module's phase mark"
-        )
-    specs = plan.phase(phase).workflows if phase in {p.name for p in plan.phases} else ()
-    metafunc.parametrize(coll.WORKFLOW_FIXTURE, specs, ids=[s.label for s in specs])
+    specs = coll.workflows_of_module(metafunc, plan, phases_dir(config), ADHOC_MODULE)
+    if specs is not None:
+        metafunc.parametrize(coll.WORKFLOW_FIXTURE, specs)
+
+
+def pytest_make_parametrize_id(val: object) -> str | None:
+    """A workflow test's id is its label as the plan writes it (``test_workflow[Größe]``:
+    pytest would escape the ids it makes itself), so ``-k Größe`` selects it."""
+    return val.label if isinstance(val, WorkflowSpec) else None
 
 
 @pytest.hookimpl(trylast=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aperture_verify.common.columns import pad
 from aperture_verify.common.durations import format_duration
 from aperture_verify.execution.exitcodes import exit_status_for
 from aperture_verify.execution.results import Outcome
@@ -21,14 +22,16 @@ def write_terminal_summary(tr: Any, ctx: RunContext) -> None:
             r = results.get(spec.label)
             if r is None:
                 selected = ctx.selected is None or spec.label in ctx.selected
-                tr.write_line(f"  {spec.label:<28} {'not run' if selected else 'deselected'}")
+                tr.write_line(f"  {pad(spec.label, 28)} {'not run' if selected else 'deselected'}")
                 continue
             start = r.started_at.strftime("%H:%M:%S.%f")[:-3] if r.started_at else "-"
             end = r.finished_at.strftime("%H:%M:%S.%f")[:-3] if r.finished_at else "-"
             took = format_duration(r.duration) if r.duration is not None else "-"
             warn = r.outcome is Outcome.PASSED and bool(r.warnings)
             mark = "WARN" if warn else r.outcome.value.upper()
-            line = f"  {spec.label:<28} {mark:<8} {r.state or '-':<10} {start} → {end}  {took:>7}"
+            line = (
+                f"  {pad(spec.label, 28)} {mark:<8} {r.state or '-':<10} {start} → {end}  {took:>7}"
+            )
             markup = (
                 {"green": True}
                 if r.outcome is Outcome.PASSED and not warn
