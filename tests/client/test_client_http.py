@@ -201,7 +201,8 @@ def test_retry_after_beyond_the_budget_stops_at_once(
     started = time.monotonic()
     with pytest.raises(ServerRefusedError, match=r"asked to wait 30\.0s, more than the"):
         client.list_workflows()
-    assert time.monotonic() - started < 1.0
+    # it did not wait the 30 s asked (the bound is loose: a busy machine must not trip it)
+    assert time.monotonic() - started < 10.0
     assert len(emu.requests) == 1
 
 
@@ -209,11 +210,14 @@ def test_a_read_that_never_answers_times_out_and_is_retried(
     emu: Emulator, make_client: MakeClient
 ) -> None:
     client = make_client(read_timeout=0.2)
-    emu.inject(Fault(route="GET /api/v1/workflows", latency=1.0))
+    emu.inject(Fault(route="GET /api/v1/workflows", latency=6.0))
     started = time.monotonic()
     assert client.list_workflows()
-    assert time.monotonic() - started < 1.0  # did not wait for the slow answer
+    # it did not wait the 6 s for the slow answer (loose: a busy machine must not trip it)
+    assert time.monotonic() - started < 5.0
     assert client.stats.retries == 1
+    slow, answered = emu.requests
+    assert slow.status is None and answered.status == 200  # gave up on the first unanswered
 
 
 def test_timeouts_until_the_end_are_a_transport_error(
