@@ -114,18 +114,24 @@ def test_an_unknown_state_is_waited_on_and_logged_once(
 
 
 @pytest.mark.parametrize(
-    "kind",
-    [{"drop_after_processing": True}, {"drop": True}, {"status": 502}, {"status": 504}],
-    ids=["dropped-after-the-job-started", "dropped-before", "502", "504"],
+    ("kind", "workers"),
+    [
+        ({"drop_after_processing": True}, "2"),
+        ({"drop": True}, "0"),
+        ({"status": 502}, "2"),
+        ({"status": 504}, "0"),
+    ],
+    ids=["dropped-after-the-job-started-n2", "dropped-before-n0", "502-n2", "504-n0"],
 )
 def test_an_ambiguous_execute_starts_no_duplicate_job(
-    project: Project, kind: dict[str, Any]
+    project: Project, kind: dict[str, Any], workers: str
 ) -> None:
+    # the kinds take turns at -n 0 and -n 2: the reconciliation is the client's
     setup(project)
     fault = project.emulator.inject(
         Fault("POST /api/v1/workflows/execute", workflow="W1", times=1, **kind)
     )
-    result = project.run("-n", "2")
+    result = project.run("-n", workers)
     result.assert_outcomes(passed=2)
     assert result.ret == 0
     assert fault.hits == 1
