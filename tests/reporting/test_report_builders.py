@@ -58,6 +58,18 @@ def run_summary() -> RunSummary:
     )
 
 
+@pytest.mark.parametrize(
+    ("status", "verdict"),
+    [(0, "passed"), (12, "failed"), (2, "interrupted"), (5, "empty")],
+)
+def test_the_verdict_says_what_the_run_did(status: int, verdict: str) -> None:
+    passed = [r for r in results() if r.outcome is Outcome.PASSED]
+    mine = {12: results(), 5: []}.get(status, passed)
+    url = safe_url("https://ads.example.com/")
+    summary = RunSummary(plan(), url, at(-1), at(5), mine, exit_status=status)
+    assert summary.verdict == verdict
+
+
 # -- timeline ------------------------------------------------------------------------
 
 

@@ -165,6 +165,20 @@ def test_a_subset_run_reports_only_what_was_selected(project: Project) -> None:
     assert [w["label"] for w in results(project)["workflows"]] == ["W1", "W4"]
 
 
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_run_where_k_matches_nothing_is_empty_not_passed(project: Project, workers: str) -> None:
+    add_all(project)
+    project.write(PHASES)
+    result = project.run("-n", workers, "-k", "no_such_workflow")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED, result.stdout.str()
+    assert project.emulator.jobs == []
+    data = results(project)
+    assert (data["verdict"], data["exit_status"]) == ("empty", 5)
+    html = (reports(project) / "report.html").read_text(encoding="utf-8")
+    assert '<span class="verdict-empty">EMPTY</span> (exit status 5)' in html
+    assert_schema_valid(project)
+
+
 def test_login_failure_still_writes_all_three(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:

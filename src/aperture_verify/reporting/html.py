@@ -31,6 +31,7 @@ STYLE = """
 .aperture .verdict-passed { color: #2d7a47; font-weight: bold; }
 .aperture .verdict-failed { color: #c0392b; font-weight: bold; }
 .aperture .verdict-interrupted { color: #b86e00; font-weight: bold; }
+.aperture .verdict-empty { color: #666; font-weight: bold; }
 .aperture .met { color: #2d7a47; } .aperture .not-met { color: #c0392b; font-weight: bold; }
 .aperture .num { text-align: right; }
 .aperture dl.av { display: grid; grid-template-columns: max-content auto; gap: 2px 14px;

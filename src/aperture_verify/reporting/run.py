@@ -113,6 +113,8 @@ class RunSummary:
             return "interrupted"
         if self.exit_status == 2:
             return "interrupted"
+        if self.exit_status == 5:  # pytest's "no tests ran": -k or -m matched nothing
+            return "empty"
         return "passed"
 
 
