@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from aperture_verify.common.columns import pad
 from aperture_verify.history.records import HistoryError, run_from_results
 from aperture_verify.history.store import DEFAULT_KEEP, HistoryStore, RunRow
 
@@ -134,7 +135,7 @@ def _print_runs(runs: list[RunRow]) -> None:
         status = "-" if r.exit_status is None else str(r.exit_status)
         counts = f"{r.passed}/{r.workflows}"
         print(
-            f"{r.started_at:24}  {r.plan:16}  {r.verdict:11}  {status:>4}  {counts:>7}  {r.run_id}"
+            f"{r.started_at:24}  {pad(r.plan, 16)}  {r.verdict:11}  {status:>4}  {counts:>7}  {r.run_id}"
         )
 
 
