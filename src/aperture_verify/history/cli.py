@@ -134,9 +134,8 @@ def _print_runs(runs: list[RunRow]) -> None:
     for r in runs:
         status = "-" if r.exit_status is None else str(r.exit_status)
         counts = f"{r.passed}/{r.workflows}"
-        print(
-            f"{r.started_at:24}  {pad(r.plan, 16)}  {r.verdict:11}  {status:>4}  {counts:>7}  {r.run_id}"
-        )
+        plan = pad(r.plan, 16)
+        print(f"{r.started_at:24}  {plan}  {r.verdict:11}  {status:>4}  {counts:>7}  {r.run_id}")
 
 
 def _prune(path: Path, keep: int, plan: str | None) -> int:
