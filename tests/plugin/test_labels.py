@@ -106,6 +106,9 @@ def test_k_selects_by_label_in_any_script_and_the_columns_line_up(
     assert len(rows) == 4, rows
     starts = {cells(re.split(r" (?=PASSED|not run|deselected)", r)[0]) for r in rows}
     assert len(starts) == 1, rows
+    # what -k left out is "deselected", as pytest says, not "not run"
+    kinds = [re.findall(r" (PASSED|not run|deselected)", r)[0] for r in rows]
+    assert sorted(kinds) == ["PASSED", "PASSED", "deselected", "deselected"], rows
 
 
 def _strings(value: Any) -> Any:

@@ -16,13 +16,16 @@ def write_terminal_summary(tr: Any, ctx: RunContext) -> None:
     if not results:
         return
     tr.write_sep("=", f"aperture: plan '{ctx.plan.name}'")
+    collected = set(ctx.labels_by_nodeid.values())  # after -k, -m and the phase modules given
     for index, phase in enumerate(ctx.plan.phases, 1):
         tr.write_line(f"phase {index} '{phase.name}':")
         for spec in phase.workflows:
             r = results.get(spec.label)
             if r is None:
-                selected = ctx.selected is None or spec.label in ctx.selected
-                tr.write_line(f"  {pad(spec.label, 28)} {'not run' if selected else 'deselected'}")
+                chosen = spec.label in collected and (
+                    ctx.selected is None or spec.label in ctx.selected
+                )
+                tr.write_line(f"  {pad(spec.label, 28)} {'not run' if chosen else 'deselected'}")
                 continue
             start = r.started_at.strftime("%H:%M:%S.%f")[:-3] if r.started_at else "-"
             end = r.finished_at.strftime("%H:%M:%S.%f")[:-3] if r.finished_at else "-"
