@@ -222,7 +222,9 @@ def test_a_job_still_running_when_contact_returns_past_its_deadline_is_cancelled
     emu = project.emulator
     emu.add_workflow(workflow("W1", 1.0, stuck=True))
     project.write({"first": ["W1"]}, extra='[workflows.W1]\nmax_duration = "2s"')
-    window = emu.add_outage(Outage("503", duration=15.0, after="job_start", delay=0.5))
+    # longer than the ordinary retries and than the deadline with its grace (3 s): the
+    # deadline passes while the run rides the outage out
+    window = emu.add_outage(Outage("503", duration=8.0, after="job_start", delay=0.5))
     result = project.run("-n", "0", "--deadline-grace=1s", timeout=180)
     assert result.ret == EXIT_EXECUTION_FAILURE, result.stdout.str()
     (job,) = emu.jobs
@@ -254,7 +256,9 @@ def test_sigterm_during_an_outage_ends_promptly_with_the_reports(
     project: Project, workers: str
 ) -> None:
     emu = project.emulator
-    emu.add_workflow(workflow("W1", 30.0))
+    # W1 runs until cancelled; the one cancel the run attempts falls in the outage, so the
+    # job is left running on the server, as the run says (no waiting for it to end, after)
+    emu.add_workflow(workflow("W1", 30.0, stuck=True))
     emu.add_workflow(workflow("W2", 0.3))
     project.write({"first": ["W1"], "second": ["W2"]}, defaults='max_duration = "60s"')
     window = emu.add_outage(Outage("503", duration=None, after="job_start", delay=0.5))
