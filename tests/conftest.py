@@ -12,8 +12,18 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from hypothesis import HealthCheck, settings
 
 from aperture_verify.emulator import Emulator, Scenario, StepScript, WorkflowScript
+
+# Hypothesis fails an example that takes over 200 ms, and warns when generating data is
+# slow: on a loaded machine a computation of microseconds can wait that long for a core
+# (seen: 320 ms for test_next_delay_never_exceeds_max_delay). No test's pass may depend
+# on how busy the machine is, so the suite runs without either timing check.
+settings.register_profile(
+    "aperture-tests", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("aperture-tests")
 
 
 @pytest.fixture(autouse=True)
