@@ -115,18 +115,20 @@ def report(
     )
 
 
+def one_test(nodeid: str, outcome: str, longrepr: object = None) -> list[pytest.TestReport]:
+    """A test's three reports: setup and teardown passed, the call *outcome*."""
+    return [
+        report(nodeid, "setup", "passed"),
+        report(nodeid, "call", outcome, longrepr),
+        report(nodeid, "teardown", "passed"),
+    ]
+
+
 def test_finish_file_names_times_and_enriches_workflow_cases(tmp_path: Path) -> None:
     xml = make_xml(tmp_path)
     w3 = failed_w3()
     nodeid = "test_phases/test_cleanse.py::test_workflow[W3]"
-    feed(
-        xml,
-        [
-            report(nodeid, "setup", "passed"),
-            report(nodeid, "call", "failed", "execution failure: W3"),
-            report(nodeid, "teardown", "passed"),
-        ],
-    )
+    feed(xml, one_test(nodeid, "failed", "execution failure: W3"))
     root = finish(xml, tmp_path, nodeid, w3)
     (suite,) = root
     assert suite.get("name") == "nightly"
@@ -163,9 +165,7 @@ def test_a_rerun_is_one_case(tmp_path: Path) -> None:
             report(nodeid, "setup", "passed"),
             rerun,
             report(nodeid, "teardown", "passed"),
-            report(nodeid, "setup", "passed"),
-            report(nodeid, "call", "passed"),
-            report(nodeid, "teardown", "passed"),
+            *one_test(nodeid, "passed"),
         ],
     )
     (suite,) = finish(xml, tmp_path, nodeid, w1)
@@ -194,14 +194,7 @@ def test_a_synthesized_skip_is_a_case_with_its_reason(tmp_path: Path) -> None:
 def test_known_secrets_are_masked_in_junit(tmp_path: Path) -> None:
     xml = make_xml(tmp_path)
     nodeid = "t.py::test_other"
-    feed(
-        xml,
-        [
-            report(nodeid, "setup", "passed"),
-            report(nodeid, "call", "failed", "sent key s3cr3t-key-value"),
-            report(nodeid, "teardown", "passed"),
-        ],
-    )
+    feed(xml, one_test(nodeid, "failed", "sent key s3cr3t-key-value"))
     (suite,) = finish(xml, tmp_path, nodeid, None, secrets=("s3cr3t-key-value",))
     assert "s3cr3t-key-value" not in (tmp_path / "junit.xml").read_text()
     (case,) = suite.findall("testcase")

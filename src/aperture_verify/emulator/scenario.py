@@ -117,8 +117,6 @@ WORKFLOW_KEYS = (
 )  # fmt: skip
 STEP_KEYS = ("name", "type", "state", "rowsIn", "rowsOut", "passedRows", "failedRows")
 
-_CREDENTIALS = SCENARIO_CREDENTIALS
-
 
 def load_scenario(path: Path | str) -> Scenario:
     """Read and validate the scenario file at *path*; raises ``PlanError``."""
@@ -134,10 +132,10 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
 def scenario_from_dict(data: Mapping[str, object], source: str = "<scenario>") -> Scenario:
     """Validate an already-parsed scenario table."""
     root = Where(source)
-    check_keys(data, root, TOP_KEYS, credentials=_CREDENTIALS)
+    check_keys(data, root, TOP_KEYS, credentials=SCENARIO_CREDENTIALS)
     auth_at = root / "auth"
     auth = read_table(data.get("auth", {}), auth_at)
-    check_keys(auth, auth_at, AUTH_KEYS, credentials=_CREDENTIALS)
+    check_keys(auth, auth_at, AUTH_KEYS, credentials=SCENARIO_CREDENTIALS)
     workflows_at = root / "workflows"
     workflows_table = read_table(data.get("workflows", {}), workflows_at)
     workflows = tuple(
@@ -181,7 +179,7 @@ def _strings(value: object, where: Where) -> tuple[str, ...]:
 
 def _workflow(label: str, raw: object, where: Where) -> WorkflowScript:
     table = read_table(raw, where)
-    check_keys(table, where, WORKFLOW_KEYS, credentials=_CREDENTIALS)
+    check_keys(table, where, WORKFLOW_KEYS, credentials=SCENARIO_CREDENTIALS)
     outcome = read_choice(table.get("outcome", "COMPLETED"), where / "outcome", OUTCOMES)
     error = read_str(table["error"], where / "error") if "error" in table else None
     if outcome == "FAILED" and error is None:
@@ -234,7 +232,7 @@ def _step(raw: object, where: Where) -> StepScript:
         where,
         STEP_KEYS,
         required={"name": 'every step needs a name: add name = "..." to the step'},
-        credentials=_CREDENTIALS,
+        credentials=SCENARIO_CREDENTIALS,
     )
 
     def rows(key: str) -> int | None:

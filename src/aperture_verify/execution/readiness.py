@@ -29,14 +29,13 @@ def readiness_problem(spec: WorkflowSpec, catalog: Sequence[Workflow]) -> str | 
             f"workflow '{spec.label}' has no published version and the plan asks for "
             'version = "PublishedOnly"; publish it or set version = "PreferDraft"'
         )
-    for what, asked, known in (
-        ("parameter", [name for name, _ in spec.parameters], listed.parameters),
-        ("Source step", [step for step, _ in spec.sources], listed.sources),
+    for what, key, asked, known in (
+        ("parameter", "parameters", [name for name, _ in spec.parameters], listed.parameters),
+        ("Source step", "sources", [step for step, _ in spec.sources], listed.sources),
     ):
         unknown = [name for name in asked if known is not None and name not in known]
         if unknown:
             has = ", ".join(f"'{n}'" for n in sorted(known or ())) or "none"
-            key = "parameters" if what == "parameter" else "sources"
             return (
                 f"workflow '{spec.label}' has no {what} "
                 + ", ".join(f"'{n}'" for n in unknown)
