@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from aperture_verify.common.durations import parse_duration
-from aperture_verify.common.secrets import is_secret_key
+from aperture_verify.common.redaction import is_secret_key
 from aperture_verify.errors import PlanError
 
 __all__ = [

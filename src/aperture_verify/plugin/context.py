@@ -28,15 +28,15 @@ import pytest
 from aperture_verify.client.client import DataStudioClient
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.models import Job, Workflow
-from aperture_verify.client.outage import DEFAULT_OUTAGE_BUDGET, OutageRecord
+from aperture_verify.client.rideout import DEFAULT_OUTAGE_BUDGET, OutageRecord
 from aperture_verify.common.files import write_atomic
-from aperture_verify.common.secrets import safe_url
+from aperture_verify.common.redaction import safe_url
 from aperture_verify.errors import ClientError, ProtocolError
-from aperture_verify.execution.readiness import preflight as check_all
+from aperture_verify.execution.readiness import not_ready as check_all
 from aperture_verify.execution.runner import DEADLINE_GRACE, WorkflowRunner
 from aperture_verify.history.bands import Usual
 from aperture_verify.plan.model import Plan
-from aperture_verify.plugin.outages import OutageAnnouncer, OutageNotes
+from aperture_verify.plugin.announcer import OutageAnnouncer, OutageNotes
 from aperture_verify.plugin.rundir import RunLedger
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from aperture_verify.errors import ApertureError
 from aperture_verify.execution.exitcodes import exit_status_for
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
 from aperture_verify.plugin.context import RunContext
-from aperture_verify.plugin.history import RunHistory
+from aperture_verify.plugin.past_runs import RunHistory
 from aperture_verify.plugin.reports import ReportPlugin
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aperture_verify.client.outage import DEFAULT_OUTAGE_BUDGET
+from aperture_verify.client.rideout import DEFAULT_OUTAGE_BUDGET
 from aperture_verify.common.durations import parse_duration
 from aperture_verify.errors import PlanError
 from aperture_verify.execution.runner import DEADLINE_GRACE

@@ -22,12 +22,12 @@ from typing import Any
 
 import pytest
 
-from aperture_verify.common.secrets import is_secret_key, redact, safe_url
+from aperture_verify.common.redaction import is_secret_key, redact, safe_url
 from aperture_verify.execution.results import Outcome, WorkflowResult
 from aperture_verify.plan.model import WorkflowSpec
 from aperture_verify.plugin.context import RunContext
-from aperture_verify.plugin.history import RunHistory
 from aperture_verify.plugin.options import option
+from aperture_verify.plugin.past_runs import RunHistory
 from aperture_verify.reporting import html as html_report
 from aperture_verify.reporting import junit
 from aperture_verify.reporting.results_json import write_results
@@ -36,7 +36,7 @@ from aperture_verify.reporting.run import (
     ci_build,
     in_plan_order,
 )
-from aperture_verify.reporting.runtime import TestTally, finish_html, run_time_line
+from aperture_verify.reporting.tally import TestTally, finish_html, run_time_line
 
 __all__ = ["RESULTS_FILE", "ReportPlugin"]
 

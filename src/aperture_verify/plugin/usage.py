@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from aperture_verify.common.files import write_atomic
-from aperture_verify.common.secrets import redact
+from aperture_verify.common.redaction import redact
 from aperture_verify.plugin.options import PLAN_KEY, is_active, path_option
 from aperture_verify.reporting.usage_error import error_html, error_junit, error_results
 

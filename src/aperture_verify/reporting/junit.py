@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 
 from aperture_verify.common.files import write_atomic
-from aperture_verify.common.secrets import redact
+from aperture_verify.common.redaction import redact
 from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.execution.results import WorkflowResult
 

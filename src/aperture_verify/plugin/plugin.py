@@ -21,12 +21,12 @@ from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResu
 from aperture_verify.plan.model import WorkflowSpec
 from aperture_verify.plugin import collection as coll
 from aperture_verify.plugin.adhoc_phases import MODULE_PATH as ADHOC_MODULE
+from aperture_verify.plugin.announcer import TerminalLines
 from aperture_verify.plugin.before_run import check_phase_modules, check_report_paths
 from aperture_verify.plugin.context import CONTEXT_KEY, RunContext
 from aperture_verify.plugin.controller import EndOfSession, RunRecorder
 from aperture_verify.plugin.dryrun import dry_run
 from aperture_verify.plugin.fixtures import RESULT_KEY, AperturePhaseFixtures
-from aperture_verify.plugin.history import HISTORY_KEY, RunHistory
 from aperture_verify.plugin.options import (
     MAX_AUTO_WORKERS,
     add_options,
@@ -43,7 +43,7 @@ from aperture_verify.plugin.options import (
     select_phases_dir,
     wait_for_server,
 )
-from aperture_verify.plugin.outages import TerminalLines
+from aperture_verify.plugin.past_runs import HISTORY_KEY, RunHistory
 from aperture_verify.plugin.reports import ReportPlugin
 from aperture_verify.plugin.safety import tls_metadata, transport_warnings
 from aperture_verify.plugin.scheduler import ItemKey, PhaseScheduling

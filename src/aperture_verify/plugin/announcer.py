@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aperture_verify.client.outage import OutageRecord
+from aperture_verify.client.rideout import OutageRecord
 from aperture_verify.common.durations import format_duration
 from aperture_verify.common.files import write_atomic
 
