@@ -1,8 +1,8 @@
 """Readiness of a whole plan for the dry run: ``readiness.not_ready`` over the runner's
 catalog, and when the catalog cannot be listed, that failure for every workflow.
 
-No pytest here. (A real run's preflight uses the catalog its context fetched at the
-login check: ``RunContext``.)
+No pytest here. (A real run's preflight uses the catalog the controller fetched at
+the login check: ``plugin.connection.connect``.)
 """
 
 from __future__ import annotations
