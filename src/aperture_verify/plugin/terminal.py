@@ -58,4 +58,4 @@ def write_terminal_summary(tr: Any, ctx: RunContext) -> None:
         tr.write_line(ctx.run_line)
     status = exit_status_for(1, results.values())
     if status != 1:
-        tr.write_line(f"exit status {status}: see README 'Exit statuses'")
+        tr.write_line(f"exit status {status}: see docs/checks.md")

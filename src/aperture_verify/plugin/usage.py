@@ -1,4 +1,4 @@
-"""A run stopped by a usage error leaves reports that say so (README "Bad input").
+"""A run stopped by a usage error leaves reports that say so (docs/checks.md, "Bad input").
 
 Without this, the previous run's ``results.json`` (verdict "passed", say)
 would still be in the reports folder after an exit 4, and a CI job archiving
