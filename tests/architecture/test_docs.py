@@ -1,0 +1,181 @@
+"""The documentation holds together: README.md and docs/*.md link to files and
+headings that exist, the README fits on a screen, docs/index.md maps every
+page, and nothing the code prints sends a reader to a README section.
+
+Anchors follow GitHub's rule for heading ids (github-slugger): the heading's
+text, lower-cased, without punctuation, spaces turned into hyphens, a repeated
+id suffixed ``-1``, ``-2``...
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+README_MAX_LINES = 200
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
+_INLINE_LINK_TEXT = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_HTML_TAG = re.compile(r"<[^>]+>")
+_NOT_IN_SLUG = re.compile(r"[^\w\- ]")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def _prose_lines(text: str) -> list[tuple[int, str]]:
+    """The lines outside fenced code blocks, with their 1-based numbers."""
+    lines: list[tuple[int, str]] = []
+    fence: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        opened = _FENCE.match(line)
+        if fence is None and opened:
+            fence = opened.group(1)
+        elif fence is not None and line.strip().startswith(fence):
+            fence = None
+        elif fence is None:
+            lines.append((number, line))
+    return lines
+
+
+def slug(heading: str) -> str:
+    """GitHub's id for a heading's text (before duplicates are numbered)."""
+    text = _CODE_SPAN.sub(lambda m: m.group(2), heading)
+    text = _INLINE_LINK_TEXT.sub(lambda m: m.group(1), text)
+    text = _HTML_TAG.sub("", text)
+    return _NOT_IN_SLUG.sub("", text.lower()).replace(" ", "-")
+
+
+def anchors(text: str) -> set[str]:
+    """Every heading id of a Markdown document, duplicates numbered as GitHub does."""
+    seen: dict[str, int] = {}
+    found: set[str] = set()
+    for _, line in _prose_lines(text):
+        match = _HEADING.match(line)
+        if not match:
+            continue
+        base = slug(match.group(1))
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        found.add(base if count == 0 else f"{base}-{count}")
+    return found
+
+
+def broken_links(pages: list[Path]) -> list[str]:
+    """Each relative link of these pages whose file or #anchor does not exist."""
+    problems: list[str] = []
+    for page in pages:
+        for number, line in _prose_lines(page.read_text(encoding="utf-8")):
+            prose = _CODE_SPAN.sub("", line)
+            for target in _LINK.findall(prose):
+                if not target or _SCHEME.match(target):
+                    continue
+                path_part, _, anchor = target.partition("#")
+                linked = (page.parent / path_part).resolve() if path_part else page
+                where = f"{page.name}:{number}: {target}"
+                if not linked.exists():
+                    problems.append(f"{where}: no file {linked}")
+                elif anchor and linked.suffix != ".md":
+                    problems.append(f"{where}: an anchor into a file that is not Markdown")
+                elif anchor and anchor not in anchors(linked.read_text(encoding="utf-8")):
+                    problems.append(f"{where}: no heading with the id '{anchor}' in {linked.name}")
+    return problems
+
+
+def _pages(root: Path) -> list[Path]:
+    return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+
+
+def test_every_relative_link_between_the_readme_and_the_docs_resolves() -> None:
+    pages = _pages(ROOT)
+    assert len(pages) > 5  # the README and the docs pages were found
+    assert broken_links(pages) == []
+
+
+def test_the_link_check_finds_a_missing_page_and_a_missing_heading(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "README.md").write_text(
+        "# Tool\n\n"
+        "[ok](docs/run.md#resuming-a-failed-nightly---resume) "
+        "[ok too](docs/run.md#größe-über) [again](docs/run.md#options-1)\n"
+        "[gone](docs/gone.md) [wrong anchor](docs/run.md#resume)\n"
+        "```sh\n[not a link](docs/in-a-code-block.md)\n```\n"
+        "`[not a link either](docs/in-a-code-span.md)` [web](https://example.com/x)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "docs" / "run.md").write_text(
+        "# Run\n\n## Options\n\n## Resuming a failed nightly: `--resume`\n\n"
+        "## Größe über\n\n## Options\n\n[up](../README.md#tool) [self](#options)\n",
+        encoding="utf-8",
+    )
+    readme = tmp_path / "README.md"
+    assert broken_links(_pages(tmp_path)) == [
+        f"README.md:4: docs/gone.md: no file {tmp_path / 'docs' / 'gone.md'}",
+        "README.md:4: docs/run.md#resume: no heading with the id 'resume' in run.md",
+    ]
+    assert readme.exists()
+
+
+@pytest.mark.parametrize(
+    ("heading", "expected"),
+    [
+        ("Resuming a failed nightly: `--resume`", "resuming-a-failed-nightly---resume"),
+        ("The emulator's API document", "the-emulators-api-document"),
+        ("results.json, version 1", "resultsjson-version-1"),
+        ("An ad-hoc plan (`--run`)", "an-ad-hoc-plan---run"),
+        ("Größe über [Käse](x.md)", "größe-über-käse"),
+        ("`workflow_parameters_field` & co", "workflow_parameters_field--co"),
+    ],
+)
+def test_heading_ids_follow_githubs_rule(heading: str, expected: str) -> None:
+    assert slug(heading) == expected
+
+
+def test_a_repeated_heading_gets_a_numbered_id() -> None:
+    text = "# A\n## Errors\n```\n# Errors (a comment in code)\n```\n## Errors\n## Errors\n"
+    assert anchors(text) == {"a", "errors", "errors-1", "errors-2"}
+
+
+def test_the_readme_fits_on_a_screen() -> None:
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines; move detail to docs/"
+
+
+def test_the_docs_index_links_every_page() -> None:
+    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    linked = {Path(target.partition("#")[0]).name for target in _LINK.findall(index)}
+    pages = {p.name for p in (ROOT / "docs").glob("*.md")} - {"index.md"}
+    assert pages - linked == set(), "add the pages to docs/index.md"
+
+
+def _code_files() -> list[Path]:
+    """The text files of the package and the benchmark: what the code prints comes from them."""
+    suffixes = {".py", ".toml", ".css", ".html", ".j2", ".jinja", ".txt", ".xsd", ".json"}
+    roots = [ROOT / "src" / "aperture_verify", ROOT / "bench"]
+    return [p for r in roots for p in sorted(r.rglob("*")) if p.suffix in suffixes and p.is_file()]
+
+
+def test_no_string_in_the_code_sends_a_reader_to_the_readme() -> None:
+    files = _code_files()
+    assert any(p.name == "terminal.py" for p in files)  # the package was found
+    found = [
+        f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
+        for p in files
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+        if "readme" in line.lower()
+    ]
+    assert found == [], "point at a docs/<topic>.md page instead"
+
+
+def test_every_docs_page_the_code_names_exists() -> None:
+    named = {
+        (p.relative_to(ROOT), page)
+        for p in _code_files()
+        for page in re.findall(r"\bdocs/[\w.-]+\.md\b", p.read_text(encoding="utf-8"))
+    }
+    assert named, "the code names no docs page at all: the search is broken"
+    assert [f"{file}: {page}" for file, page in sorted(named) if not (ROOT / page).is_file()] == []
