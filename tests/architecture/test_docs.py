@@ -140,6 +140,78 @@ def test_a_repeated_heading_gets_a_numbered_id() -> None:
     assert anchors(text) == {"a", "errors", "errors-1", "errors-2"}
 
 
+# A path in a code span that starts with one of these names a file of this repository
+# (from its root, or inside the package); "archive/*/results.json" in a command does not.
+_PROJECT_PATH = re.compile(
+    r"^(?:src|tests|bench|demo|docs|test_phases|\.ci|aperture_verify|common|client|plan|"
+    r"execution|reporting|emulator|plugin|history|doctor)/[\w./*-]+$"
+)
+_MODULE = re.compile(r"^aperture_verify(?:\.\w+)+$")
+
+
+def named_paths(page: Path) -> list[tuple[int, str]]:
+    """The project files and modules a page names in code spans, with their lines."""
+    return [
+        (number, name)
+        for number, line in _prose_lines(page.read_text(encoding="utf-8"))
+        for name in (m.group(2).strip() for m in _CODE_SPAN.finditer(line))
+        if _PROJECT_PATH.match(name) or _MODULE.match(name)
+    ]
+
+
+def missing_paths(page: Path, root: Path) -> list[str]:
+    """The project files and modules a page names that do not exist."""
+    bases = [root, root / "src", root / "src" / "aperture_verify"]
+    return [
+        f"{page.name}:{number}: {name}"
+        for number, name in named_paths(page)
+        if not (
+            _module_exists(root / "src", name.split("."))
+            if _MODULE.match(name)
+            else any(list(b.glob(name)) for b in bases)
+        )
+    ]
+
+
+def _module_exists(src: Path, parts: list[str]) -> bool:
+    """A dotted name is a module, a package, or a name its parent module mentions."""
+
+    def source(path: Path) -> Path | None:
+        for file in (path.with_suffix(".py"), path / "__init__.py"):
+            if file.is_file():
+                return file
+        return None
+
+    if source(src.joinpath(*parts)):
+        return True
+    parent = source(src.joinpath(*parts[:-1]))
+    return (
+        parent is not None and re.search(rf"\b{parts[-1]}\b", parent.read_text("utf-8")) is not None
+    )
+
+
+def test_every_file_and_module_the_docs_name_exists() -> None:
+    assert sum(len(named_paths(page)) for page in _pages(ROOT)) > 20  # the search finds them
+    assert [m for page in _pages(ROOT) for m in missing_paths(page, ROOT)] == []
+
+
+def test_the_path_check_finds_a_renamed_module(tmp_path: Path) -> None:
+    (tmp_path / "src" / "aperture_verify" / "plugin").mkdir(parents=True)
+    (tmp_path / "src" / "aperture_verify" / "__init__.py").write_text("", encoding="utf-8")
+    plugin_module = tmp_path / "src" / "aperture_verify" / "plugin" / "plugin.py"
+    plugin_module.write_text("class X:\n    pass\n", encoding="utf-8")
+    page = tmp_path / "page.md"
+    page.write_text(
+        "`plugin/plugin.py` `src/aperture_verify/plugin/*.py` `aperture_verify.plugin.plugin.X`\n"
+        "`plugin/hooks.py` `aperture_verify.nothing` `archive/*/results.json` `test_x.py`\n",
+        encoding="utf-8",
+    )
+    assert missing_paths(page, tmp_path) == [
+        "page.md:2: plugin/hooks.py",
+        "page.md:2: aperture_verify.nothing",
+    ]
+
+
 def test_the_readme_fits_on_a_screen() -> None:
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines; move detail to docs/"
