@@ -212,6 +212,20 @@ def test_the_path_check_finds_a_renamed_module(tmp_path: Path) -> None:
     ]
 
 
+def test_every_make_command_the_docs_give_is_a_makefile_target() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([\w.-]+):", makefile, flags=re.M))
+    given = {
+        (page.name, target)
+        for page in _pages(ROOT)
+        for target in re.findall(
+            r"(?:^\s*|`)make ([a-z][\w-]*)\b", page.read_text("utf-8"), flags=re.M
+        )
+    }
+    assert ("README.md", "demo") in given and ("README.md", "test") in given
+    assert sorted(g for g in given if g[1] not in targets) == []
+
+
 def test_the_readme_fits_on_a_screen() -> None:
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines; move detail to docs/"
