@@ -216,8 +216,9 @@ class RunContext:
 
         try:
             with self.client.riding_out(wait_for_server, "login", on_begin=begun, on_end=notes):
-                self.client.check_credentials()
-                self.catalog = self.client.list_workflows()
+                spaces = [w.space for w in self.plan.workflows]
+                self.client.check_credentials(spaces)
+                self.catalog = self.client.list_workflows(spaces)
         except ClientError as e:
             self.login_error = str(e)
             if e.status == 404:
