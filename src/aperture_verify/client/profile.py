@@ -226,7 +226,8 @@ class ApiProfile:
 
     @property
     def paged(self) -> bool:
-        return bool(self.list_items_field)
+        """Lists come in pages: in a page object, or bare arrays linked by a header."""
+        return bool(self.list_items_field or self.list_next_header)
 
     @property
     def paging(self) -> str:

@@ -104,7 +104,7 @@ def check_profile(p: ApiProfile, source: str, prefix: str) -> None:
             source, f"{prefix}.page_param", f"is needed to follow {ways[0]}",
             'set page_param = "page" (the query parameter of the page number)',
         )  # fmt: skip
-    if ways and not p.list_items_field:
+    if ways and ways[0] != "list_next_header" and not p.list_items_field:
         raise PlanError(
             source, f"{prefix}.list_items_field", "is needed for paged lists",
             'set it to the field of the page that holds the entries, e.g. "content"',
