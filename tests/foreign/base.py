@@ -29,9 +29,7 @@ def iso(at: float | None) -> str | None:
     """A Spring-style ISO-8601 UTC time, or ``None``."""
     if at is None:
         return None
-    return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z"
-    )
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -60,7 +58,11 @@ class Run:
         now = time.time() if now is None else now
         started = self.submitted + 0.1
         if self.cancelled_at is not None:
-            return "CANCELLED", (started if self.cancelled_at > started else None), self.cancelled_at
+            return (
+                "CANCELLED",
+                (started if self.cancelled_at > started else None),
+                self.cancelled_at,
+            )
         if now < started:
             return "QUEUED", None, None
         if now < started + self.flow.seconds:

@@ -146,6 +146,10 @@ class FieldRules(Recorder):
         for key, names in wanted.items():
             hits = named(fields, names)
             need = key.removesuffix("_field").replace("_", " ")
+            if not hits and key != "step_name_field":  # a count the server does not keep
+                shown = getattr(p, key) or "none"
+                self.add(need, "none", shown, {key: ""}, note="the steps carry none")
+                continue
             self.add(
                 need, hits[0] if hits else None, getattr(p, key), {key: hits[0]} if hits else {}
             )
@@ -200,6 +204,8 @@ class FieldRules(Recorder):
                             "workflow",
                             "workflowLabel",
                             "workflowExternalLabel",
+                            "workflowName",
+                            "name",
                         ),
                     ),
                     ("jobs_state_param", ("state", "status")),
