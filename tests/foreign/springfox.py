@@ -124,4 +124,5 @@ FLOWS = [
     Flow("Validate Straße"),
     Flow("Nightly export"),
     Flow("Work in progress", published=False),
+    Flow("Halted by an administrator", seconds=0.3, ends="STOPPED"),
 ]

@@ -44,6 +44,10 @@ class FieldRules(Recorder):
             {"job_id_field": ids[0]} if ids else {},
         )
         label = named(fields, LABEL_NAMES, "string")
+        if not label:  # 1.x-like: the workflow by its name ("workflow_name", "workflowName")
+            label = [f for f, s in fields if kind_of(s) == "string" and "workflow" in norm(f)
+                     and not norm(f).endswith("id")]  # fmt: skip
+            label = label if len(label) == 1 else []
         configured = (
             p.job_workflow_label_field or f"{p.job_workflow_field}.{p.workflow_label_field}"
         )
