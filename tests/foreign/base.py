@@ -178,13 +178,17 @@ class JsonHandler(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = do_DELETE = do_PUT = _handle
 
 
-def page_of(items: list[Any], query: dict[str, str], cap: int) -> tuple[list[Any], dict[str, int]]:
-    """Spring Data's page *number* of *items* (0-based) at the asked size, capped at *cap*."""
+def page_of(
+    items: list[Any], query: dict[str, str], cap: int, first: int = 0
+) -> tuple[list[Any], dict[str, int]]:
+    """The page *number* of *items* (counted from *first*, as Spring Data counts from 0)
+    at the asked size, capped at *cap*."""
     try:
-        number = max(0, int(query.get("page", "0")))
+        number = max(first, int(query.get("page", str(first))))
         size = min(cap, max(1, int(query.get("size", "20"))))
     except ValueError:
         raise Answer(400, {"message": "page and size are numbers"}) from None
     total_pages = (len(items) + size - 1) // size
     meta = {"size": size, "number": number, "totalElements": len(items), "totalPages": total_pages}
-    return items[number * size : (number + 1) * size], meta
+    at = number - first
+    return items[at * size : (at + 1) * size], meta

@@ -77,7 +77,7 @@ class SpringHandler(JsonHandler):
                      self.error(404, "Not Found", "No handler"))  # fmt: skip
 
     def page(self, items: list[Any], query: dict[str, str]) -> Answer:
-        content, meta = page_of(items, query, CAP)
+        content, meta = page_of(items, query, CAP, self.server_state.first_page)
         return Answer(200, {"content": content, "page": meta})
 
     def execute(self, body: Any) -> Answer:
@@ -115,6 +115,10 @@ class SpringHandler(JsonHandler):
 
 class SpringServer(ForeignServer):
     handler = SpringHandler
+
+    def __init__(self, flows: list[Flow], first_page: int = 0) -> None:
+        super().__init__(flows)
+        self.first_page = first_page  # 1: pages counted from 1, as some servers do
 
 
 #: Nine workflows in space Demo (five pages of two), three in Ops.
