@@ -83,9 +83,12 @@ def test_without_the_page_keys_only_the_first_page_is_read() -> None:
 
 
 def test_a_list_per_space_needs_a_space_and_says_so() -> None:
-    with SpringServer(list(SPRING_FLOWS)) as server, client(server.url, SPRING) as c:
-        with pytest.raises(ProtocolError, match=r"lists one space at a time and no space"):
-            c.list_workflows()
+    with (
+        SpringServer(list(SPRING_FLOWS)) as server,
+        client(server.url, SPRING) as c,
+        pytest.raises(ProtocolError, match=r"lists one space at a time and no space"),
+    ):
+        c.list_workflows()
 
 
 @pytest.mark.parametrize(
