@@ -87,7 +87,9 @@ def diagnose(
     if result.error:
         out(f"  stopped: {live.hide(result.error)}")
     by_need = {f.need: f for f in findings}
-    for f in result.findings:
+    for f in result.findings:  # the live answers outrank the document, keys and all
+        for key in by_need[f.need].keys if f.need in by_need else ():
+            proposal.pop(key, None)
         by_need[f.need] = f
     findings = list(by_need.values())
     keys = {**proposal, **result.keys}
@@ -107,6 +109,12 @@ def diagnose(
     written = False
     if args.write and keys and not same:
         written = write(path, plan, keys, todo, out, env, args)
+    listing = by_need.get("workflows route")
+    undecided = listing is not None and listing.status in ("missing", "ambiguous")
+    if undecided and live.answered and not result.error:
+        out("\nCredentials: accepted (the live answers above)")
+        out("Workflows: not checked: the workflow list is not established (see the TODO lines)")
+        return verdict(INCOMPLETE, path, out)
     checks = run_client_checks(url, plan, credentials, profile, out)
     if checks.login_error is not None:
         return verdict(LOGIN, path, out)

@@ -208,6 +208,8 @@ class LiveCheck:
             try:
                 read = self.read_list("workflows", path)
             except LiveError as e:
+                if e.refused:
+                    raise
                 self.out.lines.append(f"  {e}")
                 continue
             if read is None:
@@ -219,9 +221,14 @@ class LiveCheck:
         best = max((s[0] for s in scored), default=0)
         chosen = [s for s in scored if s[0] == best and (best or not self.labels)]
         if len(chosen) != 1:
+            shapes = [s[3] for s in scored]
+            if shapes and all(k == shapes[0] for k in shapes):  # every list pages alike
+                self.pages(shapes[0])
             why = (
-                "no live list holds the plan's labels"
-                if self.labels and scored
+                "no list could be read live"
+                if not scored
+                else "no live list holds the plan's labels"
+                if self.labels
                 else "give the plan's labels (--run) so the live answers can decide"
             )
             self.out.undecided("workflows route", [f"GET {s[1]}" for s in chosen or scored], why)
@@ -257,6 +264,10 @@ class LiveCheck:
         flat = [leaves_of(e) for e in entries]
         present = {k for f in flat for k, v in f.items() if not k.startswith("\0")}
         holding = [k for k in present if any(f.get(k) in self.labels for f in flat)]
+        if not self.labels:  # nothing to prove it with: the usual names, as the answers hold them
+            wanted = {norm(n) for n in LABEL_PREFERENCE}
+            holding = [k for k in present if norm(k) in wanted
+                       and all(isinstance(f.get(k), str) for f in flat)]  # fmt: skip
         label = _preferred(holding, LABEL_PREFERENCE, self.hint())
         if label is None:
             self.out.undecided("workflow label", sorted(holding), "no field holds the labels")
@@ -308,6 +319,8 @@ class LiveCheck:
         try:
             page = self.live.get(path)
         except LiveError as e:
+            if e.refused:
+                raise
             self.out.lines.append(f"  the job list: {e}")
             return
         shape = items_of(page.body, p.list_items_field or None)

@@ -35,7 +35,12 @@ ITEM_FIELDS = ("content", "items", "data", "results", "elements", "values", "rec
 
 
 class LiveError(Exception):
-    """A live answer could not be had or read; the message is one line, redacted."""
+    """A live answer could not be had or read; the message is one line, redacted.
+    ``refused``: the server refused the credential (no other answer will be had)."""
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 @dataclass
@@ -67,6 +72,7 @@ class LiveSession:
         self.authorization = ""
         self.login_answer: Any = None
         self.sent = 0
+        self.answered = 0  # authenticated calls answered 200: the credential works
 
     def _secrets(self) -> list[str]:
         c = self.credentials
@@ -119,7 +125,9 @@ class LiveSession:
             raise LiveError(f"{method} {safe_url(url)}: {type(e).__name__}") from None
         where = f"{method} {safe_url(response.url)}"
         if response.status_code in (401, 403):
-            raise LiveError(f"{where}: {response.status_code} (the credential was refused)")
+            raise LiveError(
+                f"{where}: {response.status_code} (the credential was refused)", refused=True
+            )
         if response.status_code != 200:
             text = self.hide(response.text[:120].replace("\n", " "))
             raise LiveError(f"{where}: {response.status_code} {text}".rstrip())
@@ -127,6 +135,7 @@ class LiveSession:
             body = json.loads(response.text) if response.text.strip() else None
         except ValueError:
             raise LiveError(f"{where}: the answer is not JSON") from None
+        self.answered += 1 if auth else 0
         return Page(body, dict(response.headers))
 
 
