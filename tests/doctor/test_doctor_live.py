@@ -79,9 +79,10 @@ def test_without_labels_the_choice_is_ambiguous_written_as_todo_and_check_proves
         load_plan(plans, adhoc=(("W",),), environ={"APERTURE_URL": server.url})  # it loads
 
         # the user completes the TODO by hand; --check proves it on the live server
-        plans.write_text(text.replace(
-            "[server.profile]\n", '[server.profile]\nworkflows_path = "/api/v2/spaces/{space}/workflows"\n'
-        ), encoding="utf-8")  # fmt: skip
+        by_hand = 'workflows_path = "/api/v2/spaces/{space}/workflows"\n'
+        plans.write_text(
+            text.replace("[server.profile]\n", "[server.profile]\n" + by_hand), encoding="utf-8"
+        )
         status, out = doctor(folder, server.url, "--check", "--run", CHAIN, capsys=capsys)
         assert status == 0, out
         assert "Workflows of plan 'adhoc': 3 of 3 ready" in out
@@ -89,8 +90,9 @@ def test_without_labels_the_choice_is_ambiguous_written_as_todo_and_check_proves
         assert "A live job, decoded: " in out and "of 'Demo 1', " in out
 
         # a wrong hand edit is caught, read-only
-        plans.write_text(plans.read_text(encoding="utf-8").replace(
-            'job_state_field = "status"', 'job_state_field = "state"'), encoding="utf-8")  # fmt: skip
+        edited = plans.read_text(encoding="utf-8")
+        edited = edited.replace('job_state_field = "status"', 'job_state_field = "state"')
+        plans.write_text(edited, encoding="utf-8")
         status, out = doctor(folder, server.url, "--check", "--run", CHAIN, capsys=capsys)
         assert status == 23, out
         assert "does not read the live answers" in out and "has no 'state'" in out
