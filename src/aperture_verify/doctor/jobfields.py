@@ -233,6 +233,8 @@ class FieldRules(Recorder):
                         "list_last_field",
                         "page_param",
                         "page_size_param",
+                        "list_total_pages_field",
+                        "list_next_header",
                     ),
                     page,
                     strict=True,
@@ -244,6 +246,8 @@ class FieldRules(Recorder):
                 p.list_last_field,
                 p.page_param,
                 p.page_size_param,
+                p.list_total_pages_field,
+                p.list_next_header,
             )
             self.add("list pages", describe_pages(page), describe_pages(now_pages), keys)
         elif len(pages) > 1:
@@ -257,11 +261,14 @@ class FieldRules(Recorder):
             )
 
     def paging(self, op: Operation, items: str) -> tuple[str, ...]:
+        status, _ = op.success
+        link = next((h for h in op.headers.get(status, ()) if h.lower() == "link"), "")
         if not items:
-            return ("", "", "", "", "")
+            return ("", "", "", "", "", "", link)
         fields = leaves(op.success[1])
-        nxt = named(fields, ("next", "nextPage", "nextLink", "nextUrl"), "string")
-        lst = named(fields, ("last", "isLast", "lastPage"), "boolean")
+        nxt = [] if link else named(fields, ("next", "nextPage", "nextLink", "nextUrl"), "string")
+        total = [] if link or nxt else named(fields, ("totalPages", "total_pages"), "integer")
+        lst = [] if total else named(fields, ("last", "isLast", "lastPage"), "boolean")
         page = [
             q
             for n in ("page", "pageNumber", "pageIndex")
@@ -280,6 +287,8 @@ class FieldRules(Recorder):
             "" if nxt or not lst else lst[0],
             page[0] if page and not nxt else "",
             size[0] if size else "",
+            total[0] if total else "",
+            link,
         )
 
     def workflow_fields(self, item: dict[str, Any]) -> None:
@@ -293,7 +302,9 @@ class FieldRules(Recorder):
             "workflow_space_field": named(
                 others, ("space", "spaceLabel", "spaceExternalLabel", "spaceName")
             ),
-            "workflow_published_field": named(others, ("published", "isPublished")),
+            "workflow_published_field": named(
+                others, ("published", "isPublished", "publishedVersion", "publishedVersionId")
+            ),
             "workflow_draft_field": named(others, ("hasDraft", "draft", "isDraft")),
             "workflow_id_field": named(others, ("id", "uid", "workflowId")),
         }
