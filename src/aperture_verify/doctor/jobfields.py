@@ -18,8 +18,8 @@ from aperture_verify.doctor.fields import (
     state_fields,
 )
 from aperture_verify.doctor.recorder import Recorder
-from aperture_verify.doctor.shapes import ID_NAMES, LABEL_NAMES, format_of, list_items
-from aperture_verify.doctor.shapes import pages as describe_pages
+from aperture_verify.doctor.vocabulary import ID_NAMES, LABEL_NAMES, format_of, list_items
+from aperture_verify.doctor.vocabulary import pages as describe_pages
 
 
 class FieldRules(Recorder):

@@ -35,7 +35,7 @@ from aperture_verify.doctor.session import (
     token_is_jwt,
     token_of,
 )
-from aperture_verify.doctor.shapes import LABEL_NAMES, list_items
+from aperture_verify.doctor.vocabulary import LABEL_NAMES, list_items
 from aperture_verify.errors import ClientError, PlanError
 from aperture_verify.plan.model import Plan
 

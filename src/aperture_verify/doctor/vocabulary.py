@@ -1,4 +1,4 @@
-"""Names and small readings shared by the doctor's rules."""
+"""The vocabulary of the doctor's rules: names each need goes by, small schema readings."""
 
 from __future__ import annotations
 
