@@ -166,3 +166,18 @@ def _toml(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     return '"' + str(value) + '"'
+
+
+def test_a_runner_without_a_catalog_lists_each_space_once_when_it_is_first_needed() -> None:
+    from aperture_verify.execution.runner import WorkflowRunner
+
+    text = '[server]\nurl = "http://x:1"\nspace = "Demo"\n[workflows.Audit]\nspace = "Ops"\n'
+    plan = load_plan_text(text, adhoc=(("Cleanse", "Audit", "Publish"),), environ={})
+    keys = {**SPRING, "list_total_pages_field": "page.totalPages"}
+    with SpringServer(list(SPRING_FLOWS)) as server, client(server.url, keys) as c:
+        runner = WorkflowRunner(c)
+        ready = [runner.check_ready(spec) for spec in plan.workflows]
+        demo, ops = gets(server, "Demo"), gets(server, "Ops")
+    assert [(w.label, w.space) for w in ready] == [
+        ("Cleanse", "Demo"), ("Audit", "Ops"), ("Publish", "Demo")]  # fmt: skip
+    assert (len(demo), len(ops)) == (5, 2)  # every page of each space, once

@@ -91,6 +91,7 @@ class WorkflowRunner:
     ) -> None:
         self.client = client
         self.catalog = list(catalog) if catalog is not None else None
+        self._listed: set[str] = set()  # spaces this runner listed itself (per-space routes)
         self.poll = poll or PollSchedule()
         self.job_url = job_url
         self.deadline_grace = deadline_grace
@@ -110,9 +111,13 @@ class WorkflowRunner:
         """The server's catalog (of *spaces*, when it is listed per space), fetched once;
         a refusal is a login failure, any other failure to list it a readiness failure
         (``WorkflowFailed``)."""
-        if self.catalog is None:
+        per_space = self.client.profile.workflows_per_space
+        missing = [sp for sp in spaces or () if sp not in self._listed] if per_space else []
+        if self.catalog is None or (self._listed and missing):
             try:
-                self.catalog = self.client.list_workflows(spaces)
+                found = self.client.list_workflows(missing or spaces)
+                self.catalog = (self.catalog or []) + found
+                self._listed.update(missing or spaces or ())
             except AuthenticationError as e:
                 raise WorkflowFailed(FailureKind.LOGIN, str(e)) from e
             except ClientError as e:
