@@ -73,6 +73,7 @@ def test_without_labels_the_choice_is_ambiguous_written_as_todo_and_check_proves
         assert status == 22, out
         assert ("workflows route       AMBIGUOUS  candidates: GET /api/v2/spaces | "
                 "GET /api/v2/spaces/{space}/workflows (none chosen)") in out  # fmt: skip
+        assert "the job list filters by 'workflowExternalLabel': 1 job(s) of 'Demo 1'" in out
         text = plans.read_text(encoding="utf-8")
         assert "# TODO workflows route: candidates GET /api/v2/spaces | GET" in text
         assert 'list_total_pages_field = "page.totalPages"' in text

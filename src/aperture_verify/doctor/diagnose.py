@@ -21,7 +21,8 @@ from aperture_verify.client.profile import PAGING_KEYS, ApiProfile
 from aperture_verify.common.files import write_atomic
 from aperture_verify.doctor.discover import discover
 from aperture_verify.doctor.document import ApiDocument, DocumentError, read_document
-from aperture_verify.doctor.live import LiveCheck, trial
+from aperture_verify.doctor.evidence import trial
+from aperture_verify.doctor.live import LiveCheck
 from aperture_verify.doctor.mapping import Finding, infer
 from aperture_verify.doctor.readiness import CheckResult, run_checks
 from aperture_verify.doctor.session import LiveSession

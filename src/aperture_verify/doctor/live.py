@@ -13,18 +13,23 @@ answers cannot decide it. Nothing but ``GET`` (and the 1.x login) is sent.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from typing import Any
 
 from aperture_verify.client.decode import Decoder
 from aperture_verify.client.paging import fetch_list
 from aperture_verify.client.profile import MISSING, PAGING_KEYS, ApiProfile, get_path
-from aperture_verify.client.profile_keys import apply_overrides
 from aperture_verify.common.secrets import safe_url
 from aperture_verify.doctor.document import ApiDocument
+from aperture_verify.doctor.evidence import (
+    LiveResult,
+    leaves_of,
+    page_params,
+    preferred,
+    props_of,
+    quote_space,
+    trial,
+)
 from aperture_verify.doctor.fields import norm, state_fields
-from aperture_verify.doctor.recorder import Finding
 from aperture_verify.doctor.session import (
     TOTAL_ELEMENTS,
     LiveError,
@@ -36,7 +41,7 @@ from aperture_verify.doctor.session import (
     token_of,
 )
 from aperture_verify.doctor.vocabulary import LABEL_NAMES, list_items
-from aperture_verify.errors import ClientError, PlanError
+from aperture_verify.errors import ClientError
 from aperture_verify.plan.model import Plan
 
 LABEL_PREFERENCE = (*LABEL_NAMES, "name", "workflowName", "title")
@@ -44,56 +49,6 @@ ID_NAMES = ("id", "uid", "workflowId", "uuid", "key")
 NUMBERED = ("list_last_field", "list_total_pages_field", "list_total_elements_field")
 JOB_FIELDS = ("job_id_field", "job_state_field", "job_submitted_field", "job_started_field",
               "job_finished_field", "job_steps_field", "job_workflow_label_field")  # fmt: skip
-
-
-@dataclass
-class LiveResult:
-    """What the live answers established: keys, findings (replacing the document's by
-    need), lines to print, and the login problem that stopped them, if any."""
-
-    keys: dict[str, Any] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    def found(
-        self, need: str, what: str, keys: dict[str, Any], base: ApiProfile, configured: str = ""
-    ) -> None:
-        """*need* established as *what* by *keys*: ``ok`` when *base* has them already."""
-        self.keys.update(keys)
-        same = all(getattr(base, k) == v for k, v in keys.items())
-        shown = configured if configured else ("as configured" if same else "-")
-        self.findings.append(
-            Finding(need, "ok" if same else "differs", what, shown, keys, note="live")
-        )
-
-    def undecided(self, need: str, candidates: list[str], note: str) -> None:
-        kind = "ambiguous" if len(candidates) > 1 else "missing"
-        self.findings.append(Finding(need, kind, candidates=candidates, note=note))
-
-
-def trial(base: ApiProfile, keys: dict[str, Any]) -> ApiProfile:
-    """*base* with *keys*; a new way to follow pages replaces the old one."""
-    if any(k in keys for k in PAGING_KEYS):
-        cleared: dict[str, Any] = {k: "" for k in PAGING_KEYS}
-        base = dataclasses.replace(base, **cleared)
-    try:
-        return apply_overrides(base, keys, "the proposal")
-    except PlanError:
-        return base
-
-
-def leaves_of(value: Any, prefix: str = "", depth: int = 3) -> dict[str, Any]:
-    """Every non-object value of a JSON object by dotted path (lists are leaves)."""
-    out: dict[str, Any] = {}
-    if isinstance(value, dict) and depth:
-        for key, sub in value.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(sub, dict) and sub:
-                out.update(leaves_of(sub, path, depth - 1))
-            else:
-                out[path] = sub
-    return out
 
 
 class LiveCheck:
@@ -161,7 +116,7 @@ class LiveCheck:
             if op.method != "GET" or not all("space" in norm(n) for n in op.path_params):
                 continue
             items, item = list_items(op.success[1])
-            if items is None or state_fields(list(_props(item))):
+            if items is None or state_fields(list(props_of(item))):
                 continue
             path = op.path
             for name in op.path_params:
@@ -176,14 +131,14 @@ class LiveCheck:
         entries: list[Any] = []
         keys: dict[str, Any] = {}
         for space in spaces:
-            concrete = path.replace("{space}", _quote(space))
+            concrete = path.replace("{space}", quote_space(space))
             first = self.live.get(concrete)
             shape = items_of(first.body, self.proposal.get("list_items_field") or None)
             if shape is None:
                 return None
             keys = paging_of(first, shape[0])
             if any(k in keys for k in NUMBERED):
-                keys.update(_page_params(self.doc, path))
+                keys.update(page_params(self.doc, path))
             profile = trial(self.base, {**self.proposal, **keys, f"{route}_path": path})
             try:
                 got = fetch_list(PagingShim(self.live, profile), route, concrete, None)
@@ -268,7 +223,7 @@ class LiveCheck:
             wanted = {norm(n) for n in LABEL_PREFERENCE}
             holding = [k for k in present if norm(k) in wanted
                        and all(isinstance(f.get(k), str) for f in flat)]  # fmt: skip
-        label = _preferred(holding, LABEL_PREFERENCE, self.hint())
+        label = preferred(holding, LABEL_PREFERENCE, self.hint())
         if label is None:
             self.out.undecided("workflow label", sorted(holding), "no field holds the labels")
             return
@@ -298,7 +253,7 @@ class LiveCheck:
         ids = [k for k in present if k != label and (norm(k) in [norm(n) for n in ID_NAMES]
                or norm(k).endswith("id"))]  # fmt: skip
         declared_id = self.proposal.get("workflow_id_field", p.workflow_id_field)
-        ident = declared_id if declared_id in present else _preferred(ids, ID_NAMES, "") or ""
+        ident = declared_id if declared_id in present else preferred(ids, ID_NAMES, "") or ""
         self.out.found("workflow id", ident or "none", {"workflow_id_field": ident}, p)
         declared_name = self.proposal.get("workflow_name_field", p.workflow_name_field)
         name = declared_name if declared_name in present else "name" if "name" in present else label
@@ -361,31 +316,26 @@ class LiveCheck:
             f"submitted {job.submitted_at and job.submitted_at.isoformat()}, "
             f"finished {job.finished_at and job.finished_at.isoformat()}; steps: {steps or 'none'}"
         )
+        self.job_filter(path, decoder, job.workflow_label)
 
-
-def _props(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    from aperture_verify.doctor.fields import leaves
-
-    return leaves(schema)
-
-
-def _preferred(found: list[str], names: tuple[str, ...], hint: str) -> str | None:
-    wanted = [norm(n) for n in ((hint,) if hint else ()) + names]
-    ranked = sorted(found, key=lambda k: (wanted.index(norm(k)) if norm(k) in wanted else 99, k))
-    return ranked[0] if ranked else None
-
-
-def _page_params(doc: ApiDocument | None, path: str) -> dict[str, Any]:
-    params: tuple[str, ...] = ()
-    for op in doc.operations if doc else ():
-        if op.method == "GET" and op.path.split("{")[0] == path.split("{")[0]:
-            params = op.query_params
-    page = next((q for q in params if norm(q) in ("page", "pagenumber", "pageindex")), "page")
-    size = next((q for q in params if norm(q) in ("size", "pagesize", "limit", "perpage")), "")
-    return {"page_param": page, "page_size_param": size}
-
-
-def _quote(space: str) -> str:
-    from urllib.parse import quote
-
-    return quote(space, safe="")
+    def job_filter(self, path: str, decoder: Decoder, label: str) -> None:
+        """The job list's label filter, asked for the live job's workflow: does it filter?"""
+        p = self.profile
+        if not p.jobs_label_param:
+            return
+        page = self.live.get(path, {p.jobs_label_param: label})
+        shape = items_of(page.body, p.list_items_field or None)
+        try:
+            found = [decoder.job(j).workflow_label for j in (shape[1] if shape else [])]
+        except ClientError:
+            return  # said above, for the unfiltered list
+        if found and all(f == label for f in found):
+            by = p.jobs_label_param
+            self.out.lines.append(
+                f"  the job list filters by '{by}': {len(found)} job(s) of '{label}'"
+            )
+        else:
+            self.out.lines.append(
+                f"  the job list does not filter by '{p.jobs_label_param}' (asked for '{label}', "
+                f"got {len(found)} job(s) of {sorted(set(found))}): the suite filters them itself"
+            )
