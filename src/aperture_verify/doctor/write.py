@@ -78,5 +78,7 @@ def updated_text(text: str, keys: Mapping[str, Any], todo: Sequence[str] = ()) -
     assert isinstance(server, Table)
     if "profile" in server:
         del server["profile"]
-    server.add("profile", profile_table(table, todo))
+    block = profile_table(table, todo)
+    block.add(tomlkit.nl())  # a blank line before whatever table follows
+    server.add("profile", block)
     return tomlkit.dumps(doc)
