@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from aperture_verify.doctor.cli import main
-from aperture_verify.plan.loader import load_plan
+from aperture_verify.plan.loader import load_plan, load_plan_text
 from foreign.base import KEY, PASSWORD, USER
 from foreign.lying import FLOWS as LYING_FLOWS
 from foreign.lying import LyingServer
@@ -126,3 +126,40 @@ def test_the_environment_alone_is_enough(
     assert status == 21, out
     assert "Workflows: none named" in out
     assert not (tmp_path / "plans.toml").exists()
+
+
+def test_a_bad_new_key_is_one_line_exit_4_and_nothing_is_sent(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (folder / "plans.toml").write_text(
+        '[server]\nspace = "Demo"\n[server.profile]\npage_first = 2\n', encoding="utf-8"
+    )
+    with SpringServer(list(SPRING_FLOWS)) as server:
+        status = main(
+            ["--run", CHAIN], environ={"APERTURE_URL": server.url, "APERTURE_API_KEY": KEY}
+        )
+        assert server.requests == []
+    out, err = capsys.readouterr()
+    assert status == 4 and out == ""
+    assert err.strip().splitlines() == [
+        "ERROR: plans.toml: server.profile.page_first: is 2, not 0 or 1; write page_first = 0 "
+        "(pages counted from 0, as Spring does) or 1"
+    ]
+
+
+def test_write_keeps_hand_written_keys_and_a_new_way_to_page_replaces_the_old(
+    folder: Path,
+) -> None:
+    from aperture_verify.doctor.write import updated_text
+
+    text = ('# mine\n[server]\nurl = "http://x:1"\n[server.profile]\n'
+            'job_error_field = "problem"  # by hand\nlist_next_field = "next"\n'
+            'list_items_field = "data"\n')  # fmt: skip
+    new = updated_text(text, {"list_total_pages_field": "page.totalPages", "page_param": "page"},
+                       ["workflows route: candidates A | B"])  # fmt: skip
+    assert new.startswith("# mine\n[server]\n")
+    assert 'job_error_field = "problem"' in new and 'list_items_field = "data"' in new
+    assert "list_next_field" not in new and 'list_total_pages_field = "page.totalPages"' in new
+    assert "# TODO workflows route: candidates A | B" in new
+    plan = load_plan_text(new, "plans.toml", adhoc=(("W",),), environ={})
+    assert plan.server.profile.paging == "list_total_pages_field"
