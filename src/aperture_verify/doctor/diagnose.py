@@ -253,9 +253,9 @@ def print_findings(findings: list[Finding], out: Out) -> None:
     width = max(len(f.need) for f in findings)
     for f in findings:
         if f.status == "ok":
-            text = f.found
+            text = f.found or "none"
         elif f.status == "differs":
-            text = f"{f.found}   (configured: {f.configured or '-'})"
+            text = f"{f.found or 'none'}   (configured: {f.configured or '-'})"
         elif f.status == "ambiguous":
             text = "candidates: " + " | ".join(f.candidates) + " (none chosen)"
         else:

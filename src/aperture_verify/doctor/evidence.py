@@ -35,7 +35,9 @@ class LiveResult:
         """*need* established as *what* by *keys*: ``ok`` when *base* has them already."""
         self.keys.update(keys)
         same = all(getattr(base, k) == v for k, v in keys.items())
-        shown = configured if configured else ("as configured" if same else "-")
+        only = next(iter(keys)) if len(keys) == 1 else ""
+        was = getattr(base, only) if only else "-"
+        shown = configured or (f'"{was}"' if was == "" else str(was))
         self.findings.append(
             Finding(need, "ok" if same else "differs", what, shown, keys, note="live")
         )
