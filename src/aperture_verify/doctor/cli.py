@@ -32,7 +32,6 @@ from aperture_verify.plan.selection import parse_chain
 from aperture_verify.plan.server import API_ENV, URL_ENV
 
 PLAN_ENV = "APERTURE_PLAN"
-RUN_ENV = "APERTURE_RUN"
 
 
 class _Usage(Exception):
@@ -59,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--api", default=None, choices=("v1", "v2"), help="auth ($APERTURE_API)")
     parser.add_argument(
         "--run", default=None, metavar="CHAIN",
-        help='an ad-hoc plan as for pytest: "W1; W2, W3" ($APERTURE_RUN)',
+        help='an ad-hoc plan as for pytest: "W1; W2, W3" (ini aperture_run)',
     )  # fmt: skip
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -84,7 +83,7 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         args.server_url = args.server_url or _unless(env, URL_ENV, ini.get("aperture_server_url"))
         args.api = args.api or _unless(env, API_ENV, ini.get("aperture_api"))
         plan_name = args.plan or env.get(PLAN_ENV) or ini.get("aperture_plan")
-        chain_text = args.run or env.get(RUN_ENV) or ini.get("aperture_run")
+        chain_text = args.run or ini.get("aperture_run")
         plan = _load(path, plan_name, chain_text, args, env)
         credentials, emulator = _credentials(plan, env)
     except (_Usage, PlanError) as e:
@@ -103,7 +102,7 @@ def _load(
 ) -> Plan:  # fmt: skip
     """The plan as the suite would load it; a plans file with ``[server]`` alone (or none,
     with the environment) gives a plan without workflows unless ``--run`` names some."""
-    chain = parse_chain(chain_text, "--run / APERTURE_RUN") if chain_text else None
+    chain = parse_chain(chain_text, "--run") if chain_text else None
     if chain is not None and name:
         raise PlanError("--run", "", "an ad-hoc plan cannot be combined with --plan",
                         "drop one of the two")  # fmt: skip
