@@ -23,12 +23,12 @@ import requests
 from aperture_verify.client.body import now_values, render
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.http import ApiSession, ClientStats
-from aperture_verify.client.jobbook import JobBook
 from aperture_verify.client.models import Job, Workflow
-from aperture_verify.client.outage import RideOuts, ServerUnreachableError
 from aperture_verify.client.paging import MAX_PAGES, fetch_list
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.client.retry import RetryPolicy
+from aperture_verify.client.rideout import RideOuts, ServerUnreachableError
+from aperture_verify.client.seen_jobs import JobBook
 from aperture_verify.errors import (
     AuthenticationError,
     ClientError,
@@ -99,7 +99,7 @@ class DataStudioClient:
 
     @property
     def riding_out(self) -> RideOuts:
-        """``with client.riding_out(budget, during):`` -- see ``client/outage.py``."""
+        """``with client.riding_out(budget, during):`` -- see ``client/rideout.py``."""
         return self.http.riding_out
 
     @property

@@ -29,7 +29,7 @@ from aperture_verify.errors import PlanError
 from aperture_verify.plan.loader import load_plan_text
 from aperture_verify.plan.model import Plan
 from aperture_verify.plan.selection import parse_chain
-from aperture_verify.plan.server import API_ENV, URL_ENV
+from aperture_verify.plan.server_keys import API_ENV, URL_ENV
 
 PLAN_ENV = "APERTURE_PLAN"
 
@@ -205,8 +205,3 @@ def _getter(plan_server: Any, credentials: Credentials) -> Callable[[str], reque
 class _Out:
     def __call__(self, text: str) -> None:
         print(text, flush=True)
-
-
-def run() -> None:
-    """The console script."""
-    sys.exit(main())

@@ -18,7 +18,7 @@ from typing import Any
 from aperture_verify.client.decode import Decoder
 from aperture_verify.client.paging import fetch_list
 from aperture_verify.client.profile import MISSING, PAGING_KEYS, ApiProfile, get_path
-from aperture_verify.common.secrets import safe_url
+from aperture_verify.common.redaction import safe_url
 from aperture_verify.doctor.document import ApiDocument
 from aperture_verify.doctor.evidence import (
     LiveResult,

@@ -3,7 +3,7 @@
 Only ``GET`` requests (and the 1.x login) are ever sent. The credential is
 sent as the suite sends it (``<environment> <key>``, or a 1.x token from the
 login route) and never appears in a message: every server text shown goes
-through ``common.secrets.redact``.
+through ``common.redaction.redact``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from aperture_verify.client.decode import Decoder
 from aperture_verify.client.paging import next_link
 from aperture_verify.client.profile import MISSING, ApiProfile, get_path
 from aperture_verify.client.tokens import jwt_lifetime
-from aperture_verify.common.secrets import redact, safe_url
+from aperture_verify.common.redaction import redact, safe_url
 from aperture_verify.errors import ProtocolError
 
 NEXT_FIELDS = ("_links.next.href", "links.next", "next", "nextPage", "nextLink", "nextUrl",
