@@ -12,11 +12,17 @@ from aperture_verify.client.models import Workflow
 from aperture_verify.plan.model import WorkflowSpec
 
 
+def in_its_space(workflow: Workflow, spec: WorkflowSpec) -> bool:
+    """*workflow* is the one *spec* means: same label, and same space unless the
+    server's listing names no space (a server without spaces, like 1.x)."""
+    return workflow.label == spec.label and workflow.space in (spec.space, "")
+
+
 def readiness_problem(spec: WorkflowSpec, catalog: Sequence[Workflow]) -> str | None:
     """Why *spec* cannot run as asked on a server listing *catalog*, or None."""
-    in_space = [w for w in catalog if w.label == spec.label and w.space == spec.space]
+    in_space = [w for w in catalog if in_its_space(w, spec)]
     if not in_space:
-        elsewhere = sorted({w.space for w in catalog if w.label == spec.label})
+        elsewhere = sorted({w.space for w in catalog if w.label == spec.label and w.space})
         hint = (
             f"it exists in space(s) {', '.join(elsewhere)}; set space in plans.toml"
             if elsewhere

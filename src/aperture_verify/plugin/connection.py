@@ -140,7 +140,8 @@ def connect(
         else:
             conn.url = plan.server.url
         conn.client = make_client(plan, conn.url, conn.credentials)
-        _check_login(conn, conn.client, wait_for_server, on_outage)
+        spaces = [w.space for w in plan.workflows]  # a per-space workflow list reads these
+        _check_login(conn, conn.client, wait_for_server, on_outage, spaces)
         if preflight and conn.catalog is not None:
             conn.preflight_failures = not_ready(plan.workflows, conn.catalog)
     except BaseException:
@@ -154,6 +155,7 @@ def _check_login(
     client: DataStudioClient,
     wait_for_server: float,
     on_outage: Callable[[OutageRecord], None],
+    spaces: list[str],
 ) -> None:
     def begun(record: OutageRecord) -> None:
         on_outage(record)
@@ -161,8 +163,8 @@ def _check_login(
 
     try:
         with client.riding_out(wait_for_server, "login", on_begin=begun, on_end=on_outage):
-            client.check_credentials()
-            conn.catalog = client.list_workflows()
+            client.check_credentials(spaces)
+            conn.catalog = client.list_workflows(spaces)
     except ClientError as e:
         conn.login_error = str(e)
         if e.status == 404:
