@@ -33,6 +33,7 @@ from aperture_verify.common.files import write_atomic
 from aperture_verify.common.secrets import safe_url
 from aperture_verify.errors import ClientError, ProtocolError
 from aperture_verify.execution.readiness import preflight as check_all
+from aperture_verify.execution.results import PhaseCheck
 from aperture_verify.execution.runner import DEADLINE_GRACE, WorkflowRunner
 from aperture_verify.history.bands import Usual
 from aperture_verify.plan.model import Plan
@@ -69,6 +70,7 @@ class RunContext:
     usual: dict[str, Usual] = field(default_factory=dict)  # label -> bands from the history
     warnings_fail: bool = False
     resumed_from: tuple[str, datetime | None] | None = None  # (run id, start) of a resumed run
+    carried_checks: tuple[PhaseCheck, ...] = ()  # phase checks a resumed run carries over
     selected: frozenset[str] | None = None  # the workflows this run executes (None: all)
     dry_run_status: int | None = None  # the exit status a dry run decided
     outage_budget: float = DEFAULT_OUTAGE_BUDGET

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from aperture_verify.common.secrets import is_secret_key, redact, safe_url
-from aperture_verify.execution.results import Outcome, WorkflowResult
+from aperture_verify.execution.results import Outcome, PhaseCheck, WorkflowResult
 from aperture_verify.plan.model import WorkflowSpec
 from aperture_verify.plugin.context import RunContext
 from aperture_verify.plugin.history import RunHistory
@@ -58,6 +58,7 @@ class ReportPlugin:
         self.verdicts: set[str] = set()  # labels whose verdict came with a report
         self.module_phase: dict[str, str] = {}  # module path -> phase, for phase checks
         self.case_names: dict[str, junit.CaseName] = {}  # test nodeid -> its JUnit case name
+        self.phase_checks: dict[str, PhaseCheck] = {}  # phase check nodeid -> how it ended
         self.carried_reported = False
         self.tally = TestTally()  # every test's outcome, for the run time line
         xmlpath = config.option.xmlpath
@@ -118,6 +119,7 @@ class ReportPlugin:
             resumed_from=self.ctx.resumed_from,
             check_failures=self.ctx.ledger.check_failures(),
             outages=list(self.ctx.login_outages),
+            phase_checks=[*self.ctx.carried_checks, *self.phase_checks.values()],
         )
 
     # -- environment table -------------------------------------------------------
@@ -188,9 +190,18 @@ class ReportPlugin:
     def _name_phase_check(self, report: pytest.TestReport) -> None:
         """A phase module's own checks go under their phase in Jenkins' tree too."""
         phase = self.module_phase.get(report.nodeid.split("::")[0])
-        if phase is not None:
-            self.case_names[report.nodeid] = junit.check_case_names(
-                self.ctx.plan.name, phase, report.nodeid
+        if phase is None or report.nodeid.startswith("carried-over/"):
+            return
+        self.case_names[report.nodeid] = junit.check_case_names(
+            self.ctx.plan.name, phase, report.nodeid
+        )
+        # how it ended, for results.json (a later --resume carries a passed one over)
+        known = self.phase_checks.get(report.nodeid)
+        outcome = "failed" if report.failed else "skipped" if report.skipped else "passed"
+        rank = ("passed", "skipped", "failed")  # the worst of its reports
+        if known is None or rank.index(outcome) > rank.index(known.outcome):
+            self.phase_checks[report.nodeid] = PhaseCheck(
+                phase, report.nodeid.split("::", 1)[-1], outcome
             )
 
     @pytest.hookimpl(optionalhook=True)
@@ -243,7 +254,8 @@ class ReportPlugin:
             for r in in_plan_order(self.ctx.plan, self.ctx.ledger.results())
             if r.carried_over_from is not None
         ]
-        if not carried:
+        checks = self.ctx.carried_checks
+        if not carried and not checks:
             return
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
         hook = self.config.pluginmanager.subset_hook_caller(
@@ -253,6 +265,14 @@ class ReportPlugin:
             nodeid = f"carried-over/{result.phase}::{result.label}"
             self.ctx.labels_by_nodeid[nodeid] = result.label
             for report in _carried_reports(nodeid, result):
+                hook(report=report)
+        for check in checks:  # a carried-over phase's own checks: JUnit keeps every case
+            nodeid = f"carried-over/{check.phase}::{check.test}"
+            self.module_phase[nodeid.split("::")[0]] = check.phase
+            self.case_names[nodeid] = junit.check_case_names(
+                self.ctx.plan.name, check.phase, nodeid
+            )
+            for report in _carried_reports(nodeid, None, check.phase):
                 hook(report=report)
 
     # -- end of the run ----------------------------------------------------------
@@ -281,6 +301,10 @@ class ReportPlugin:
             junit.case_names(self.ctx.plan.name, r.phase, r.label): r
             for r in self.ctx.ledger.results()
         }
+        checks = {
+            junit.check_case_names(self.ctx.plan.name, c.phase, c.test): c
+            for c in self.ctx.carried_checks
+        }
         junit.finish_file(
             self.junit_path,
             self.ctx.plan.name,
@@ -288,6 +312,7 @@ class ReportPlugin:
             cases,
             self.secrets,
             prefix=self.config.option.junitprefix,
+            checks=checks,
         )
 
     def _report_not_run(self, session: pytest.Session) -> None:
@@ -363,18 +388,22 @@ def _skipped_reports(nodeid: str, result: WorkflowResult) -> list[pytest.TestRep
     return [setup, teardown]
 
 
-def _carried_reports(nodeid: str, result: WorkflowResult) -> list[pytest.TestReport]:
-    """A passed set-up, call and teardown carrying *result*, as pytest would report them."""
+def _carried_reports(
+    nodeid: str, result: WorkflowResult | None, phase: str = ""
+) -> list[pytest.TestReport]:
+    """A passed set-up, call and teardown carrying *result* (a phase check: none),
+    as pytest would report them."""
     now = time.time()
     path = nodeid.split("::")[0]
     location = (path, None, nodeid.split("::")[-1])
+    phase = result.phase if result is not None else phase
     reports = []
     for when in ("setup", "call", "teardown"):
         report = pytest.TestReport(
             nodeid, location, {}, "passed", None, when, duration=0.0, start=now, stop=now,
-            user_properties=[("phase", result.phase)] if when == "call" else [],
+            user_properties=[("phase", phase)] if when == "call" else [],
         )  # fmt: skip
-        if when == "call":
+        if when == "call" and result is not None:
             report.aperture = result.to_dict()  # type: ignore[attr-defined]
         reports.append(report)
     return reports

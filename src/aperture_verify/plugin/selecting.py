@@ -133,6 +133,8 @@ def announce(tr: Any, run: RunSelection) -> None:
             f"from phase '{run.resume.first_phase}'; carried over, not run again: "
             + (by_phase(plan, carried) or "nothing")
         )
+        if run.resume.rejudged:
+            tr.write_line(f"aperture: {run.resume.rejudged}")
     others = {w.label for w in selection.deselected} - carried
     if others:
         reasons = " ".join(r for r in selection.reasons if r != "--resume")
@@ -150,3 +152,4 @@ def record_carried_over(ctx: RunContext, run: RunSelection) -> None:
         ctx.ledger.record(result)
     previous = run.resume.previous
     ctx.resumed_from = (previous.run_id, previous.started_at)
+    ctx.carried_checks = run.resume.carried_checks
