@@ -30,6 +30,7 @@ from aperture_verify.plugin.history import RunHistory
 from aperture_verify.plugin.options import option
 from aperture_verify.reporting import html as html_report
 from aperture_verify.reporting import junit
+from aperture_verify.reporting.carried import carried_reports, note_phase_check
 from aperture_verify.reporting.results_json import write_results
 from aperture_verify.reporting.run import (
     RunSummary,
@@ -196,13 +197,7 @@ class ReportPlugin:
             self.ctx.plan.name, phase, report.nodeid
         )
         # how it ended, for results.json (a later --resume carries a passed one over)
-        known = self.phase_checks.get(report.nodeid)
-        outcome = "failed" if report.failed else "skipped" if report.skipped else "passed"
-        rank = ("passed", "skipped", "failed")  # the worst of its reports
-        if known is None or rank.index(outcome) > rank.index(known.outcome):
-            self.phase_checks[report.nodeid] = PhaseCheck(
-                phase, report.nodeid.split("::", 1)[-1], outcome
-            )
+        note_phase_check(self.phase_checks, report.nodeid, phase, report.outcome)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_report_title(self, report: Any) -> None:
@@ -264,7 +259,7 @@ class ReportPlugin:
         for result in carried:
             nodeid = f"carried-over/{result.phase}::{result.label}"
             self.ctx.labels_by_nodeid[nodeid] = result.label
-            for report in _carried_reports(nodeid, result):
+            for report in carried_reports(nodeid, result):
                 hook(report=report)
         for check in checks:  # a carried-over phase's own checks: JUnit keeps every case
             nodeid = f"carried-over/{check.phase}::{check.test}"
@@ -272,7 +267,7 @@ class ReportPlugin:
             self.case_names[nodeid] = junit.check_case_names(
                 self.ctx.plan.name, check.phase, nodeid
             )
-            for report in _carried_reports(nodeid, None, check.phase):
+            for report in carried_reports(nodeid, None, check.phase):
                 hook(report=report)
 
     # -- end of the run ----------------------------------------------------------
@@ -386,27 +381,6 @@ def _skipped_reports(nodeid: str, result: WorkflowResult) -> list[pytest.TestRep
     )
     teardown.aperture_label = result.label  # type: ignore[attr-defined]
     return [setup, teardown]
-
-
-def _carried_reports(
-    nodeid: str, result: WorkflowResult | None, phase: str = ""
-) -> list[pytest.TestReport]:
-    """A passed set-up, call and teardown carrying *result* (a phase check: none),
-    as pytest would report them."""
-    now = time.time()
-    path = nodeid.split("::")[0]
-    location = (path, None, nodeid.split("::")[-1])
-    phase = result.phase if result is not None else phase
-    reports = []
-    for when in ("setup", "call", "teardown"):
-        report = pytest.TestReport(
-            nodeid, location, {}, "passed", None, when, duration=0.0, start=now, stop=now,
-            user_properties=[("phase", phase)] if when == "call" else [],
-        )  # fmt: skip
-        if when == "call" and result is not None:
-            report.aperture = result.to_dict()  # type: ignore[attr-defined]
-        reports.append(report)
-    return reports
 
 
 def _extra(content: str, format_type: str, name: str | None = None) -> dict[str, Any]:
