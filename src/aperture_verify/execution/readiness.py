@@ -9,18 +9,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from aperture_verify.client.models import Workflow
+from aperture_verify.common.labels import same_label
 from aperture_verify.plan.model import WorkflowSpec
+from aperture_verify.plan.schema import suggest
 
 
 def readiness_problem(spec: WorkflowSpec, catalog: Sequence[Workflow]) -> str | None:
     """Why *spec* cannot run as asked on a server listing *catalog*, or None."""
-    in_space = [w for w in catalog if w.label == spec.label and w.space == spec.space]
+    in_space = listed_as(spec, catalog)
     if not in_space:
-        elsewhere = sorted({w.space for w in catalog if w.label == spec.label})
+        elsewhere = sorted({w.space for w in catalog if same_label(w.label, spec.label)})
         hint = (
             f"it exists in space(s) {', '.join(elsewhere)}; set space in plans.toml"
             if elsewhere
-            else "check the external label in Data Studio and in plans.toml"
+            else suggest(spec.label, sorted({w.label for w in catalog if w.space == spec.space}))
+            + "check the external label in Data Studio and in plans.toml"
         )
         return f"no workflow with external label '{spec.label}' in space '{spec.space}'; {hint}"
     listed = in_space[0]
@@ -42,6 +45,12 @@ def readiness_problem(spec: WorkflowSpec, catalog: Sequence[Workflow]) -> str | 
                 + f" (the server lists: {has}); fix {key} of this workflow in plans.toml"
             )
     return None
+
+
+def listed_as(spec: WorkflowSpec, catalog: Sequence[Workflow]) -> list[Workflow]:
+    """The catalog's entries for *spec* in its space: labels compared in NFC, so the
+    server's own spelling is what an execute must send."""
+    return [w for w in catalog if same_label(w.label, spec.label) and w.space == spec.space]
 
 
 def preflight(specs: Iterable[WorkflowSpec], catalog: Sequence[Workflow]) -> dict[str, str]:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from _pytest.runner import runtestprotocol
 
+from aperture_verify.common.labels import nfc
 from aperture_verify.errors import PlanError
 from aperture_verify.execution.readiness import preflight_reason
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
@@ -100,6 +101,8 @@ def pytest_configure(config: pytest.Config) -> None:
     select_phases_dir(config)
     if not is_active(config):
         return
+    if config.option.keyword:  # -k matches the labels (NFC) also when typed in NFD
+        config.option.keyword = nfc(config.option.keyword)
     plan = get_plan(config)
     grace = deadline_grace(config)  # before the server is contacted: a bad value runs nothing
     run = get_selection(config)  # likewise, and --resume's reading of the previous run
