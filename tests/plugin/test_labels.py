@@ -130,7 +130,13 @@ def test_a_label_typed_decomposed_selects_and_runs_the_workflow(
     composed, decomposed = "Adressen pr\u00fcfen", "Adressen pru\u0308fen"
     project.emulator.add_workflow(workflow(decomposed, 0.3))  # the server keeps NFD
     project.emulator.add_workflow(workflow("Bericht", 0.3))
-    project.write({"first": [composed, "Bericht"]})  # plans.toml in NFC
+    project.write({"pr\u00fcfen": [composed, "Bericht"]})  # plans.toml in NFC
+    plans = project.path / "plans.toml"  # the helper writes a bare key: quote it
+    plans.write_text(plans.read_text().replace("[phases.pr\u00fcfen]", '[phases."pr\u00fcfen"]'))
+    folder = project.path / "test_phases"  # a file system that keeps file names decomposed
+    (folder / "test_pr\u00fcfen.py").unlink()
+    unmarked = "def test_workflow(workflow, verify):\n    verify(workflow)\n"  # phase: its name
+    (folder / "test_pru\u0308fen.py").write_text(unmarked)
 
     by_k = project.run("-n", workers, "-k", "pru\u0308fen", timeout=120)  # typed in NFD
 
