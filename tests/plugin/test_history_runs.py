@@ -242,4 +242,4 @@ def test_bands_come_from_runs_of_the_same_plan_on_the_same_server(
     assert capsys.readouterr().out.count(f"  {other}") == 5
     assert history_main(["--history", store, "show", "--server", emu_url]) == 0
     (row,) = [ln for ln in capsys.readouterr().out.splitlines() if ln.endswith(emu_url)]
-    assert results_doc(project)["run_id"] in row
+    assert str(results_doc(project)["run_id"]) in row
