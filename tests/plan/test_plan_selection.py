@@ -140,3 +140,14 @@ def test_a_label_that_only_looks_alike_is_told_apart_by_code_point() -> None:
         "'Bericht'? (the text given has U+0435 CYRILLIC SMALL LETTER IE where it has U+0065 "
         "LATIN SMALL LETTER E) use one of: 'Adressen pr\u00fcfen', 'Bericht'"
     )
+
+
+def test_two_tables_for_one_label_in_two_unicode_forms_are_refused() -> None:
+    text = UMLAUT_PLAN + '[workflows."Adressen pru\u0308fen"]\nmin_duration = "1s"\n'
+    with pytest.raises(PlanError) as err:
+        load_plan_text(text)
+    assert str(err.value) == (
+        'plans.toml: workflows."Adressen pru\u0308fen": a second table for the same workflow '
+        "(the two labels differ only in how their accented letters are encoded, NFC or NFD); "
+        "merge the two tables into one"
+    )

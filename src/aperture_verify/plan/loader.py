@@ -178,6 +178,12 @@ class PlanLoader:
         for typed, item in table.items():
             w = where / check_label(typed, where / typed, "phase")
             name = nfc(typed)  # labels are compared in NFC (common/labels.py)
+            if name in result:
+                raise w.error(
+                    "a second table for the same phase (the two names differ only in how "
+                    "their accented letters are encoded, NFC or NFD)",
+                    "merge the two tables into one",
+                )
             phase = read_table(item, w, f"write it as [phases.{quote_key(typed)}]")
             check_keys(phase, w, PHASE_KEYS, required={
                 "workflows": 'list the workflows: workflows = ["Workflow 1"]'})  # fmt: skip

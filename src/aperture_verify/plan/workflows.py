@@ -187,6 +187,12 @@ def read_workflows(
     for given, item in read_table(value, where).items():
         w = where / given
         label = nfc(given)  # labels are compared in NFC (common/labels.py)
+        if label in result:
+            raise w.error(
+                "a second table for the same workflow (the two labels differ only in how "
+                "their accented letters are encoded, NFC or NFD)",
+                "merge the two tables into one",
+            )
         if label not in listed:
             raise w.error(
                 "no phase lists this workflow (a typo?)",
