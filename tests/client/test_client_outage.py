@@ -13,7 +13,7 @@ import pytest
 
 from aperture_verify.client.client import DataStudioClient, RetryPolicy
 from aperture_verify.client.credentials import Credentials
-from aperture_verify.client.outage import OutageRecord, ServerUnreachableError
+from aperture_verify.client.rideout import OutageRecord, ServerUnreachableError
 from aperture_verify.emulator import Emulator, Outage, StepScript, WorkflowScript
 from aperture_verify.errors import ServerRefusedError
 
@@ -167,7 +167,7 @@ class _Low:
 
 def test_the_last_attempt_comes_at_the_budget_s_end_whatever_the_interval() -> None:
     from aperture_verify.client.failures import Failure
-    from aperture_verify.client.outage import RideOut
+    from aperture_verify.client.rideout import RideOut
 
     ride = RideOut(6.0, "polling", interval=5.0, rng=_Low())  # type: ignore[arg-type]
     ride.failed(100.0, "503")  # the first failed attempt, at t = 100 s (monotonic)

@@ -53,7 +53,7 @@ def listed_as(spec: WorkflowSpec, catalog: Sequence[Workflow]) -> list[Workflow]
     return [w for w in catalog if same_label(w.label, spec.label) and w.space == spec.space]
 
 
-def preflight(specs: Iterable[WorkflowSpec], catalog: Sequence[Workflow]) -> dict[str, str]:
+def not_ready(specs: Iterable[WorkflowSpec], catalog: Sequence[Workflow]) -> dict[str, str]:
     """Each workflow of *specs* that cannot run, by label, with the reason."""
     found: dict[str, str] = {}
     for spec in specs:

@@ -15,7 +15,7 @@ previous run's results cannot answer.
 A plan that changed only in expectations (a raised ``max_duration``, a wider
 row range, a new warn limit) does not throw away what passed: each
 carried-over workflow's recorded result is judged again under today's
-expectations (``execution.checks``). It still passes: carried over, with the
+expectations (``execution.expectations``). It still passes: carried over, with the
 checks and warn limits of today, and the change said once. It would fail now,
 or what it runs changed (space, version, parameters, ...), or the phases'
 order or membership changed: refused, naming the workflow and the key.
@@ -32,9 +32,9 @@ from typing import Any
 
 from aperture_verify.client.models import Job
 from aperture_verify.errors import PlanError
-from aperture_verify.execution.checks import check_job
+from aperture_verify.execution.expectations import check_job
 from aperture_verify.execution.results import CarriedOver, Outcome, PhaseCheck, WorkflowResult
-from aperture_verify.execution.warnings import limit_warnings
+from aperture_verify.execution.warning_rules import limit_warnings
 from aperture_verify.plan.fingerprint import spec_data
 from aperture_verify.plan.model import Plan, WorkflowSpec
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from aperture_verify.common.secrets import safe_url
+from aperture_verify.common.redaction import safe_url
 from aperture_verify.history.records import HistoryError, server_key
 
 SCHEMA_VERSION = 2

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aperture_verify.common.secrets import safe_url
+from aperture_verify.common.redaction import safe_url
 from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.history import schema
 from aperture_verify.history.records import HistoryError, RunRecord
