@@ -14,6 +14,7 @@ import re
 import string
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from aperture_verify.client.profile import PAGING_KEYS, ROUTES, ApiProfile
 from aperture_verify.common.durations import parse_duration
@@ -183,9 +184,23 @@ def _read(key: str, value: Any, default: Any, source: str, at: str) -> Any:
     return value
 
 
+#: ASCII a URL path cannot hold as it is (RFC 3986): it must be percent-encoded. "{}" are
+#: placeholders, "?" may start a query; non-ASCII is left to requests, which encodes it.
+_MUST_ENCODE = frozenset(' "<>\\^`|#[]') | {chr(c) for c in (*range(32), 127)}
+
+
 def _read_path(route: str, value: str, fail: Any) -> str:
-    if not value.startswith("/") or " " in value:
+    if not value.startswith("/"):
         raise fail(f"{value!r} is not a path", 'write it as "/api/v1/..."')
+    bad = list(dict.fromkeys(c for c in value if c in _MUST_ENCODE))
+    if bad:
+        named = ", ".join("a space" if c == " " else f"{c!r} (U+{ord(c):04X})" for c in bad)
+        codes = ", ".join(f"{'a space' if c == ' ' else c} is {quote(c, safe='')}" for c in bad)
+        raise fail(
+            f"{value!r} holds {named}, which a URL path must percent-encode",
+            f"write it encoded ({codes}): "
+            f'"{quote(value, safe="".join(set(value) - _MUST_ENCODE))}"',
+        )
     allowed = PATH_PLACEHOLDERS.get(route, ())
     try:
         names = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]

@@ -30,7 +30,7 @@ from aperture_verify.errors import (
 )
 from aperture_verify.execution.expectations import check_job
 from aperture_verify.execution.polling import PollSchedule
-from aperture_verify.execution.readiness import in_its_space, readiness_problem
+from aperture_verify.execution.readiness import listed_as, readiness_problem
 from aperture_verify.execution.results import FailureKind, Outcome, Transition, WorkflowResult
 from aperture_verify.execution.warning_rules import warnings_for
 from aperture_verify.history.bands import Usual
@@ -130,7 +130,7 @@ class WorkflowRunner:
         problem = readiness_problem(spec, catalog)
         if problem is not None:
             raise WorkflowFailed(FailureKind.READINESS, problem)
-        return next(w for w in catalog if in_its_space(w, spec))
+        return listed_as(spec, catalog)[0]
 
     # -- execution -------------------------------------------------------
 
@@ -143,9 +143,9 @@ class WorkflowRunner:
         result.max_duration = spec.max_duration
         try:
             with self._riding_out(result, "readiness"):
-                self.check_ready(spec)
+                listed = self.check_ready(spec)
             with self._riding_out(result, "execute"):
-                job = self._execute(spec)
+                job = self._execute(spec, listed.label)  # as the server spells it
             result.record_job(job)
             if self.job_url:
                 result.job_url = self.job_url.format(job_id=job.id)
@@ -180,10 +180,10 @@ class WorkflowRunner:
         ):
             yield
 
-    def _execute(self, spec: WorkflowSpec) -> Job:
+    def _execute(self, spec: WorkflowSpec, label: str) -> Job:
         try:
             job = self.client.execute(
-                spec.label,
+                label,
                 space=spec.space,
                 version=spec.version,
                 dependencies=spec.dependencies,

@@ -28,6 +28,7 @@ import pytest
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.rideout import DEFAULT_OUTAGE_BUDGET
 from aperture_verify.common.durations import parse_duration
+from aperture_verify.common.labels import nfc
 from aperture_verify.errors import PlanError
 from aperture_verify.execution.resume import PreviousRun, Resume, plan_resume
 from aperture_verify.execution.runner import DEADLINE_GRACE
@@ -237,16 +238,25 @@ def resolve(config: pytest.Config) -> RunSettings | None:
         settings = RunSettings.from_workerinput(data["settings"])
         if settings.adhoc:
             config.args = [str(ADHOC_MODULE)]  # the worker collects what the controller would
+        _keyword_in_nfc(config)
         return settings
     if config.option.help or config.option.version:
         return None
     _select_phases_dir(config)
     if not _is_active(config):
         return None
+    _keyword_in_nfc(config)
     try:
         return _resolve(config)
     except PlanError as e:
         raise pytest.UsageError(str(e)) from None
+
+
+def _keyword_in_nfc(config: pytest.Config) -> None:
+    """``-k`` matches the workflow tests' ids, their labels, in NFC (common/labels.py):
+    a label typed decomposed (NFD) on the command line selects the same workflow."""
+    if config.option.keyword:
+        config.option.keyword = nfc(config.option.keyword)
 
 
 def _resolve(config: pytest.Config) -> RunSettings:

@@ -60,6 +60,8 @@ def announce_selection(tr: Any, settings: RunSettings) -> None:
             f"from phase '{resume.first_phase}'; carried over, not run again: "
             + (by_phase(plan, carried) or "nothing")
         )
+        if resume.rejudged:  # the plan changed since: what was judged again, said once
+            tr.write_line(f"aperture: {resume.rejudged}")
     others = {w.label for w in selection.deselected} - carried
     if others:
         reasons = " ".join(r for r in selection.reasons if r != "--resume")
