@@ -30,6 +30,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Generator, Sequence
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -38,6 +39,7 @@ from aperture_verify.client.models import Job
 from aperture_verify.errors import ApertureError, ClientError, PlanError
 from aperture_verify.execution.exitcodes import exit_status_for
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
+from aperture_verify.plan.model import WorkflowSpec
 from aperture_verify.plugin import terminal
 from aperture_verify.plugin.announcer import OutageAnnouncer, TerminalLines
 from aperture_verify.plugin.connection import (
@@ -48,6 +50,7 @@ from aperture_verify.plugin.connection import (
     start_server,
 )
 from aperture_verify.plugin.past_runs import RunHistory
+from aperture_verify.plugin.reports import ReportPlugin
 from aperture_verify.plugin.rundir import OutageNotes, RunDirectory, RunLedger
 from aperture_verify.plugin.safety import tls_metadata, transport_warnings
 from aperture_verify.plugin.scheduler import ItemKey, PhaseScheduling
@@ -72,7 +75,7 @@ class Controller:
             settings.credentials,
         )
         self.announcer: OutageAnnouncer | None = None
-        self.reports: Any = None  # the ReportPlugin, unless a dry run
+        self.reports: ReportPlugin | None = None  # unless a dry run
         #: A workflow test's node id -> its workflow label (pytest escapes non-ASCII in ids).
         self.labels_by_nodeid: dict[str, str] = {}
         self.preflight_failures: dict[str, str] = {}
@@ -114,8 +117,6 @@ class Controller:
                 for result in settings.resume.carried:
                     self.ledger.record(result)
             if not settings.dry_run:
-                from aperture_verify.plugin.reports import ReportPlugin
-
                 self.reports = ReportPlugin(self.config, self)
                 self.config.pluginmanager.register(self.reports, "aperture-reports")
         except PlanError as e:
@@ -177,7 +178,8 @@ class Controller:
         )
 
     @property
-    def resumed_from(self) -> Any:
+    def resumed_from(self) -> tuple[str, datetime | None] | None:
+        """(run id, start) of the run ``--resume`` carries results over from."""
         resume = self.settings.resume
         return (resume.previous.run_id, resume.previous.started_at) if resume else None
 
@@ -280,7 +282,7 @@ class Controller:
             # <error>; it is the test's own failure, so it is reported as one.
             report.when = "call"
 
-    def spec_for(self, report: Any) -> Any:
+    def spec_for(self, report: Any) -> WorkflowSpec | None:
         """The workflow a test report is of: the label the report carries, or the one
         collected for its node id (never parsed from the id: pytest escapes it)."""
         label = getattr(report, "aperture_label", None) or self.labels_by_nodeid.get(report.nodeid)
@@ -358,8 +360,10 @@ class Controller:
         if self.dry_run_status is not None:
             session.exitstatus = self.dry_run_status
             return (yield)
-        # 0. The login check over, if no worker ever collected.
-        self.finish_login()
+        # 0. The login check over, if no worker ever collected (an interrupted run does
+        #    not wait for it: it may be riding out an outage).
+        if self._login is None or int(exitstatus) != int(pytest.ExitCode.INTERRUPTED):
+            self.finish_login()
         # 1. No job left running on the server; the interrupted ones recorded;
         #    the exit status refined (exitcodes.py). The reports must see all that.
         if self.connection.login_error is None and self.connection.client is not None:
@@ -414,9 +418,8 @@ class Controller:
         self.close()
 
     def close(self) -> None:
-        if self._login is not None:  # an interrupted start: the check ends on its own
-            self._login.join()
-            self._login = None
+        # A login check still running (an interrupted start) is a daemon thread: it is
+        # not waited for, and fails on the closed client if it gets that far.
         if self.announcer is not None:
             self.announcer.stop()
             self.announcer = None
