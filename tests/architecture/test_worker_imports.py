@@ -31,6 +31,10 @@ CONTROLLER_ONLY = (
     "aperture_verify.plugin.announcer",
     "aperture_verify.plugin.dryrun",
     "aperture_verify.plugin.usage",
+    "aperture_verify.plugin.before_run",
+    "aperture_verify.plugin.phasemodules",
+    "aperture_verify.plan.fingerprint",
+    "aperture_verify.execution.resume",
     "sqlite3",
 )
 
