@@ -1,11 +1,13 @@
 """The run's server: the embedded emulator, the login check, the catalog, the preflight.
 
-The controller (or the only process) connects once (``connect``): it starts
-the embedded emulator when the plan asks for it, checks the login, fetches
-the workflow catalog and checks every workflow of the plan against it. What
-it found goes to each worker as a ``Handoff`` in ``workerinput``, with the
-credentials (never written to a file), so a worker logs in with the same
-credentials and judges readiness by the same catalog without asking again.
+The controller (or the only process) starts the embedded emulator when the
+plan asks for it (``start_server``), then checks the login, fetches the
+workflow catalog and checks every workflow of the plan against it
+(``check_login``). The URL and the credentials go to each worker at once as a
+``Handoff`` in ``workerinput`` (never to a file); what the login check found
+(``LoginOutcome``) follows through the run directory, so that under xdist the
+check overlaps the workers' start. A worker logs in with the same credentials
+and judges readiness by the same catalog without asking again.
 """
 
 from __future__ import annotations
@@ -29,18 +31,63 @@ from aperture_verify.plan.model import Plan
 
 
 @dataclass(frozen=True)
-class Handoff:
-    """What the controller found out before the tests, for every process that runs them."""
+class LoginOutcome:
+    """What the login check found: its error, the catalog, the preflight, the history's bands.
 
-    run_dir: Path
-    url: str
-    credentials: Credentials = field(repr=False)
-    run_id: str = ""
+    Under xdist it reaches the workers through the run directory (``login.json``):
+    the check runs while they start, and is over before the first test is sent.
+    """
+
     login_error: str | None = None
     catalog: tuple[Workflow, ...] | None = None
     #: Workflows of the plan the preflight found not ready, by label, with the reason.
     preflight_failures: dict[str, str] = field(default_factory=dict)
     usual: dict[str, Usual] = field(default_factory=dict)  # label -> bands from the history
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "login_error": self.login_error,
+            "catalog": [_plain(w) for w in self.catalog] if self.catalog is not None else None,
+            "preflight_failures": self.preflight_failures,
+            "usual": {k: v.to_dict() for k, v in self.usual.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LoginOutcome:
+        catalog = data["catalog"]
+        return cls(
+            login_error=data["login_error"],
+            catalog=tuple(_workflow(w) for w in catalog) if catalog is not None else None,
+            preflight_failures=dict(data["preflight_failures"]),
+            usual={k: Usual.from_dict(v) for k, v in data["usual"].items()},
+        )
+
+
+def _plain(workflow: Workflow) -> dict[str, Any]:
+    """A catalog entry as JSON can carry it (its name sets as sorted lists)."""
+    data = asdict(workflow)
+    for key in ("parameters", "sources"):
+        if data[key] is not None:
+            data[key] = sorted(data[key])
+    return data
+
+
+def _workflow(data: dict[str, Any]) -> Workflow:
+    sets = {k: frozenset(data[k]) for k in ("parameters", "sources") if data[k] is not None}
+    return Workflow(**{**data, **sets})
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """What every process that runs tests receives from the controller as it starts
+    (a worker: in ``workerinput``; the credentials never go to a file)."""
+
+    run_dir: Path
+    url: str
+    credentials: Credentials = field(repr=False)
+    run_id: str = ""
+    #: Known at once without xdist; a worker reads it from ``login.json`` when needed.
+    outcome: LoginOutcome | None = None
 
     def to_workerinput(self) -> dict[str, Any]:
         return {
@@ -50,15 +97,10 @@ class Handoff:
             "username": self.credentials.username,
             "password": self.credentials.password,
             "run_id": self.run_id,
-            "login_error": self.login_error,
-            "catalog": [asdict(w) for w in self.catalog] if self.catalog is not None else None,
-            "preflight_failures": self.preflight_failures,
-            "usual": {k: v.to_dict() for k, v in self.usual.items()},
         }
 
     @classmethod
     def from_workerinput(cls, data: dict[str, Any]) -> Handoff:
-        catalog = data["catalog"]
         return cls(
             run_dir=Path(data["run_dir"]),
             url=data["url"],
@@ -66,10 +108,6 @@ class Handoff:
                 api_key=data["api_key"], username=data["username"], password=data["password"]
             ),
             run_id=str(data["run_id"]),
-            login_error=data["login_error"],
-            catalog=tuple(Workflow(**w) for w in catalog) if catalog is not None else None,
-            preflight_failures=dict(data["preflight_failures"]),
-            usual={k: Usual.from_dict(v) for k, v in data["usual"].items()},
         )
 
 
@@ -117,21 +155,8 @@ class Connection:
             self.emulator = None
 
 
-def connect(
-    plan: Plan,
-    credentials: Credentials,
-    *,
-    wait_for_server: float,
-    preflight: bool,
-    on_outage: Callable[[OutageRecord], None],
-) -> Connection:
-    """Start the emulator if asked, check the login once, fetch the catalog and (with
-    *preflight*) check every workflow of the plan against it.
-
-    The first contact waits up to *wait_for_server* for an unreachable server;
-    *on_outage* hears of an outage as it begins and ends. On an exception
-    nothing is left running.
-    """
+def start_server(plan: Plan, credentials: Credentials) -> Connection:
+    """The emulator started if the plan asks for one, and a client for the server."""
     conn = Connection("emulator", credentials)
     try:
         if plan.server.is_emulator:
@@ -140,14 +165,31 @@ def connect(
         else:
             conn.url = plan.server.url
         conn.client = make_client(plan, conn.url, conn.credentials)
-        spaces = [w.space for w in plan.workflows]  # a per-space workflow list reads these
-        _check_login(conn, conn.client, wait_for_server, on_outage, spaces)
-        if preflight and conn.catalog is not None:
-            conn.preflight_failures = not_ready(plan.workflows, conn.catalog)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def check_login(
+    conn: Connection,
+    plan: Plan,
+    *,
+    wait_for_server: float,
+    preflight: bool,
+    on_outage: Callable[[OutageRecord], None],
+) -> None:
+    """Check the login once, fetch the catalog and (with *preflight*) check every
+    workflow of the plan against it; the findings go into *conn*.
+
+    The first contact waits up to *wait_for_server* for an unreachable server;
+    *on_outage* hears of an outage as it begins and ends.
+    """
+    assert conn.client is not None
+    spaces = [w.space for w in plan.workflows]  # a per-space workflow list reads these
+    _check_login(conn, conn.client, wait_for_server, on_outage, spaces)
+    if preflight and conn.catalog is not None:
+        conn.preflight_failures = not_ready(plan.workflows, conn.catalog)
 
 
 def _check_login(

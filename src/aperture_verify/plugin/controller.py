@@ -4,11 +4,13 @@ One ``Controller`` is registered per run. Its start-up (``start``) and its
 end (``pytest_sessionfinish``) are each one sequence, written down in order:
 
 start-up
-    1. the outage announcer (``announcer``), 2. the server: emulator, login,
-    catalog, preflight (``connection``), 3. the history's bands
-    (``past_runs``), 4. ``--resume``'s carried-over results into the ledger,
-    5. without workers when nothing can run or nothing is executed,
-    6. the reports (``reports``), unless a dry run.
+    1. the outage announcer (``announcer``), 2. the emulator, if the plan
+    asks for one (``connection``), 3. the login check, catalog and preflight
+    (``connection``) and the history's bands (``past_runs``): under xdist in a
+    thread, while the workers start (it ends before the first test is sent);
+    otherwise at once, and a failed login or a dry run then runs without
+    workers, 4. ``--resume``'s carried-over results into the ledger, 5. the
+    reports (``reports``), unless a dry run.
 end of the session
     1. no job left running on the server, the interrupted ones recorded, the
     exit status refined; 2. the workflows that never ran reported skipped,
@@ -25,8 +27,10 @@ plan instead of the test loop.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Generator, Sequence
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -35,14 +39,22 @@ from aperture_verify.client.models import Job
 from aperture_verify.errors import ApertureError, ClientError, PlanError
 from aperture_verify.execution.exitcodes import exit_status_for
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
+from aperture_verify.plan.model import WorkflowSpec
 from aperture_verify.plugin import terminal
 from aperture_verify.plugin.announcer import OutageAnnouncer, TerminalLines
-from aperture_verify.plugin.connection import Connection, Handoff, connect
+from aperture_verify.plugin.connection import (
+    Connection,
+    Handoff,
+    LoginOutcome,
+    check_login,
+    start_server,
+)
 from aperture_verify.plugin.past_runs import RunHistory
+from aperture_verify.plugin.reports import ReportPlugin
 from aperture_verify.plugin.rundir import OutageNotes, RunDirectory, RunLedger
 from aperture_verify.plugin.safety import tls_metadata, transport_warnings
 from aperture_verify.plugin.scheduler import ItemKey, PhaseScheduling
-from aperture_verify.plugin.settings import RunSettings, run_in_this_process
+from aperture_verify.plugin.settings import RunSettings, run_in_this_process, uses_workers
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +75,17 @@ class Controller:
             settings.credentials,
         )
         self.announcer: OutageAnnouncer | None = None
-        self.reports: Any = None  # the ReportPlugin, unless a dry run
+        self.reports: ReportPlugin | None = None  # unless a dry run
         #: A workflow test's node id -> its workflow label (pytest escapes non-ASCII in ids).
         self.labels_by_nodeid: dict[str, str] = {}
         self.preflight_failures: dict[str, str] = {}
         self.cancelled: list[str] = []
         self.dry_run_status: int | None = None
         self.session: pytest.Session | None = None
+        self.outcome: LoginOutcome | None = None  # once the login check is over
+        self._login: threading.Thread | None = None  # the login check, under xdist
+        self._login_failure: BaseException | None = None
+        self._login_said = False
 
     # -- start-up ------------------------------------------------------------------
 
@@ -82,24 +98,25 @@ class Controller:
             self.announcer = OutageAnnouncer(self.run_dir.path, TerminalLines())
             self.announcer.start()
             if connects:
-                self.connection = connect(
-                    self.plan,
-                    settings.credentials,
-                    wait_for_server=settings.wait_for_server,
-                    preflight=settings.preflight,
-                    on_outage=OutageNotes(self.run_dir.path),
-                )
-                self.preflight_failures = dict(self.connection.preflight_failures)
-            if connects and not settings.dry_run:
-                self.history.load()  # before the workers start: they get the bands
+                self.connection = start_server(self.plan, settings.credentials)
+                if uses_workers(self.config) and not settings.dry_run:
+                    # The workers start meanwhile; none gets a test before it is over.
+                    self._login = threading.Thread(
+                        target=self._check_login, name="aperture-login", daemon=True
+                    )
+                    self._login.start()
+                else:
+                    self._check_login()
+                    if self._login_failure is not None:
+                        raise self._login_failure
+                    if self.connection.login_error is not None:
+                        run_in_this_process(self.config)  # nothing can run
+            if settings.dry_run:
+                run_in_this_process(self.config)  # nothing is executed
             if settings.resume is not None:
                 for result in settings.resume.carried:
                     self.ledger.record(result)
-            if self.connection.login_error is not None or settings.dry_run:
-                run_in_this_process(self.config)  # nothing can run, or nothing is executed
             if not settings.dry_run:
-                from aperture_verify.plugin.reports import ReportPlugin
-
                 self.reports = ReportPlugin(self.config, self)
                 self.config.pluginmanager.register(self.reports, "aperture-reports")
         except PlanError as e:
@@ -109,6 +126,46 @@ class Controller:
             self.close()
             raise
 
+    def _check_login(self) -> None:
+        """The login check, the catalog, the preflight, the history's bands: the outcome
+        kept and written for the workers (``login.json``)."""
+        try:
+            conn = self.connection
+            check_login(
+                conn,
+                self.plan,
+                wait_for_server=self.settings.wait_for_server,
+                preflight=self.settings.preflight,
+                on_outage=OutageNotes(self.run_dir.path),
+            )
+            if not self.settings.dry_run:
+                self.history.load()
+            self.outcome = LoginOutcome(
+                login_error=conn.login_error,
+                catalog=tuple(conn.catalog) if conn.catalog is not None else None,
+                preflight_failures=dict(conn.preflight_failures),
+                usual=dict(self.history.usual),
+            )
+            self.preflight_failures = dict(conn.preflight_failures)
+            self.run_dir.write_login(self.outcome.to_dict())
+        except BaseException as e:  # raised where the check is waited for
+            self._login_failure = e
+
+    def finish_login(self) -> None:
+        """Wait for the login check (under xdist it runs while the workers start); say
+        what it found, once."""
+        if self._login is not None:
+            self._login.join()
+            self._login = None
+        if self._login_failure is not None:
+            failure, self._login_failure = self._login_failure, None
+            raise failure
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if self._login_said or tr is None or self.outcome is None:
+            return
+        self._login_said = True
+        terminal.write_login(tr, self.connection, self.preflight_failures)
+
     def handoff(self) -> Handoff:
         """What every process that runs tests receives (a worker: in ``workerinput``)."""
         conn = self.connection
@@ -117,14 +174,12 @@ class Controller:
             url=conn.url,
             credentials=conn.credentials,
             run_id=self.run_id,
-            login_error=conn.login_error,
-            catalog=tuple(conn.catalog) if conn.catalog is not None else None,
-            preflight_failures=dict(self.preflight_failures),
-            usual=dict(self.history.usual),
+            outcome=self.outcome,
         )
 
     @property
-    def resumed_from(self) -> Any:
+    def resumed_from(self) -> tuple[str, datetime | None] | None:
+        """(run id, start) of the run ``--resume`` carries results over from."""
         resume = self.settings.resume
         return (resume.previous.run_id, resume.previous.started_at) if resume else None
 
@@ -133,7 +188,10 @@ class Controller:
         tls_metadata(self.config, self.plan)
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
         if tr is not None:
-            terminal.write_start(tr, self.settings, self.connection, self.preflight_failures)
+            terminal.write_start(tr, self.settings, self.connection)
+            if self._login is None:
+                self.finish_login()
+            terminal.announce_selection(tr, self.settings)
 
     # -- workers and their collection ------------------------------------------------
 
@@ -166,7 +224,10 @@ class Controller:
 
     @pytest.hookimpl(tryfirst=True, optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        """Which workflow each collected test runs, from the worker's collection file."""
+        """Which workflow each collected test runs, from the worker's collection file.
+
+        The first one waits for the login check: the scheduler sends no test before."""
+        self.finish_login()
         found = self.run_dir.read_collection(node.gateway.id)
         if found is not None:
             self.collected({n: e["label"] for n, e in found.items() if e.get("label")})
@@ -221,7 +282,7 @@ class Controller:
             # <error>; it is the test's own failure, so it is reported as one.
             report.when = "call"
 
-    def spec_for(self, report: Any) -> Any:
+    def spec_for(self, report: Any) -> WorkflowSpec | None:
         """The workflow a test report is of: the label the report carries, or the one
         collected for its node id (never parsed from the id: pytest escapes it)."""
         label = getattr(report, "aperture_label", None) or self.labels_by_nodeid.get(report.nodeid)
@@ -299,6 +360,10 @@ class Controller:
         if self.dry_run_status is not None:
             session.exitstatus = self.dry_run_status
             return (yield)
+        # 0. The login check over, if no worker ever collected (an interrupted run does
+        #    not wait for it: it may be riding out an outage).
+        if self._login is None or int(exitstatus) != int(pytest.ExitCode.INTERRUPTED):
+            self.finish_login()
         # 1. No job left running on the server; the interrupted ones recorded;
         #    the exit status refined (exitcodes.py). The reports must see all that.
         if self.connection.login_error is None and self.connection.client is not None:
@@ -353,6 +418,8 @@ class Controller:
         self.close()
 
     def close(self) -> None:
+        # A login check still running (an interrupted start) is a daemon thread: it is
+        # not waited for, and fails on the closed client if it gets that far.
         if self.announcer is not None:
             self.announcer.stop()
             self.announcer = None

@@ -74,7 +74,7 @@ class AperturePhaseFixtures:
             result = WorkflowResult(spec.label, spec.phase)
             item.stash[RESULT_KEY] = result
             try:
-                login_error = worker.handoff.login_error
+                login_error = worker.outcome.login_error
                 if login_error is not None:
                     result.outcome = Outcome.FAILED
                     result.failure_kind = FailureKind.LOGIN

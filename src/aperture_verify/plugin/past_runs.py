@@ -1,11 +1,12 @@
 """The run history on the controller: bands before the run, the record after it.
 
-Before any worker starts, the last runs of the plan on the same server are read and each
-workflow's usual duration and row counts (``history.bands``) go to the workers
-with the rest of the run context; the HTML report draws each workflow's recent
-durations. At the end of the run, the run is recorded from its results.json
-document, in one transaction. A history problem never fails the run: it is one
-warning line in the terminal, and the run goes on without history.
+Before the first test is sent (with the login check), the last runs of the
+plan on the same server are read and each workflow's usual duration and row counts
+(``history.bands``) go to the workers with the login check's outcome
+(``login.json``); the HTML report draws each workflow's recent durations. At
+the end of the run, the run is recorded from its results.json document, in
+one transaction. A history problem never fails the run: it is one warning
+line in the terminal, and the run goes on without history.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from aperture_verify.history.bands import Usual, usual
 from aperture_verify.history.records import HistoryError, run_from_results, server_key
@@ -95,6 +94,3 @@ class RunHistory:
     def _give_up(self, problem: str) -> None:
         self.problem = f"history not used: {problem}"
         log.warning("%s", self.problem)
-
-
-HISTORY_KEY = pytest.StashKey[RunHistory]()  # in config.stash, on the controller

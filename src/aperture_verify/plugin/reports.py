@@ -56,7 +56,7 @@ class RunRecord(Protocol):
     history: RunHistory
 
     @property
-    def resumed_from(self) -> Any: ...
+    def resumed_from(self) -> tuple[str, datetime | None] | None: ...
 
 
 class ReportPlugin:

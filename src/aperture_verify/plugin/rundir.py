@@ -8,6 +8,10 @@ arrives only when a worker ends, too late for any of these. So the one
 protocol between the processes is this: **a file is written whole
 (``write_atomic``) by one side and read by the other; nothing is appended**.
 
+``login.json``
+    written by the controller once the login check, the catalog, the
+    preflight and the history's bands are known (``LoginOutcome``); read by
+    each worker before its first test (the scheduler sends none before).
 ``ledger.json``
     written by the controller after each report (``RunLedger``); read by
     workers (skip rules, ``phase_results``) before a later phase's test.
@@ -48,6 +52,7 @@ from aperture_verify.common.files import write_atomic
 from aperture_verify.execution.results import Outcome, WorkflowResult
 
 LEDGER_FILE = "ledger.json"
+LOGIN_FILE = "login.json"
 OUTAGES = "outages"
 ACTIVE_JOBS = Path("jobs") / "active"
 ENDED_JOBS = Path("jobs") / "ended"
@@ -70,6 +75,18 @@ class RunDirectory:
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+
+    # -- login.json ------------------------------------------------------------
+
+    def write_login(self, outcome: dict[str, Any]) -> None:
+        write_atomic(self.path / LOGIN_FILE, json.dumps(outcome))
+
+    def read_login(self) -> dict[str, Any] | None:
+        path = self.path / LOGIN_FILE
+        if not path.is_file():  # --collect-only: no login check
+            return None
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
 
     # -- collection-<gw>.json --------------------------------------------------
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -30,12 +30,12 @@ from aperture_verify.client.rideout import DEFAULT_OUTAGE_BUDGET
 from aperture_verify.common.durations import parse_duration
 from aperture_verify.common.labels import nfc
 from aperture_verify.errors import PlanError
-from aperture_verify.execution.resume import PreviousRun, Resume, plan_resume
 from aperture_verify.execution.runner import DEADLINE_GRACE
 from aperture_verify.plan import Plan, load_plan, load_plan_text
-from aperture_verify.plan.fingerprint import plan_fingerprint
 from aperture_verify.plan.selection import Selection, parse_chain, select
-from aperture_verify.plugin.before_run import check_phase_modules, check_report_paths
+
+if TYPE_CHECKING:  # --resume is the controller's alone: a worker never imports it
+    from aperture_verify.execution.resume import Resume
 
 #: Upper bound on worker processes chosen by ``-n auto``.
 MAX_AUTO_WORKERS = 32
@@ -260,6 +260,9 @@ def _keyword_in_nfc(config: pytest.Config) -> None:
 
 
 def _resolve(config: pytest.Config) -> RunSettings:
+    # The checks before the run are the controller's alone: a worker never imports them.
+    from aperture_verify.plugin.before_run import check_phase_modules, check_report_paths
+
     source = PlanSource(
         _path_option(config, "aperture_plans", "plans.toml"),
         _option(config, "aperture_plan") or None,
@@ -462,6 +465,9 @@ def _selection(config: pytest.Config, plan: Plan, reports: Path) -> tuple[Select
     )
     resume = None
     if _switch(config, "aperture_resume"):
+        from aperture_verify.execution.resume import PreviousRun, plan_resume
+        from aperture_verify.plan.fingerprint import plan_fingerprint
+
         previous = PreviousRun.read(reports / "results.json")
         resume = plan_resume(plan, plan_fingerprint(plan), previous)
         selection = selection.narrowed(resume.to_run, "--resume")

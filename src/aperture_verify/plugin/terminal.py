@@ -15,21 +15,22 @@ from aperture_verify.plugin.safety import transport_warnings
 from aperture_verify.plugin.settings import RunSettings
 
 
-def write_start(
-    tr: Any, settings: RunSettings, conn: Connection, preflight_failures: dict[str, str]
-) -> None:
-    """The plan and its server, what is unsafe, a failed login or preflight, the selection."""
+def write_start(tr: Any, settings: RunSettings, conn: Connection) -> None:
+    """The plan and its server, and what is unsafe about how the run reaches it."""
     plan = settings.plan
     phases = " → ".join(f"{p.name}({len(p.workflows)})" for p in plan.phases)
     where = f"emulator at {conn.url}" if plan.server.is_emulator else conn.url
     tr.write_line(f"aperture: plan '{plan.name}' on {where} [{plan.server.api}]: {phases}")
     for warning in transport_warnings(plan):
         tr.write_line(f"aperture: WARNING: {warning}", yellow=True, bold=True)
+
+
+def write_login(tr: Any, conn: Connection, preflight_failures: dict[str, str]) -> None:
+    """A failed login, or the workflows the preflight found not ready."""
     if conn.login_error:
         tr.write_line(f"aperture: LOGIN FAILED: {conn.login_error}", red=True, bold=True)
     for label, why in preflight_failures.items():
         tr.write_line(f"aperture: PREFLIGHT: {label}: {why}", red=True, bold=True)
-    announce_selection(tr, settings)
 
 
 def by_phase(plan: Plan, labels: Collection[str]) -> str:

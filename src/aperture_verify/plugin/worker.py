@@ -23,7 +23,7 @@ from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResu
 from aperture_verify.execution.runner import WorkflowRunner
 from aperture_verify.plan.model import Plan, WorkflowSpec
 from aperture_verify.plugin import collection as coll
-from aperture_verify.plugin.connection import Handoff, make_client
+from aperture_verify.plugin.connection import Handoff, LoginOutcome, make_client
 from aperture_verify.plugin.rundir import Collection, OutageNotes, RunDirectory, RunLedger
 from aperture_verify.plugin.settings import RunSettings
 
@@ -56,12 +56,29 @@ class Worker:
         self.run_dir = RunDirectory(handoff.run_dir)
         self.worker_id = worker_id  # xdist's "gw0"...; None without xdist
         self.on_collected = on_collected
-        self.preflight_failures = dict(handoff.preflight_failures)
+        self._outcome = handoff.outcome
+        self._collected: set[str] | None = None  # the labels of the workflow tests collected
         self._client = client  # without xdist: the controller's, which checked the login
         self._own_client = client is None
         self._runner: WorkflowRunner | None = None
 
     # -- the server ------------------------------------------------------------
+
+    @property
+    def outcome(self) -> LoginOutcome:
+        """What the controller's login check found (under xdist: from ``login.json``, which
+        is written before the first test is sent)."""
+        if self._outcome is None:
+            data = self.run_dir.read_login()
+            self._outcome = LoginOutcome.from_dict(data) if data else LoginOutcome()
+        return self._outcome
+
+    @property
+    def preflight_failures(self) -> dict[str, str]:
+        """The collected workflows the preflight found not ready (-k narrows the run)."""
+        failures = self.outcome.preflight_failures
+        chosen = self._collected
+        return {k: v for k, v in failures.items() if chosen is None or k in chosen}
 
     @property
     def client(self) -> DataStudioClient:
@@ -72,15 +89,15 @@ class Worker:
     @property
     def runner(self) -> WorkflowRunner:
         if self._runner is None:
-            h = self.handoff
+            h, outcome = self.handoff, self.outcome
             self._runner = WorkflowRunner(
                 self.client,
-                catalog=list(h.catalog) if h.catalog is not None else None,
+                catalog=list(outcome.catalog) if outcome.catalog is not None else None,
                 job_url=self.plan.server.job_url,
                 deadline_grace=self.settings.deadline_grace,
                 on_job_started=self.run_dir.job_started,
                 on_job_ended=self.run_dir.job_ended,
-                usual=h.usual,
+                usual=outcome.usual,
                 warnings_fail=self.settings.warnings_fail,
                 job_active=self.run_dir.job_active,
                 outage_budget=self.settings.outage_budget,
@@ -130,10 +147,7 @@ class Worker:
             label = coll.workflow_label(item)
             if label is not None:
                 labels[item.nodeid] = label
-        # Only the collected workflows' preflight failures stop the run (-k narrows it).
-        self.preflight_failures = {
-            k: v for k, v in self.preflight_failures.items() if k in labels.values()
-        }
+        self._collected = set(labels.values())
         if self.on_collected is not None:
             self.on_collected(labels)
             return
@@ -168,10 +182,11 @@ class Worker:
         later phases once a phase failed under ``on_failure = "stop"``."""
         if STAGE_KEY not in item.stash:
             return
-        if self.preflight_failures:
-            if coll.workflow_label(item) in self.preflight_failures:
+        failures = self.preflight_failures
+        if failures:
+            if coll.workflow_label(item) in failures:
                 return  # it fails its readiness check when verify() runs it: nothing is executed
-            pytest.skip(f"not run: {preflight_reason(self.preflight_failures)}")
+            pytest.skip(f"not run: {preflight_reason(failures)}")
         plan = self.plan
         phase_index, _stage = item.stash[STAGE_KEY]
         if plan.on_failure != "stop" or phase_index >= len(plan.phases) or phase_index == 0:
