@@ -25,6 +25,7 @@ LAYERS = (
     "plan",
     "execution",
     "reporting",
+    "notify",
     "emulator",
     "plugin",
     "doctor",

@@ -14,6 +14,7 @@ from aperture_verify.execution.exitcodes import exit_status_for
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
 from aperture_verify.plugin.context import RunContext
 from aperture_verify.plugin.history import RunHistory
+from aperture_verify.plugin.notifying import finish_notifications
 from aperture_verify.plugin.reports import ReportPlugin
 
 log = logging.getLogger(__name__)
@@ -152,3 +153,7 @@ class EndOfSession:
             #    (never fails the run; a problem is one line in the summary).
             if self.reports.results_doc is not None:
                 self.history.record(self.reports.results_doc)
+            # 6. issue 21: the run's notifications and the monitor's end ping, after every
+            #    report (never fails the run: a failed send is a warning line and an entry
+            #    in results.json's "notifications").
+            finish_notifications(session.config, self.reports, self.history.path)

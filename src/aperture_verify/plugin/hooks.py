@@ -20,6 +20,7 @@ from aperture_verify.execution.readiness import preflight_reason
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
 from aperture_verify.plan.model import WorkflowSpec
 from aperture_verify.plugin import collection as coll
+from aperture_verify.plugin import notifying  # issue 21
 from aperture_verify.plugin.adhoc_phases import MODULE_PATH as ADHOC_MODULE
 from aperture_verify.plugin.before_run import check_phase_modules, check_report_paths
 from aperture_verify.plugin.context import CONTEXT_KEY, RunContext
@@ -118,6 +119,8 @@ def pytest_configure(config: pytest.Config) -> None:
         if not config.getoption("collectonly") and not run.dry_run:
             default_report_paths(config)
             check_report_paths(config)
+        # issue 21: [notify] and the environment resolved once, before the server is contacted
+        notifying.configure_notifier(config, plan.notify, dry_run=run.dry_run)
         try:
             ctx = RunContext.for_controller(
                 plan,
@@ -152,6 +155,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(
             EndOfSession(recorder, reports, history), "aperture-session-end"
         )
+        notifying.start_pings(config, ctx.run_id)  # issue 21: the monitor's start ping
     config.stash[CONTEXT_KEY].deadline_grace = grace
     config.stash[CONTEXT_KEY].outage_budget = budget
     install_sigterm_handler()
@@ -168,6 +172,7 @@ def pytest_configure_node(node: Any) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     ctx = config.stash.get(CONTEXT_KEY, None)
     if ctx is not None:
+        notifying.last_lines(config, config.stash.get(SESSION_KEY, None))  # issue 21
         ctx.close()
 
 
@@ -213,6 +218,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             plan = ctx.plan
             phases = " → ".join(f"{p.name}({len(p.workflows)})" for p in plan.phases)
             where = f"emulator at {ctx.url}" if plan.server.is_emulator else ctx.url
+            notifying.write_first_lines(tr, session.config, ctx.run_id)  # issue 21
             tr.write_line(f"aperture: plan '{plan.name}' on {where} [{plan.server.api}]: {phases}")
             for warning in transport_warnings(plan):
                 tr.write_line(f"aperture: WARNING: {warning}", yellow=True, bold=True)

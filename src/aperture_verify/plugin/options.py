@@ -123,6 +123,20 @@ FLAGS = (
         None,
         "log in, check every selected workflow is ready, print the plan; execute nothing",
     ),
+    # issue 21: notifications and pings (docs/notifications.md), times in the log
+    (
+        "--no-notify",
+        "aperture_no_notify",
+        "APERTURE_NO_NOTIFY",
+        "send no notification and no monitor ping for this run (APERTURE_NOTIFY, "
+        "APERTURE_PING_URL and [notify] are ignored)",
+    ),
+    (
+        "--utc",
+        "aperture_utc",
+        "APERTURE_UTC",
+        "show times in the log and notifications in UTC (default: local time, zone named)",
+    ),
 )
 
 _FALSE = ("false", "no", "off", "0")

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aperture_verify.common.columns import pad
 from aperture_verify.common.durations import format_duration
-from aperture_verify.execution.exitcodes import exit_status_for
+from aperture_verify.common.timestamps import local_time
 from aperture_verify.execution.results import Outcome
 from aperture_verify.plugin.context import RunContext
+from aperture_verify.plugin.options import flag
 
 
 def write_terminal_summary(tr: Any, ctx: RunContext) -> None:
     results = {r.label: r for r in ctx.ledger.results()}
     if not results:
         return
-    tr.write_sep("=", f"aperture: plan '{ctx.plan.name}'")
+    utc = flag(tr.config, "aperture_utc")
+    zone = local_time(datetime.now(UTC), utc=utc, date=False).rsplit(" ", 1)[-1]
+    tr.write_sep("=", f"aperture: plan '{ctx.plan.name}' (times in {zone})")  # issue 21
     collected = set(ctx.labels_by_nodeid.values())  # after -k, -m and the phase modules given
     for index, phase in enumerate(ctx.plan.phases, 1):
         tr.write_line(f"phase {index} '{phase.name}':")
@@ -27,8 +31,8 @@ def write_terminal_summary(tr: Any, ctx: RunContext) -> None:
                 )
                 tr.write_line(f"  {pad(spec.label, 28)} {'not run' if chosen else 'deselected'}")
                 continue
-            start = r.started_at.strftime("%H:%M:%S.%f")[:-3] if r.started_at else "-"
-            end = r.finished_at.strftime("%H:%M:%S.%f")[:-3] if r.finished_at else "-"
+            start = _clock(r.started_at, utc) if r.started_at else "-"
+            end = _clock(r.finished_at, utc) if r.finished_at else "-"
             took = format_duration(r.duration) if r.duration is not None else "-"
             warn = r.outcome is Outcome.PASSED and bool(r.warnings)
             mark = "WARN" if warn else r.outcome.value.upper()
@@ -56,6 +60,9 @@ def write_terminal_summary(tr: Any, ctx: RunContext) -> None:
         )
     if ctx.run_line:
         tr.write_line(ctx.run_line)
-    status = exit_status_for(1, results.values())
-    if status != 1:
-        tr.write_line(f"exit status {status}: see README 'Exit statuses'")
+    # The exit status and its kind are in the log's last line (plugin/notifying.py).
+
+
+def _clock(value: datetime, utc: bool) -> str:
+    """``05:09:59.274``: the zone is named once, in the summary's title."""
+    return local_time(value, utc=utc, date=False, millis=True).rsplit(" ", 1)[0]
