@@ -53,6 +53,7 @@ class Pinger:
         *,
         timeout: tuple[float, float] = PING_TIMEOUT,
         session: requests.Session | None = None,
+        style: Literal["healthchecks", "cronitor"] | None = None,
     ) -> None:
         self.url = url
         self.rid = run_uuid(run_id) if run_id else str(uuid.uuid4())
@@ -60,7 +61,7 @@ class Pinger:
         self.session = session or requests.Session()
         self.secrets = url_secrets(url)
         host = (urlsplit(url).hostname or "").lower()
-        self.style: Literal["healthchecks", "cronitor"] = (
+        self.style: Literal["healthchecks", "cronitor"] = style or (
             "cronitor" if host.endswith(_CRONITOR_HOSTS) else "healthchecks"
         )
 
@@ -112,7 +113,7 @@ class Pinger:
                     timeout=self.timeout,
                 )
         except requests.Timeout:
-            why = f"no answer within {self.timeout[1]:.0f}s"
+            why = f"no answer within {self.timeout[1]:g}s"
             return NotificationOutcome("ping", self.shown, "timeout", why, event)
         except requests.RequestException as e:
             why = redact(f"{type(e).__name__}: {e}", [*self.secrets, url])

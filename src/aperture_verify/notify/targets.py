@@ -86,7 +86,7 @@ class Targets:
             with _apprise_log() as problems:
                 service = apprise.Apprise.instantiate(url, asset=asset, tag=tags or None)
             if service is None:
-                why = f" ({redact(problems[0], secrets)})" if problems else ""
+                why = f" ({_told(problems[0], [url], secrets)})" if problems else ""
                 raise NotifyError(
                     f"{ENV_TARGETS}: {shown(url)} is not a notification URL Apprise can use"
                     f"{why}; check its scheme and fields ({DOCS})"
@@ -202,17 +202,27 @@ def _from_file(apprise: Any, asset: Any, path: Path, secrets: list[str]) -> list
         ) from None
     except (OSError, UnicodeDecodeError) as e:
         raise NotifyError(f"{where}: cannot be read: {e.__class__.__name__}: {e}") from None
-    for token in re.findall(r"[A-Za-z0-9+.-]+://\S+", content):
-        secrets += url_secrets(token.rstrip(":,\"'"))
+    urls = [t.rstrip(":,\"'") for t in re.findall(r"[A-Za-z0-9+.-]+://\S+", content)]
+    for url in urls:
+        secrets += url_secrets(url)
     config = apprise.AppriseConfig(asset=asset)
     with _apprise_log() as problems:
         config.add_config(content, asset=asset)
         services = list(config.services())
+    problems = [p for p in problems if "memory://" not in p]  # "could not load the file"
     if problems:
-        raise NotifyError(f"{where}: {redact(problems[0], secrets)}; fix the file ({DOCS})")
+        said = _told(problems[0], urls, secrets)
+        raise NotifyError(f"{where}: {said}; fix the file ({DOCS})")
     if not services:
         raise NotifyError(f"{where}: holds no notification URL; add one ({DOCS})")
     return [(s, s.url(privacy=False)) for s in services]
+
+
+def _told(problem: str, urls: Sequence[str], secrets: Sequence[str]) -> str:
+    """Apprise's *problem* for the log: each URL it quotes shown without its secrets."""
+    for url in sorted(urls, key=len, reverse=True):
+        problem = problem.replace(url, shown(url))
+    return redact(problem, secrets)
 
 
 def _is_email(service: Any) -> bool:
@@ -235,14 +245,17 @@ class _Problems(logging.Handler):
 @contextlib.contextmanager
 def _apprise_log() -> Iterator[list[str]]:
     """Apprise's log kept to itself (its debug lines quote URLs whole); its warnings and
-    errors collected, to be shown redacted as a reason."""
+    errors collected, to be shown redacted as a reason. The deprecation warnings of the
+    modules it loads on first use are not the run's business either."""
     logger = logging.getLogger("apprise")
     handler = _Problems()
     propagate = logger.propagate
     logger.propagate = False
     logger.addHandler(handler)
     try:
-        yield handler.messages
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            yield handler.messages
     finally:
         logger.removeHandler(handler)
         logger.propagate = propagate
