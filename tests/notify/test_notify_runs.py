@@ -197,3 +197,42 @@ def test_after_a_login_failure_the_skips_say_so_in_local_time(
     last = [line for line in result.outlines if line.strip()][-1]
     assert last.startswith("aperture: main FAILED (exit 10, login failure): login failed: ")
     assert " CET" in last
+
+
+def test_a_broken_notifier_leaves_a_passing_run_at_0_and_no_notify_tells_no_one(
+    project: Project,
+    http_receiver: HttpReceiver,
+    closed_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    add_workflows(project, fail=False)
+    project.write(PHASES, extra='[notify]\non = ["always"]\n')
+    monkeypatch.setenv("APERTURE_NOTIFY", http_receiver.url("/broken/x", scheme="json"))
+    monkeypatch.setenv("APERTURE_PING_URL", f"http://127.0.0.1:{closed_port}/{CHECK}")
+    monkeypatch.setenv("TZ", "Europe/Paris")
+
+    quiet = project.run("--no-notify")
+    assert quiet.ret == 0
+    assert http_receiver.requests == []
+    assert "notifications" not in results_doc(project)
+
+    result = project.run("--utc")
+    assert result.ret == 0, output(result)
+    assert len(http_receiver.under("/broken/")) == 1
+    assert len(http_receiver.requests) == 1
+    entries = results_doc(project)["notifications"]
+    assert isinstance(entries, list)
+    assert [(e["kind"], e.get("event"), e["status"]) for e in entries] == [
+        ("ping", "start", "failed"),
+        ("notification", None, "failed"),
+        ("ping", "end", "failed"),
+    ]
+    text = output(result)
+    assert text.count("aperture: WARNING: start ping to ") == 1
+    assert text.count("aperture: WARNING: end ping to ") == 1
+    assert text.count("aperture: WARNING: notification to ") == 1
+    assert "(times in UTC)" in text
+    last = [line for line in result.outlines if line.strip()][-1]
+    assert last.startswith("aperture: main PASSED; report: reports/report.html · run ")
+    assert last.endswith(" UTC")
+    assert CHECK not in text
