@@ -4,19 +4,25 @@ server and an SMTP server on 127.0.0.1.
 ``http_receiver`` records every request (method, path, headers, body) and
 answers by path: ``/broken/…`` with 500, ``/hang/…`` not at all until the
 test ends; anything else with 200 ``OK``. ``smtp_receiver`` is aiosmtpd
-keeping every message it is sent. ``closed_port`` is a port nothing listens on.
+keeping every message it is sent. ``https_receiver`` is ``http_receiver`` over
+TLS. ``closed_port`` is a port nothing listens on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -88,11 +94,13 @@ def _handler(receiver: HttpReceiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def http_receiver() -> Iterator[HttpReceiver]:
+@contextlib.contextmanager
+def _serving(tls: ssl.SSLContext | None = None) -> Iterator[HttpReceiver]:
     receiver = HttpReceiver()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     receiver.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -102,6 +110,32 @@ def http_receiver() -> Iterator[HttpReceiver]:
         receiver.release.set()
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def http_receiver() -> Iterator[HttpReceiver]:
+    with _serving() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def https_receiver(tmp_path: Path) -> Iterator[HttpReceiver]:
+    """The same over HTTPS, with a self-signed certificate for 127.0.0.1 made by the
+    ``openssl`` command (skipped without it): for targets that only speak HTTPS."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    with _serving(tls) as receiver:
+        yield receiver
 
 
 class _Controller(Controller):

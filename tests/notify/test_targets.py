@@ -20,11 +20,17 @@ from receivers import (
     SmtpReceiver,
     closed_port,
     http_receiver,
+    https_receiver,
     mail_parts,
     smtp_receiver,
 )
 
-__all__ = ["closed_port", "http_receiver", "smtp_receiver"]  # fixtures, imported for pytest
+__all__ = [
+    "closed_port",
+    "http_receiver",
+    "https_receiver",
+    "smtp_receiver",
+]  # fixtures, imported for pytest
 
 SECRET = "Hook5ecret77"
 SETTINGS = NotifySettings(on=("failure",), timeout=10.0)
@@ -230,3 +236,29 @@ def test_a_secret_of_the_url_is_masked_in_the_message_itself(http_receiver: Http
     assert [o.status for o in outcomes] == ["sent"]
     body = http_receiver.under("/hooks/")[0].text
     assert SECRET not in body and MASK in body
+
+
+@pytest.mark.filterwarnings("ignore:Unverified HTTPS request")
+def test_teams_workflows_get_the_short_text_in_an_adaptive_card(
+    https_receiver: HttpReceiver,
+) -> None:
+    """Apprise's Teams Workflows target, pointed at a local HTTPS receiver."""
+    signature = "Sig0aXk9Fz2LmQ7"
+    url = f"workflows://127.0.0.1:{https_receiver.port}/WorkflowId123/{signature}?verify=no"
+    targets = load(url)
+    digest = RunDigest.from_results(FAILED_NIGHT)
+    outcomes = targets.send(digest, None, timeout=20)
+    assert [(o.target, o.status) for o in outcomes] == [
+        (f"workflows://127.0.0.1:{https_receiver.port}/…", "sent")
+    ]
+    posts = https_receiver.requests
+    assert len(posts) == 1
+    assert posts[0].path.startswith("/workflows/WorkflowId123/triggers/manual/paths/invoke?")
+    assert f"sig={signature}" in posts[0].path
+    card = json.loads(posts[0].text)["attachments"][0]["content"]
+    texts = [block.get("text", "") for block in card["body"]]
+    assert digest.title in texts
+    body = next(t for t in texts if t.startswith("Workflow 5"))
+    # Teams reads Markdown: Apprise escapes what would be markup ("\(", "\=").
+    assert body.replace("\\", "") == digest.short_text()
+    assert signature not in str(outcomes[0].to_dict())
