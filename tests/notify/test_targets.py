@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -262,3 +263,34 @@ def test_teams_workflows_get_the_short_text_in_an_adaptive_card(
     # Teams reads Markdown: Apprise escapes what would be markup ("\(", "\=").
     assert body.replace("\\", "") == digest.short_text()
     assert signature not in str(outcomes[0].to_dict())
+
+
+HANGING_MAIL = """
+import socket, sys, threading
+from aperture_verify.notify.digest import RunDigest
+from aperture_verify.notify.targets import Targets
+from aperture_verify.plan.model import NotifySettings
+
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(5)
+held = []  # accepted, never answered: an SMTP server that hangs
+threading.Thread(target=lambda: held.append(server.accept()), daemon=True).start()
+url = f"mailto://127.0.0.1:{server.getsockname()[1]}?from=a@example.com&to=b@example.com"
+targets = Targets.load(NotifySettings(on=("always",)), {"APERTURE_NOTIFY": url})
+digest = RunDigest.from_results({"plan": {"name": "p"}, "exit_status": 12, "workflows": []})
+print([o.status for o in targets.send(digest, None, timeout=1.0)])
+"""
+
+
+@pytest.mark.slow  # a Python subprocess, timed from start to exit
+def test_a_hanging_mail_server_does_not_hold_the_process_past_the_limit() -> None:
+    """Apprise stops waiting at the limit; its thread must not keep the run from
+    exiting until SMTP's own 15 s timeout."""
+    began = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", HANGING_MAIL], capture_output=True, text=True, timeout=60
+    )
+    took = time.monotonic() - began
+    assert done.stdout.strip() == "['timeout']", done.stderr
+    assert took < 8.0, took  # start-up + 1 s limit + 1 s grace; 15 s and more without it

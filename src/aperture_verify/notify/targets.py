@@ -143,6 +143,7 @@ class Targets:
         try:
             sender = apprise.Apprise()
             for target in group:
+                _limit(target.service, timeout)
                 sender.add(target.service)
             with _apprise_log():
                 result = sender.notify(
@@ -216,6 +217,17 @@ def _from_file(apprise: Any, asset: Any, path: Path, secrets: list[str]) -> list
     if not services:
         raise NotifyError(f"{where}: holds no notification URL; add one ({DOCS})")
     return [(s, s.url(privacy=False)) for s in services]
+
+
+def _limit(service: Any, seconds: float) -> None:
+    """No socket wait of *service* much longer than the time limit *seconds*: Apprise
+    stops waiting for it then, but its thread would keep the process from exiting until
+    its own timeouts ran out (15 s for SMTP). A second more, so that the limit, not the
+    socket, ends the wait (the outcome says "timeout")."""
+    for name in ("socket_connect_timeout", "socket_read_timeout"):
+        current = getattr(service, name, None)
+        if isinstance(current, int | float) and current > seconds + 1:
+            setattr(service, name, seconds + 1)
 
 
 def _told(problem: str, urls: Sequence[str], secrets: Sequence[str]) -> str:
