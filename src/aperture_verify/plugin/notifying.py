@@ -18,28 +18,34 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from aperture_verify.common.timestamps import local_time
 from aperture_verify.notify.digest import RunDigest, report_location
+from aperture_verify.notify.run import RunNotifier, record_outcomes
+from aperture_verify.notify.targets import NotifyError
+from aperture_verify.plan.model import NotifySettings
 from aperture_verify.plugin.options import flag
 
-NOTIFIER_KEY = pytest.StashKey[Any]()  # the run's RunNotifier, when one is configured
+if TYPE_CHECKING:
+    from aperture_verify.plugin.reports import ReportPlugin
+
+#: The run's notifier, when notifications or pings are configured (controller only).
+NOTIFIER_KEY = pytest.StashKey[RunNotifier]()
 
 
 def utc_wanted(config: pytest.Config) -> bool:
     return flag(config, "aperture_utc")
 
 
-def configure_notifier(config: pytest.Config, settings: Any, *, dry_run: bool) -> None:
+def configure_notifier(config: pytest.Config, settings: NotifySettings, *, dry_run: bool) -> None:
     """Resolve notifications and pings once (a dry run and ``--collect-only`` send no
     message and no ping)."""
     if dry_run or config.getoption("collectonly") or flag(config, "aperture_no_notify"):
         return
-    from aperture_verify.notify import NotifyError, RunNotifier
-
     try:
         notifier = RunNotifier.configure(settings, os.environ, utc=utc_wanted(config))
     except NotifyError as e:
@@ -65,12 +71,13 @@ def write_first_lines(tr: Any, config: pytest.Config, run_id: str) -> None:
             tr.write_line(outcome.warning(), yellow=True)
 
 
-def finish_notifications(config: pytest.Config, reports: Any, history_path: Any) -> None:
+def finish_notifications(
+    config: pytest.Config, reports: ReportPlugin, history_path: Path | None
+) -> None:
     """The run's message and end ping, after the reports; never fails the run."""
     notifier = config.stash.get(NOTIFIER_KEY, None)
     if notifier is None or reports.results_doc is None:
         return
-    from aperture_verify.notify import record_outcomes
     from aperture_verify.plugin.reports import RESULTS_FILE
 
     html = reports.html_path if reports.html_path and reports.html_path.is_file() else None
