@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_digest import FAILED_NIGHT, results, workflow
 
-from aperture_verify.common.secrets import MASK, redact
+from aperture_verify.common.redaction import MASK, redact
 from aperture_verify.notify.digest import RunDigest
 from aperture_verify.notify.targets import NotifyError, Targets
 from aperture_verify.notify.urls import shown, url_secrets

@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import requests
 
-from aperture_verify.common.secrets import redact
+from aperture_verify.common.redaction import redact
 from aperture_verify.notify.outcome import NotificationOutcome
 from aperture_verify.notify.urls import shown, url_secrets
 

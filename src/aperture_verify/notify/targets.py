@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aperture_verify.common.secrets import redact
+from aperture_verify.common.redaction import redact
 from aperture_verify.errors import ApertureError
 from aperture_verify.notify.digest import RunDigest
 from aperture_verify.notify.outcome import NotificationOutcome

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from aperture_verify.common.secrets import is_secret_key
+from aperture_verify.common.redaction import is_secret_key
 
 __all__ = ["shown", "url_secrets"]
 

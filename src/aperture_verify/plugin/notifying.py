@@ -1,17 +1,16 @@
-"""The plugin's side of issue 21: notifications, monitor pings and the log's first and last lines.
+"""The controller's side of issue 21: notifications, monitor pings, the log's first and last lines.
 
-The work is done by ``aperture_verify.notify``; this module only calls it at
-its places in the run, on the controller (or the only process):
+The work is done by ``aperture_verify.notify``; the settings resolved the
+targets and the ping URL once (``settings._notify``: a mistake is a usage
+error, nothing run). The ``Controller`` calls these at their places in the run:
 
-- ``configure_notifier``, from ``pytest_configure``, before the server is
-  contacted: ``[notify]`` and the environment resolved once (a mistake is a
-  usage error: exit 4, nothing run);
-- ``start_pings``, at the end of ``pytest_configure``: the monitor's start ping;
+- ``make_notifier``, when it is made;
+- ``RunNotifier.start``, the last step of its start-up: the monitor's start ping;
 - ``write_first_lines``, from ``pytest_sessionstart``: the date, zone and run id;
-- ``finish_notifications``, the last step of ``controller.EndOfSession``, after
+- ``finish_notifications``, the last step of its end of the session, after
   every report was written and the run recorded in the history;
-- ``last_lines``, from ``pytest_unconfigure``: each failed send as one warning
-  line, then the verdict line, the log's last.
+- ``write_last_lines``, from ``pytest_unconfigure``: each failed send as one
+  warning line, then the verdict line, the log's last.
 """
 
 from __future__ import annotations
@@ -21,61 +20,40 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from aperture_verify.common.timestamps import local_time
 from aperture_verify.notify.digest import RunDigest, report_location
+from aperture_verify.notify.ping import Pinger
 from aperture_verify.notify.run import RunNotifier, record_outcomes
-from aperture_verify.notify.targets import NotifyError
-from aperture_verify.plan.model import NotifySettings
-from aperture_verify.plugin.options import flag
+from aperture_verify.plugin.settings import RunSettings
 
 if TYPE_CHECKING:
     from aperture_verify.plugin.reports import ReportPlugin
 
-#: The run's notifier, when notifications or pings are configured (controller only).
-NOTIFIER_KEY = pytest.StashKey[RunNotifier]()
+
+def make_notifier(settings: RunSettings) -> RunNotifier | None:
+    """The run's notifier, or ``None`` when neither targets nor a ping URL are set."""
+    if settings.notify_targets is None and settings.ping_url is None:
+        return None
+    pinger = Pinger(settings.ping_url) if settings.ping_url else None
+    return RunNotifier(
+        settings.plan.notify, settings.notify_targets, pinger, os.environ, utc=settings.utc
+    )
 
 
-def utc_wanted(config: pytest.Config) -> bool:
-    return flag(config, "aperture_utc")
-
-
-def configure_notifier(config: pytest.Config, settings: NotifySettings, *, dry_run: bool) -> None:
-    """Resolve notifications and pings once (a dry run and ``--collect-only`` send no
-    message and no ping)."""
-    if dry_run or config.getoption("collectonly") or flag(config, "aperture_no_notify"):
-        return
-    try:
-        notifier = RunNotifier.configure(settings, os.environ, utc=utc_wanted(config))
-    except NotifyError as e:
-        raise pytest.UsageError(str(e)) from None
-    if notifier is not None:
-        config.stash[NOTIFIER_KEY] = notifier
-
-
-def start_pings(config: pytest.Config, run_id: str) -> None:
-    notifier = config.stash.get(NOTIFIER_KEY, None)
-    if notifier is not None:
-        notifier.start(run_id)
-
-
-def write_first_lines(tr: Any, config: pytest.Config, run_id: str) -> None:
+def write_first_lines(tr: Any, run_id: str, utc: bool, notifier: RunNotifier | None) -> None:
     """``aperture: run 3f2a… started 2026-12-07 05:09:57 CET`` (the log's first line),
     then a failed start ping's warning."""
-    now = local_time(datetime.now(UTC), utc=utc_wanted(config))
+    now = local_time(datetime.now(UTC), utc=utc)
     tr.write_line(f"aperture: run {run_id} started {now}")
-    notifier = config.stash.get(NOTIFIER_KEY, None)
     for outcome in notifier.outcomes if notifier is not None else ():
         if not outcome.ok:
             tr.write_line(outcome.warning(), yellow=True)
 
 
 def finish_notifications(
-    config: pytest.Config, reports: ReportPlugin, history_path: Path | None
+    notifier: RunNotifier | None, reports: ReportPlugin, history_path: Path | None
 ) -> None:
     """The run's message and end ping, after the reports; never fails the run."""
-    notifier = config.stash.get(NOTIFIER_KEY, None)
     if notifier is None or reports.results_doc is None:
         return
     from aperture_verify.plugin.reports import RESULTS_FILE
@@ -90,33 +68,32 @@ def finish_notifications(
     record_outcomes(reports.reports_dir / RESULTS_FILE, notifier.outcomes)
 
 
-def last_lines(config: pytest.Config, session: pytest.Session | None) -> None:
+def write_last_lines(
+    tr: Any,
+    notifier: RunNotifier | None,
+    reports: ReportPlugin | None,
+    exit_status: int | None,
+    *,
+    utc: bool,
+    cwd: Path,
+) -> None:
     """Each failed send as one warning line, then the verdict line (the log's last):
     ``aperture: nightly FAILED (exit 12, execution failure): Workflow 5: …; report:
     reports/report.html · run 3f2a…, ended 2026-12-07 05:10:19 CET``."""
-    if hasattr(config, "workerinput"):
-        return
-    tr = config.pluginmanager.get_plugin("terminalreporter")
-    reports = config.pluginmanager.get_plugin("aperture-reports")
-    doc = getattr(reports, "results_doc", None)
+    doc = reports.results_doc if reports is not None else None
     if tr is None or reports is None or doc is None:
         return
-    notifier = config.stash.get(NOTIFIER_KEY, None)
     if notifier is not None:
-        start = {id(o) for o in notifier.outcomes if o.event == "start"}
         for outcome in notifier.outcomes:
-            if not outcome.ok and id(outcome) not in start:  # the start's were shown at once
+            if not outcome.ok and outcome.event != "start":  # shown at the start
                 tr.write_line(outcome.warning(), yellow=True)
         for note in notifier.notes:
             tr.write_line(f"aperture: WARNING: {note}", yellow=True)
     doc = dict(doc)
-    if session is not None:
-        doc["exit_status"] = int(session.exitstatus)
+    if exit_status is not None:
+        doc["exit_status"] = exit_status
     html = reports.html_path if reports.html_path and reports.html_path.is_file() else None
-    utc = utc_wanted(config)
-    digest = RunDigest.from_results(
-        doc, report_path=report_location(html, config.invocation_params.dir), utc=utc
-    )
+    digest = RunDigest.from_results(doc, report_path=report_location(html, cwd), utc=utc)
     ended = local_time(digest.finished_at or datetime.now(UTC), utc=utc)
     markup = {"green": True} if digest.passed else {"red": True}
     tr.write_line(
