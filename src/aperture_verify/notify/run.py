@@ -1,12 +1,13 @@
 """The controller's notifications and pings for one run, from configuration to the end.
 
-``RunNotifier.configure`` resolves ``[notify]`` and the environment once, when
-the run is configured (a mistake is a ``NotifyError``: exit 4, nothing run);
-``start`` pings the monitor; ``finish``, called once at the very end after
-the reports are written, sends the run's message to the targets that are due
-and pings the monitor with the exit status. Neither ever raises or changes
-the exit status: what went wrong is a ``NotificationOutcome``, shown as one
-warning line and kept in results.json (``record_outcomes``).
+The plugin's settings resolve ``[notify]`` and the environment once
+(``Targets.load``: a mistake is a ``NotifyError``, exit 4, nothing run) and
+the controller makes a ``RunNotifier`` of them. ``start`` pings the monitor;
+``finish``, called once at the very end after the reports are written, sends
+the run's message to the targets that are due and pings the monitor with the
+exit status. Neither ever raises or changes the exit status: what went wrong
+is a ``NotificationOutcome``, shown as one warning line and kept in
+results.json (``record_outcomes``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from aperture_verify.common.files import write_atomic
 from aperture_verify.notify.digest import PastRuns, RunDigest
 from aperture_verify.notify.outcome import NotificationOutcome
-from aperture_verify.notify.ping import ENV_PING, Pinger
+from aperture_verify.notify.ping import Pinger
 from aperture_verify.notify.targets import Targets
 from aperture_verify.plan.model import NotifySettings
 
@@ -96,19 +97,6 @@ class RunNotifier:
         self.outcomes: list[NotificationOutcome] = []
         self.notes: list[str] = []  # warnings that are not a failed send
         self.finished = False
-
-    @classmethod
-    def configure(
-        cls, settings: NotifySettings, environ: Mapping[str, str], *, utc: bool = False
-    ) -> RunNotifier | None:
-        """The run's notifier, or ``None`` when neither targets nor a ping URL are set.
-        Raises ``NotifyError`` (a usage error) on a mistake."""
-        targets = Targets.load(settings, environ)
-        ping_url = environ.get(ENV_PING, "").strip() or settings.ping_url
-        pinger = Pinger(ping_url) if ping_url else None
-        if targets is None and pinger is None:
-            return None
-        return cls(settings, targets, pinger, environ, utc=utc)
 
     @property
     def secrets(self) -> list[str]:
