@@ -26,6 +26,7 @@ LAYERS = (
     "plan",
     "execution",
     "reporting",
+    "notify",
     "emulator",
     "plugin",
     "doctor",

@@ -19,6 +19,7 @@ from aperture_verify.errors import PlanError
 from aperture_verify.plan.adhoc import add_adhoc_plan
 from aperture_verify.plan.history_keys import read_history
 from aperture_verify.plan.model import Phase, Plan, WorkflowSpec
+from aperture_verify.plan.notify import read_notify
 from aperture_verify.plan.schema import (
     Where,
     check_keys,
@@ -57,7 +58,7 @@ DEFAULT_MAX_PARALLEL = 4
 
 TOP_KEYS = (
     "default_plan", "server", "defaults", "plans", "phases", "workflows", "history",
-    "history_keep",
+    "history_keep", "notify",
 )  # fmt: skip
 PLAN_KEYS = ("phases", "on_failure", "max_parallel")
 PHASE_KEYS = ("workflows",)
@@ -132,6 +133,7 @@ class PlanLoader:
             source=Path(self.source),
             defined_phases=tuple(phases),
             history=read_history(raw, root, self.base_dir),
+            notify=read_notify(raw, root, self.base_dir),
         )
 
     @staticmethod
