@@ -14,7 +14,6 @@ import logging
 import os
 import secrets
 import shutil
-import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Mapping
@@ -33,6 +32,7 @@ from aperture_verify.common.files import write_atomic
 from aperture_verify.common.secrets import safe_url
 from aperture_verify.errors import ClientError, ProtocolError
 from aperture_verify.execution.readiness import preflight as check_all
+from aperture_verify.execution.runfolder import make_run_dir
 from aperture_verify.execution.runner import DEADLINE_GRACE, WorkflowRunner
 from aperture_verify.history.bands import Usual
 from aperture_verify.plan.model import Plan
@@ -105,7 +105,7 @@ class RunContext:
         else:  # a missing credential is a usage error: before anything is created
             credentials = Credentials.from_env(api=server.api, environ=environ)
             url = server.url
-        run_dir = Path(tempfile.mkdtemp(prefix="aperture-run-"))
+        run_dir = make_run_dir()  # issue 22: its owner recorded, for the next run's clean-up
         ctx = cls(plan, run_dir, url, credentials, RunLedger(run_dir, writer=True))
         ctx.owns_run_dir = True
         try:

@@ -15,6 +15,7 @@ from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResu
 from aperture_verify.plugin.context import RunContext
 from aperture_verify.plugin.history import RunHistory
 from aperture_verify.plugin.reports import ReportPlugin
+from aperture_verify.plugin.signals import deferred
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,14 @@ class EndOfSession:
     def pytest_sessionfinish(
         self, session: pytest.Session, exitstatus: int
     ) -> Generator[None, None, None]:
+        # issue 22: a stop signal while the reports are written is held back until
+        # they are complete; the run then ends with exit status 2.
+        with deferred() as received:
+            yield from self._finish(session, exitstatus)
+        if received:
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+
+    def _finish(self, session: pytest.Session, exitstatus: int) -> Generator[None, None, None]:
         # 1. No job left running on the server; the interrupted ones recorded;
         #    the exit status refined. The reports must see all of that.
         self.recorder.finish(session, exitstatus)

@@ -46,6 +46,11 @@ from aperture_verify.plugin.options import (
 from aperture_verify.plugin.outages import TerminalLines
 from aperture_verify.plugin.reports import ReportPlugin
 from aperture_verify.plugin.safety import tls_metadata, transport_warnings
+from aperture_verify.plugin.scheduled import (
+    release_run_lock,
+    stopped_before_start,
+    take_run_lock,
+)
 from aperture_verify.plugin.scheduler import ItemKey, PhaseScheduling
 from aperture_verify.plugin.selecting import (
     announce,
@@ -100,6 +105,7 @@ def pytest_configure(config: pytest.Config) -> None:
     select_phases_dir(config)
     if not is_active(config):
         return
+    install_sigterm_handler()  # issue 22: before the start-up wait, not after it
     plan = get_plan(config)
     grace = deadline_grace(config)  # before the server is contacted: a bad value runs nothing
     run = get_selection(config)  # likewise, and --resume's reading of the previous run
@@ -118,6 +124,9 @@ def pytest_configure(config: pytest.Config) -> None:
         if not config.getoption("collectonly") and not run.dry_run:
             default_report_paths(config)
             check_report_paths(config)
+        # issue 22: one run of the plan per server, locked before the first request
+        executes = not config.getoption("collectonly") and not run.dry_run
+        take_run_lock(config, plan, executes=executes)
         try:
             ctx = RunContext.for_controller(
                 plan,
@@ -129,6 +138,9 @@ def pytest_configure(config: pytest.Config) -> None:
             )
         except PlanError as e:
             raise pytest.UsageError(str(e)) from None
+        except KeyboardInterrupt:  # issue 22: a signal during the start-up leaves reports
+            stopped_before_start(config, "the start-up (waiting for the server, login, preflight)")
+            raise
         config.stash[CONTEXT_KEY] = ctx
         ctx.warnings_fail = flag(config, "aperture_warnings_fail")
         history = RunHistory(history_path(config, plan), plan)
@@ -154,7 +166,6 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     config.stash[CONTEXT_KEY].deadline_grace = grace
     config.stash[CONTEXT_KEY].outage_budget = budget
-    install_sigterm_handler()
     config.pluginmanager.register(AperturePhaseFixtures(config), "aperture-fixtures")
 
 
@@ -169,6 +180,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     ctx = config.stash.get(CONTEXT_KEY, None)
     if ctx is not None:
         ctx.close()
+    release_run_lock(config)  # issue 22: after the reports
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -216,6 +228,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             tr.write_line(f"aperture: plan '{plan.name}' on {where} [{plan.server.api}]: {phases}")
             for warning in transport_warnings(plan):
                 tr.write_line(f"aperture: WARNING: {warning}", yellow=True, bold=True)
+            for note in ctx.credentials.notes:  # issue 22/25: stripped, file readable...
+                tr.write_line(f"aperture: WARNING: {note}", yellow=True)
             if ctx.login_error:
                 tr.write_line(f"aperture: LOGIN FAILED: {ctx.login_error}", red=True, bold=True)
             for label, why in ctx.preflight_failures.items():

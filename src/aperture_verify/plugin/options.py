@@ -80,6 +80,31 @@ OPTIONS = (
         "how long to keep trying to reach an unreachable server while a workflow is started "
         "or watched (overrides [server] outage_budget; default: 10m; 0s: do not wait)",
     ),
+    # -- issue 22: the run lock, the dialect and an ad-hoc chain's durations --
+    (
+        "--lock-dir",
+        "aperture_lock_dir",
+        "APERTURE_LOCK_DIR",
+        "where the run lock goes (default: a 'locks' folder beside the history store)",
+    ),
+    (
+        "--dialect",
+        "aperture_dialect",
+        "APERTURE_DIALECT",
+        "the server's API dialect, over [server] dialect: contract (2.x and later) or 1.x",
+    ),
+    (
+        "--min-duration",
+        "aperture_min_duration",
+        None,
+        "with --run: the shortest plausible run of each workflow of the chain (e.g. 5s)",
+    ),
+    (
+        "--max-duration",
+        "aperture_max_duration",
+        None,
+        "with --run: the longest allowed run of each workflow of the chain (e.g. 2h)",
+    ),
     (
         "--wait-for-server",
         "aperture_wait_for_server",
@@ -116,6 +141,12 @@ FLAGS = (
         "APERTURE_RESUME",
         "run only what did not pass in the previous run (reports/results.json); "
         "carry the rest over",
+    ),
+    (
+        "--no-lock",
+        "aperture_no_lock",
+        "APERTURE_NO_LOCK",
+        "do not take the run lock: let this run overlap another run of the plan on the server",
     ),
     (
         "--dry-run",
@@ -270,15 +301,19 @@ def get_plan(config: pytest.Config) -> Plan:
         api = _override(config, "aperture_api", "APERTURE_API")
         try:
             chain = adhoc_chain(config)
+            dialect, expect = dialect_option(config), adhoc_expectations(config, chain)  # i22
             if chain is not None and not source.exists():
                 # --run needs no plans file: the server comes from the environment alone.
                 plan = load_plan_text(
                     "", f"--run (no {source.name})", url=url, api=api, adhoc=chain,
-                    base_dir=source.parent,
+                    base_dir=source.parent, dialect=dialect, adhoc_expect=expect,
                 )  # fmt: skip
             else:
                 name = option(config, "aperture_plan") or None
-                plan = load_plan(source, name, url=url, api=api, environ=os.environ, adhoc=chain)
+                plan = load_plan(
+                    source, name, url=url, api=api, environ=os.environ, adhoc=chain,
+                    dialect=dialect, adhoc_expect=expect,
+                )  # fmt: skip
             config.stash[PLAN_KEY] = plan
         except PlanError as e:
             raise pytest.UsageError(str(e)) from None
@@ -349,3 +384,68 @@ def default_report_paths(config: pytest.Config) -> None:
         config.option.self_contained_html = True
     if config.option.xmlpath is None:
         config.option.xmlpath = str(reports / "junit.xml")
+
+
+# -- issue 22: --dialect, --min-duration / --max-duration ---------------------------
+
+
+def dialect_option(config: pytest.Config) -> str | None:
+    """``--dialect`` / ``APERTURE_DIALECT``: a shipped dialect's name, or None."""
+    from aperture_verify.client.dialect import dialect_names
+
+    name = option(config, "aperture_dialect").strip()
+    if not name:
+        return None
+    if name not in dialect_names():
+        raise PlanError(
+            origin(config, "aperture_dialect"), "", f"unknown dialect {name!r}",
+            f"use one of: {', '.join(dialect_names())}",
+        )  # fmt: skip
+    return name
+
+
+def adhoc_expectations(
+    config: pytest.Config, chain: tuple[tuple[str, ...], ...] | None
+) -> dict[str, str] | None:
+    """``--min-duration`` / ``--max-duration`` for the workflows of ``--run``'s chain."""
+    given = {}
+    for ini, key, name in (
+        ("aperture_min_duration", "min_duration", "--min-duration"),
+        ("aperture_max_duration", "max_duration", "--max-duration"),
+    ):
+        text = option(config, ini).strip()
+        if not text:
+            continue
+        if chain is None:
+            raise PlanError(
+                name, "", "applies to an ad-hoc --run chain only",
+                f"add --run, or set {key} in plans.toml for the plan's workflows",
+            )  # fmt: skip
+        try:
+            seconds = parse_duration(text)
+        except ValueError as e:
+            raise PlanError(name, "", str(e), "write it like 90s, 10m or 1h") from None
+        if seconds < 0:
+            raise PlanError(name, "", f"{text!r} is negative", "use 0s or more")
+        given[key] = text
+    if {"min_duration", "max_duration"} <= given.keys() and parse_duration(
+        given["min_duration"]
+    ) > parse_duration(given["max_duration"]):
+        raise PlanError(
+            "--min-duration", "", f"{given['min_duration']} is longer than --max-duration "
+            f"{given['max_duration']}", "give a minimum below the maximum",
+        )  # fmt: skip
+    return given or None
+
+
+def lock_folder(config: pytest.Config, plan: Plan) -> Path:
+    """Where the run lock goes: ``--lock-dir`` > ``APERTURE_LOCK_DIR`` > ini > ``locks``
+    beside the history store (the default store's folder when the run keeps none)."""
+    text = option(config, "aperture_lock_dir").strip()
+    if text:
+        path = Path(text)
+        return path if path.is_absolute() else config.rootpath / path
+    store = history_path(config, plan) or plan.history.path
+    if store is None:
+        return plan.source.parent / ".aperture" / "locks"
+    return store.parent / "locks"

@@ -1,0 +1,77 @@
+"""What a scheduled run needs from the plugin (issue 22), behind three calls.
+
+- ``take_run_lock``: the run lock (execution/runlock.py), taken on the
+  controller before the first request; a refused run ends at once with exit
+  status 15 and writes no report, so the running one's stay as they are.
+- ``release_run_lock``: after the reports are written (``pytest_unconfigure``).
+- ``stopped_before_start``: a signal during the start-up (the wait for a
+  server that is down, the login, the preflight) leaves reports that say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from aperture_verify.execution.exitcodes import EXIT_ALREADY_RUNNING
+from aperture_verify.execution.runfolder import remove_abandoned_run_dirs
+from aperture_verify.execution.runlock import RunLock, RunLockHeld, lock_path
+from aperture_verify.plan.model import Plan
+from aperture_verify.plugin.options import flag, lock_folder
+from aperture_verify.plugin.usage import wants_reports, write_usage_error_reports
+
+LOCK_KEY = pytest.StashKey[RunLock]()
+
+
+def take_run_lock(config: pytest.Config, plan: Plan, *, executes: bool) -> None:
+    """Lock the plan on its server for this run, or end the run with exit status 15.
+
+    Nothing to lock for a run that *executes* nothing (a dry run, ``--collect-only``),
+    for ``--no-lock``, or against the embedded emulator (each run starts its own).
+    """
+    _say_removed(config, remove_abandoned_run_dirs())
+    if not executes or plan.server.is_emulator or flag(config, "aperture_no_lock"):
+        return
+    lock = RunLock(lock_path(lock_folder(config, plan), plan.name, plan.server.url), plan.name,
+                   plan.server.url)  # fmt: skip
+    try:
+        lock.acquire()
+    except RunLockHeld as e:
+        pytest.exit(f"aperture: {e}", returncode=EXIT_ALREADY_RUNNING)
+    except OSError as e:
+        raise pytest.UsageError(
+            f"--lock-dir / APERTURE_LOCK_DIR: the run lock cannot be written to "
+            f"{lock.path.parent}: {e.strerror or type(e).__name__}; fix it or choose "
+            "another folder (--no-lock to run without one)"
+        ) from None
+    config.stash[LOCK_KEY] = lock
+    if lock.took_over:
+        _line(config, f"aperture: {lock.took_over}")
+
+
+def release_run_lock(config: pytest.Config) -> None:
+    lock = config.stash.get(LOCK_KEY, None)
+    if lock is not None:
+        lock.release()
+        del config.stash[LOCK_KEY]
+
+
+def stopped_before_start(config: pytest.Config, stage: str) -> None:
+    """A signal (or Ctrl-C) stopped the run during *stage*, before its first phase:
+    the three reports say so (exit status 2), not the previous run's."""
+    if wants_reports(config):
+        write_usage_error_reports(
+            config, f"the run was interrupted during {stage}", int(pytest.ExitCode.INTERRUPTED)
+        )
+
+
+def _say_removed(config: pytest.Config, removed: Sequence[object]) -> None:
+    if removed:
+        _line(config, f"aperture: removed {len(removed)} run folder(s) left by killed runs")
+
+
+def _line(config: pytest.Config, text: str) -> None:
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    if tr is not None:
+        tr.write_line(text, yellow=True)
