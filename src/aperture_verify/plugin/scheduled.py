@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 import pytest
@@ -72,6 +73,5 @@ def _say_removed(config: pytest.Config, removed: Sequence[object]) -> None:
 
 
 def _line(config: pytest.Config, text: str) -> None:
-    tr = config.pluginmanager.get_plugin("terminalreporter")
-    if tr is not None:
-        tr.write_line(text, yellow=True)
+    # Said at once, on stderr: the terminal reporter may not be configured yet.
+    print(text, file=sys.stderr, flush=True)
