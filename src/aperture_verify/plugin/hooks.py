@@ -47,6 +47,7 @@ from aperture_verify.plugin.outages import TerminalLines
 from aperture_verify.plugin.reports import ReportPlugin
 from aperture_verify.plugin.safety import tls_metadata, transport_warnings
 from aperture_verify.plugin.scheduled import (
+    from_another_folder,
     release_run_lock,
     stopped_before_start,
     take_run_lock,
@@ -103,6 +104,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "phase(name): the plan phase a module's tests belong to (see plans.toml)"
     )
     select_phases_dir(config)
+    from_another_folder(config)  # issue 22: plain pytest started outside the project
     if not is_active(config):
         return
     install_sigterm_handler()  # issue 22: before the start-up wait, not after it

@@ -6,12 +6,17 @@
 - ``release_run_lock``: after the reports are written (``pytest_unconfigure``).
 - ``stopped_before_start``: a signal during the start-up (the wait for a
   server that is down, the login, the preflight) leaves reports that say so.
+- ``from_another_folder``: plain ``pytest`` started outside the project folder
+  (Task Scheduler with an empty "Start in", ``-c``, ``--rootdir``) runs the
+  project's phases as if started there, or stops with one line naming the
+  command to run; it never collects the current folder's tests.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +24,7 @@ from aperture_verify.execution.exitcodes import EXIT_ALREADY_RUNNING
 from aperture_verify.execution.runfolder import remove_abandoned_run_dirs
 from aperture_verify.execution.runlock import RunLock, RunLockHeld, lock_path
 from aperture_verify.plan.model import Plan
-from aperture_verify.plugin.options import flag, lock_folder
+from aperture_verify.plugin.options import flag, lock_folder, option, path_option, phases_dir
 from aperture_verify.plugin.usage import wants_reports, write_usage_error_reports
 
 LOCK_KEY = pytest.StashKey[RunLock]()
@@ -75,3 +80,54 @@ def _say_removed(config: pytest.Config, removed: Sequence[object]) -> None:
 def _line(config: pytest.Config, text: str) -> None:
     # Said at once, on stderr: the terminal reporter may not be configured yet.
     print(text, file=sys.stderr, flush=True)
+
+
+_INI_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+
+
+def from_another_folder(config: pytest.Config) -> None:
+    """Plain ``pytest`` without test paths, started outside the project (its rootdir).
+
+    pytest would collect the current folder (``testpaths`` count only in the
+    rootdir itself): the plugin would stay inactive (exit 5), or run the plan and
+    collect whatever lies below the current folder. Instead the project's phases
+    folder is run, as ``pytest`` typed in the project would -- provided the
+    project's own configuration is in force; if it is not (``--rootdir`` without
+    ``-c``), one line says what to run.
+    """
+    if (
+        hasattr(config, "workerinput")
+        or config.args_source is not pytest.Config.ArgsSource.INVOCATION_DIR
+    ):
+        return
+    root, here = config.rootpath, config.invocation_params.dir
+    if here == root or root in here.parents:
+        return  # in the project (or a folder of it): pytest's own rules
+    if not path_option(config, "aperture_plans", "plans.toml").is_file() and not option(
+        config, "aperture_run"
+    ):
+        return  # not a suite project: none of the plugin's business
+    own = [p for p in (root / name for name in _INI_FILES) if _is_pytest_ini(p)]
+    if own and (config.inipath is None or config.inipath.parent != root):
+        raise pytest.UsageError(
+            f"pytest was started in {here}, outside the project {root}, without the "
+            f"project's configuration ({own[0].name}); run: aperture-verify --project {root} "
+            "[options] (or: cd to the project and run pytest there)"
+        )
+    config.args[:] = [str(phases_dir(config))]
+
+
+def _is_pytest_ini(path: Path) -> bool:
+    """Whether *path* is a file pytest would take as the project's configuration."""
+    if not path.is_file():
+        return False
+    if path.name in ("pytest.ini", ".pytest.ini"):
+        return True
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    marker = "[tool.pytest.ini_options]" if path.name == "pyproject.toml" else "[pytest]"
+    if path.name == "setup.cfg":
+        marker = "[tool:pytest]"
+    return marker in text
