@@ -20,6 +20,7 @@ from aperture_verify.execution.readiness import preflight_reason
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
 from aperture_verify.plan.model import WorkflowSpec
 from aperture_verify.plugin import collection as coll
+from aperture_verify.plugin import scheduled  # issue 22
 from aperture_verify.plugin.adhoc_phases import MODULE_PATH as ADHOC_MODULE
 from aperture_verify.plugin.before_run import check_phase_modules, check_report_paths
 from aperture_verify.plugin.context import CONTEXT_KEY, RunContext
@@ -46,12 +47,6 @@ from aperture_verify.plugin.options import (
 from aperture_verify.plugin.outages import TerminalLines
 from aperture_verify.plugin.reports import ReportPlugin
 from aperture_verify.plugin.safety import tls_metadata, transport_warnings
-from aperture_verify.plugin.scheduled import (
-    from_another_folder,
-    release_run_lock,
-    stopped_before_start,
-    take_run_lock,
-)
 from aperture_verify.plugin.scheduler import ItemKey, PhaseScheduling
 from aperture_verify.plugin.selecting import (
     announce,
@@ -59,7 +54,6 @@ from aperture_verify.plugin.selecting import (
     record_carried_over,
     split_items,
 )
-from aperture_verify.plugin.signals import install_sigterm_handler
 from aperture_verify.plugin.usage import wants_reports, write_usage_error_reports
 
 SESSION_KEY = pytest.StashKey[pytest.Session]()
@@ -104,10 +98,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "phase(name): the plan phase a module's tests belong to (see plans.toml)"
     )
     select_phases_dir(config)
-    from_another_folder(config)  # issue 22: plain pytest started outside the project
+    scheduled.from_another_folder(config)  # issue 22: plain pytest started outside the project
     if not is_active(config):
         return
-    install_sigterm_handler()  # issue 22: before the start-up wait, not after it
+    scheduled.install_sigterm_handler()  # issue 22: before the start-up wait, not after it
     plan = get_plan(config)
     grace = deadline_grace(config)  # before the server is contacted: a bad value runs nothing
     run = get_selection(config)  # likewise, and --resume's reading of the previous run
@@ -126,9 +120,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if not config.getoption("collectonly") and not run.dry_run:
             default_report_paths(config)
             check_report_paths(config)
-        # issue 22: one run of the plan per server, locked before the first request
-        executes = not config.getoption("collectonly") and not run.dry_run
-        take_run_lock(config, plan, executes=executes)
+        scheduled.take_run_lock(config, plan, run.dry_run)  # issue 22: before any request
         try:
             ctx = RunContext.for_controller(
                 plan,
@@ -141,7 +133,7 @@ def pytest_configure(config: pytest.Config) -> None:
         except PlanError as e:
             raise pytest.UsageError(str(e)) from None
         except KeyboardInterrupt:  # issue 22: a signal during the start-up leaves reports
-            stopped_before_start(config, "the start-up (waiting for the server, login, preflight)")
+            scheduled.stopped_before_start(config)
             raise
         config.stash[CONTEXT_KEY] = ctx
         ctx.warnings_fail = flag(config, "aperture_warnings_fail")
@@ -182,7 +174,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     ctx = config.stash.get(CONTEXT_KEY, None)
     if ctx is not None:
         ctx.close()
-    release_run_lock(config)  # issue 22: after the reports
+    scheduled.release_run_lock(config)  # issue 22: after the reports
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -230,8 +222,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             tr.write_line(f"aperture: plan '{plan.name}' on {where} [{plan.server.api}]: {phases}")
             for warning in transport_warnings(plan):
                 tr.write_line(f"aperture: WARNING: {warning}", yellow=True, bold=True)
-            for note in ctx.credentials.notes:  # issue 22/25: stripped, file readable...
-                tr.write_line(f"aperture: WARNING: {note}", yellow=True)
+            scheduled.say_notes(tr, ctx.credentials.notes)  # issue 22/25: credentials
             if ctx.login_error:
                 tr.write_line(f"aperture: LOGIN FAILED: {ctx.login_error}", red=True, bold=True)
             for label, why in ctx.preflight_failures.items():

@@ -15,6 +15,7 @@ from aperture_verify.common.durations import parse_duration
 from aperture_verify.errors import PlanError
 from aperture_verify.execution.runner import DEADLINE_GRACE
 from aperture_verify.plan import Plan, load_plan, load_plan_text
+from aperture_verify.plan.overrides import adhoc_expectations, dialect_override
 from aperture_verify.plan.selection import parse_chain
 
 PLAN_KEY = pytest.StashKey[Plan]()  # the plan, loaded once per process
@@ -301,7 +302,15 @@ def get_plan(config: pytest.Config) -> Plan:
         api = _override(config, "aperture_api", "APERTURE_API")
         try:
             chain = adhoc_chain(config)
-            dialect, expect = dialect_option(config), adhoc_expectations(config, chain)  # i22
+            dialect = dialect_override(
+                option(config, "aperture_dialect"),  # issue 22
+                origin(config, "aperture_dialect"),
+            )
+            expect = adhoc_expectations(
+                option(config, "aperture_min_duration"),
+                option(config, "aperture_max_duration"),
+                chain,
+            )
             if chain is not None and not source.exists():
                 # --run needs no plans file: the server comes from the environment alone.
                 plan = load_plan_text(
@@ -384,68 +393,3 @@ def default_report_paths(config: pytest.Config) -> None:
         config.option.self_contained_html = True
     if config.option.xmlpath is None:
         config.option.xmlpath = str(reports / "junit.xml")
-
-
-# -- issue 22: --dialect, --min-duration / --max-duration ---------------------------
-
-
-def dialect_option(config: pytest.Config) -> str | None:
-    """``--dialect`` / ``APERTURE_DIALECT``: a shipped dialect's name, or None."""
-    from aperture_verify.client.dialect import dialect_names
-
-    name = option(config, "aperture_dialect").strip()
-    if not name:
-        return None
-    if name not in dialect_names():
-        raise PlanError(
-            origin(config, "aperture_dialect"), "", f"unknown dialect {name!r}",
-            f"use one of: {', '.join(dialect_names())}",
-        )  # fmt: skip
-    return name
-
-
-def adhoc_expectations(
-    config: pytest.Config, chain: tuple[tuple[str, ...], ...] | None
-) -> dict[str, str] | None:
-    """``--min-duration`` / ``--max-duration`` for the workflows of ``--run``'s chain."""
-    given = {}
-    for ini, key, name in (
-        ("aperture_min_duration", "min_duration", "--min-duration"),
-        ("aperture_max_duration", "max_duration", "--max-duration"),
-    ):
-        text = option(config, ini).strip()
-        if not text:
-            continue
-        if chain is None:
-            raise PlanError(
-                name, "", "applies to an ad-hoc --run chain only",
-                f"add --run, or set {key} in plans.toml for the plan's workflows",
-            )  # fmt: skip
-        try:
-            seconds = parse_duration(text)
-        except ValueError as e:
-            raise PlanError(name, "", str(e), "write it like 90s, 10m or 1h") from None
-        if seconds < 0:
-            raise PlanError(name, "", f"{text!r} is negative", "use 0s or more")
-        given[key] = text
-    if {"min_duration", "max_duration"} <= given.keys() and parse_duration(
-        given["min_duration"]
-    ) > parse_duration(given["max_duration"]):
-        raise PlanError(
-            "--min-duration", "", f"{given['min_duration']} is longer than --max-duration "
-            f"{given['max_duration']}", "give a minimum below the maximum",
-        )  # fmt: skip
-    return given or None
-
-
-def lock_folder(config: pytest.Config, plan: Plan) -> Path:
-    """Where the run lock goes: ``--lock-dir`` > ``APERTURE_LOCK_DIR`` > ini > ``locks``
-    beside the history store (the default store's folder when the run keeps none)."""
-    text = option(config, "aperture_lock_dir").strip()
-    if text:
-        path = Path(text)
-        return path if path.is_absolute() else config.rootpath / path
-    store = history_path(config, plan) or plan.history.path
-    if store is None:
-        return plan.source.parent / ".aperture" / "locks"
-    return store.parent / "locks"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,19 +25,26 @@ from aperture_verify.execution.exitcodes import EXIT_ALREADY_RUNNING
 from aperture_verify.execution.runfolder import remove_abandoned_run_dirs
 from aperture_verify.execution.runlock import RunLock, RunLockHeld, lock_path
 from aperture_verify.plan.model import Plan
-from aperture_verify.plugin.options import flag, lock_folder, option, path_option, phases_dir
+from aperture_verify.plugin.options import flag, history_path, option, path_option, phases_dir
+from aperture_verify.plugin.signals import install_sigterm_handler
 from aperture_verify.plugin.usage import wants_reports, write_usage_error_reports
+
+__all__ = [
+    "from_another_folder", "install_sigterm_handler", "release_run_lock", "say_notes",
+    "stopped_before_start", "take_run_lock",
+]  # fmt: skip
 
 LOCK_KEY = pytest.StashKey[RunLock]()
 
 
-def take_run_lock(config: pytest.Config, plan: Plan, *, executes: bool) -> None:
+def take_run_lock(config: pytest.Config, plan: Plan, dry_run: bool) -> None:
     """Lock the plan on its server for this run, or end the run with exit status 15.
 
-    Nothing to lock for a run that *executes* nothing (a dry run, ``--collect-only``),
+    Nothing to lock for a run that executes nothing (a *dry_run*, ``--collect-only``),
     for ``--no-lock``, or against the embedded emulator (each run starts its own).
     """
     _say_removed(config, remove_abandoned_run_dirs())
+    executes = not config.getoption("collectonly") and not dry_run
     if not executes or plan.server.is_emulator or flag(config, "aperture_no_lock"):
         return
     lock = RunLock(lock_path(lock_folder(config, plan), plan.name, plan.server.url), plan.name,
@@ -56,6 +64,19 @@ def take_run_lock(config: pytest.Config, plan: Plan, *, executes: bool) -> None:
         _line(config, f"aperture: {lock.took_over}")
 
 
+def lock_folder(config: pytest.Config, plan: Plan) -> Path:
+    """Where the run lock goes: ``--lock-dir`` > ``APERTURE_LOCK_DIR`` > ini > ``locks``
+    beside the history store (the default store's folder when the run keeps none)."""
+    text = option(config, "aperture_lock_dir").strip()
+    if text:
+        path = Path(text)
+        return path if path.is_absolute() else config.rootpath / path
+    store = history_path(config, plan) or plan.history.path
+    if store is None:
+        return plan.source.parent / ".aperture" / "locks"
+    return store.parent / "locks"
+
+
 def release_run_lock(config: pytest.Config) -> None:
     lock = config.stash.get(LOCK_KEY, None)
     if lock is not None:
@@ -63,13 +84,21 @@ def release_run_lock(config: pytest.Config) -> None:
         del config.stash[LOCK_KEY]
 
 
-def stopped_before_start(config: pytest.Config, stage: str) -> None:
+def stopped_before_start(
+    config: pytest.Config, stage: str = "the start-up (waiting for the server, login, preflight)"
+) -> None:
     """A signal (or Ctrl-C) stopped the run during *stage*, before its first phase:
     the three reports say so (exit status 2), not the previous run's."""
     if wants_reports(config):
         write_usage_error_reports(
             config, f"the run was interrupted during {stage}", int(pytest.ExitCode.INTERRUPTED)
         )
+
+
+def say_notes(tr: Any, notes: Sequence[str]) -> None:
+    """The warnings met reading the credentials (stripped, a file others can read)."""
+    for note in notes:
+        tr.write_line(f"aperture: WARNING: {note}", yellow=True)
 
 
 def _say_removed(config: pytest.Config, removed: Sequence[object]) -> None:

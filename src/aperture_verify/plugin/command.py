@@ -110,5 +110,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(pytest.main([*quiet, *rest]))
 
 
-if __name__ == "__main__":  # pragma: no cover - python -m aperture_verify.launch
+if __name__ == "__main__":  # pragma: no cover - python -m aperture_verify.plugin.command
     sys.exit(main())
