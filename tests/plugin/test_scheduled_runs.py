@@ -144,3 +144,31 @@ def test_sigterm_while_waiting_for_a_server_down_at_the_start(
     assert "exit status 2" in (reports / "report.html").read_text()
     assert list(tmp_path.glob("aperture-run-*")) == [], "the run folder was left behind"
     assert emu.jobs == []
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_the_key_from_a_file_others_can_read_with_spaces_runs_with_two_warnings(
+    two_keys: Project, tmp_path: Path, workers: str
+) -> None:
+    project, emu = two_keys, two_keys.emulator
+    emu.add_workflow(workflow("W1", 0.2))  # short this time
+    key_file = tmp_path / "api-key.txt"
+    key_file.write_text(f" {SECOND_KEY} \n")
+    key_file.chmod(0o644)
+    run = project.start(
+        "-n", workers, env={"APERTURE_API_KEY": "", "APERTURE_API_KEY_FILE": str(key_file)}
+    )
+    result = run.wait()
+    output = run.output()
+    assert result.ret == 0, output
+    warnings = [line for line in output.splitlines() if line.startswith("aperture: WARNING")]
+    assert warnings == [
+        f"aperture: WARNING: APERTURE_API_KEY_FILE: {key_file} can be read by other users "
+        f"(mode 0644); restrict it: chmod 600 {key_file}",
+        "aperture: WARNING: APERTURE_API_KEY_FILE: the value had surrounding whitespace "
+        "(1 leading, 1 trailing character(s)); it was stripped - remove it at the source",
+    ]
+    assert sent_with(emu, SECOND_KEY) > 0 and sent_with(emu, API_KEY) == 0
+    for report in (project.path / "reports").iterdir():
+        assert SECOND_KEY not in report.read_text(encoding="utf-8"), report
+    assert SECOND_KEY not in output
