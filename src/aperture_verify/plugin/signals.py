@@ -38,6 +38,8 @@ def install_sigterm_handler() -> None:
         return
     for signum in STOP_SIGNALS:
         with contextlib.suppress(ValueError, OSError):
+            if signum != signal.SIGTERM and signal.getsignal(signum) == signal.SIG_IGN:
+                continue  # `nohup` asked for SIGHUP to be ignored: it stays ignored
             signal.signal(signum, _interrupt)
 
 
