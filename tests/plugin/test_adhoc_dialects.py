@@ -58,6 +58,20 @@ def test_the_one_line_call_runs_against_each_dialect_from_the_environment(
     assert data["server"]["dialect"] == name
 
 
+def test_the_space_comes_from_the_environment_too(
+    pytester: pytest.Pytester, server: tuple[str, Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _name, emu = server
+    emu.add_workflow(WorkflowScript("Adressen prüfen", space="Prüfraum", duration=0.2))
+    refused = pytester.runpytest_subprocess(*RUN_ARGS, "--run", "Adressen prüfen")
+    assert refused.ret == 11, refused.stdout.str()  # not in the space "Default"
+    assert "exists in space(s) Prüfraum" in refused.stdout.str()
+    monkeypatch.setenv("APERTURE_SPACE", "Prüfraum")
+    result = pytester.runpytest_subprocess(*RUN_ARGS, "--run", "Adressen prüfen")
+    assert result.ret == 0, result.stdout.str()
+    assert [j.label for j in emu.jobs] == ["Adressen prüfen"]
+
+
 def test_min_duration_marks_a_too_short_workflow_of_the_chain(
     pytester: pytest.Pytester, server: tuple[str, Emulator]
 ) -> None:
@@ -91,6 +105,7 @@ def test_max_duration_cancels_a_too_long_workflow_of_the_chain(
         (["--run", "Workflow 1", "--max-duration", "soon"], ["--max-duration"]),
         (["--run", "W", "--min-duration", "2m", "--max-duration", "1m"], ["longer than"]),
         (["--run", "Workflow 1", "--dialect", "3.x"], ["--dialect", "unknown dialect '3.x'"]),
+        (["--run", "Workflow 1", "--space", " Demo"], ["--space", "has surrounding spaces"]),
     ],
 )
 def test_a_wrong_option_is_one_line_and_nothing_is_sent(

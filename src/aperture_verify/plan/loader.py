@@ -272,14 +272,15 @@ def load_plan(
     api: str | None = None,
     environ: Mapping[str, str] | None = None,
     adhoc: Sequence[Sequence[str]] | None = None,
-    dialect: str | None = None,
+    server_keys: Mapping[str, str] | None = None,
     adhoc_expect: Mapping[str, str] | None = None,
 ) -> Plan:
     """Read and validate *path*, select *plan_name* (or ``default_plan``).
 
     With *adhoc* (``--run``'s phases of labels) that chain is the plan (plan/adhoc.py),
     its workflows' expectations overridden by *adhoc_expect* (``--min-duration``...).
-    *dialect* (``--dialect``, ``APERTURE_DIALECT``) replaces ``[server] dialect``.
+    *server_keys* (``--dialect``, ``--space`` and their variables, plan/overrides.py)
+    replace those keys of ``[server]``.
 
     *url* and *api* are the ``--server-url`` and ``--api`` options; they win over
     ``APERTURE_URL`` and ``APERTURE_API`` in *environ* (``os.environ`` when
@@ -290,7 +291,16 @@ def load_plan(
     path = Path(path)
     read = functools.partial(read_toml_file, path)
     return _load(
-        str(path), read, path.parent, plan_name, url, api, environ, adhoc, dialect, adhoc_expect
+        str(path),
+        read,
+        path.parent,
+        plan_name,
+        url,
+        api,
+        environ,
+        adhoc,
+        server_keys,
+        adhoc_expect,
     )
 
 
@@ -304,7 +314,7 @@ def load_plan_text(
     environ: Mapping[str, str] | None = None,
     base_dir: Path | None = None,
     adhoc: Sequence[Sequence[str]] | None = None,
-    dialect: str | None = None,
+    server_keys: Mapping[str, str] | None = None,
     adhoc_expect: Mapping[str, str] | None = None,
 ) -> Plan:
     """:func:`load_plan` on *text*, reported as *source*.
@@ -314,7 +324,7 @@ def load_plan_text(
     """
     base = Path(source).parent if base_dir is None else base_dir
     read = functools.partial(parse_toml, text, source)
-    return _load(source, read, base, plan_name, url, api, environ, adhoc, dialect, adhoc_expect)
+    return _load(source, read, base, plan_name, url, api, environ, adhoc, server_keys, adhoc_expect)
 
 
 def _load(
@@ -326,7 +336,7 @@ def _load(
     api: str | None,
     environ: Mapping[str, str] | None,
     adhoc: Sequence[Sequence[str]] | None = None,
-    dialect: str | None = None,
+    server_keys: Mapping[str, str] | None = None,
     adhoc_expect: Mapping[str, str] | None = None,
 ) -> Plan:
     env = os.environ if environ is None else environ
@@ -334,10 +344,9 @@ def _load(
         raw = read()
         if adhoc is not None:
             raw, plan_name = add_adhoc_plan(raw, adhoc, adhoc_expect)
-        if dialect:  # --dialect / APERTURE_DIALECT: over [server] dialect (issue 22)
-            server = raw.get("server", {})
-            if isinstance(server, dict):
-                raw = {**raw, "server": {**server, "dialect": dialect}}
+        server = raw.get("server", {})
+        if server_keys and isinstance(server, dict):  # --dialect, --space (issue 22)
+            raw = {**raw, "server": {**server, **server_keys}}
         return PlanLoader(source, base).load(raw, plan_name, url=url, api=api, environ=env)
     except PlanError:
         raise

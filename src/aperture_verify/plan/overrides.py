@@ -1,10 +1,11 @@
 """Command-line overrides of a plan for scheduled one-line calls (issue 22).
 
 ``--dialect`` / ``APERTURE_DIALECT`` names a shipped dialect over ``[server]
-dialect``; ``--min-duration`` / ``--max-duration`` give every workflow of an
-ad-hoc ``--run`` chain its limits (step limits stay in plans.toml). Checked
-here, before the plan is read, so that a mistake names the option, not a key
-of plans.toml.
+dialect``, ``--space`` / ``APERTURE_SPACE`` the Data Studio space over
+``[server] space`` (without plans.toml: ``Default``); ``--min-duration`` /
+``--max-duration`` give every workflow of an ad-hoc ``--run`` chain its limits
+(step limits stay in plans.toml). Checked here, before the plan is read, so
+that a mistake names the option, not a key of plans.toml.
 """
 
 from __future__ import annotations
@@ -16,16 +17,29 @@ from aperture_verify.common.durations import parse_duration
 from aperture_verify.errors import PlanError
 
 
-def dialect_override(name: str, where: str) -> str | None:
-    """*name* (from *where*: the flag or the variable) if a shipped dialect, None if empty."""
-    name = name.strip()
-    if not name:
-        return None
-    if name not in dialect_names():
-        raise PlanError(
-            where, "", f"unknown dialect {name!r}", f"use one of: {', '.join(dialect_names())}"
-        )
-    return name
+def server_overrides(
+    dialect: str, dialect_where: str, space: str, space_where: str
+) -> dict[str, str] | None:
+    """The ``[server]`` keys given on the command line or in the environment, checked:
+    *dialect* must be a shipped dialect, *space* a name without surrounding spaces.
+    Each ``*_where`` is the flag or variable it came from, for the message."""
+    keys: dict[str, str] = {}
+    dialect = dialect.strip()
+    if dialect:
+        if dialect not in dialect_names():
+            raise PlanError(
+                dialect_where, "", f"unknown dialect {dialect!r}",
+                f"use one of: {', '.join(dialect_names())}",
+            )  # fmt: skip
+        keys["dialect"] = dialect
+    if space:
+        if space != space.strip():
+            raise PlanError(
+                space_where, "", f"{space!r} has surrounding spaces",
+                "write the space's name as Data Studio shows it",
+            )  # fmt: skip
+        keys["space"] = space
+    return keys or None
 
 
 def adhoc_expectations(

@@ -15,7 +15,7 @@ from aperture_verify.common.durations import parse_duration
 from aperture_verify.errors import PlanError
 from aperture_verify.execution.runner import DEADLINE_GRACE
 from aperture_verify.plan import Plan, load_plan, load_plan_text
-from aperture_verify.plan.overrides import adhoc_expectations, dialect_override
+from aperture_verify.plan.overrides import adhoc_expectations, server_overrides
 from aperture_verify.plan.selection import parse_chain
 
 PLAN_KEY = pytest.StashKey[Plan]()  # the plan, loaded once per process
@@ -93,6 +93,12 @@ OPTIONS = (
         "aperture_dialect",
         "APERTURE_DIALECT",
         "the server's API dialect, over [server] dialect: contract (2.x and later) or 1.x",
+    ),
+    (
+        "--space",
+        "aperture_space",
+        "APERTURE_SPACE",
+        "the Data Studio space of the workflows, over [server] space (default: Default)",
     ),
     (
         "--min-duration",
@@ -302,26 +308,23 @@ def get_plan(config: pytest.Config) -> Plan:
         api = _override(config, "aperture_api", "APERTURE_API")
         try:
             chain = adhoc_chain(config)
-            dialect = dialect_override(
-                option(config, "aperture_dialect"),  # issue 22
-                origin(config, "aperture_dialect"),
-            )
-            expect = adhoc_expectations(
-                option(config, "aperture_min_duration"),
-                option(config, "aperture_max_duration"),
-                chain,
-            )
+            server_keys = server_overrides(  # issue 22
+                option(config, "aperture_dialect"), origin(config, "aperture_dialect"),
+                option(config, "aperture_space"), origin(config, "aperture_space"),
+            )  # fmt: skip
+            expect = adhoc_expectations(option(config, "aperture_min_duration"),
+                                        option(config, "aperture_max_duration"), chain)  # fmt: skip
             if chain is not None and not source.exists():
                 # --run needs no plans file: the server comes from the environment alone.
                 plan = load_plan_text(
                     "", f"--run (no {source.name})", url=url, api=api, adhoc=chain,
-                    base_dir=source.parent, dialect=dialect, adhoc_expect=expect,
+                    base_dir=source.parent, server_keys=server_keys, adhoc_expect=expect,
                 )  # fmt: skip
             else:
                 name = option(config, "aperture_plan") or None
                 plan = load_plan(
                     source, name, url=url, api=api, environ=os.environ, adhoc=chain,
-                    dialect=dialect, adhoc_expect=expect,
+                    server_keys=server_keys, adhoc_expect=expect,
                 )  # fmt: skip
             config.stash[PLAN_KEY] = plan
         except PlanError as e:
