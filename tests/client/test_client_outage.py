@@ -13,7 +13,7 @@ import pytest
 
 from aperture_verify.client.client import DataStudioClient, RetryPolicy
 from aperture_verify.client.credentials import Credentials
-from aperture_verify.client.outage import OutageRecord, ServerUnreachableError
+from aperture_verify.client.rideout import OutageRecord, ServerUnreachableError
 from aperture_verify.emulator import Emulator, Outage, StepScript, WorkflowScript
 from aperture_verify.errors import ServerRefusedError
 

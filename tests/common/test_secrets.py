@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aperture_verify.common.secrets import MASK, is_secret_key, redact, safe_url
+from aperture_verify.common.redaction import MASK, is_secret_key, redact, safe_url
 
 
 @pytest.mark.parametrize(

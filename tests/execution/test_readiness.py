@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aperture_verify.client.models import Workflow
-from aperture_verify.execution.readiness import preflight, readiness_problem
+from aperture_verify.execution.readiness import not_ready, readiness_problem
 from aperture_verify.plan.model import WorkflowSpec
 
 
@@ -51,8 +51,8 @@ def test_names_are_not_checked_where_the_server_lists_none() -> None:
     assert readiness_problem(s, CATALOG) is None
 
 
-def test_preflight_collects_every_problem_by_label() -> None:
-    found = preflight(
+def test_not_ready_collects_every_problem_by_label() -> None:
+    found = not_ready(
         [spec("W1", parameters=(("x", 1),)), spec("Draft"), spec("Missing"), spec("Unlisted")],
         CATALOG,
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aperture_verify.client.outage import OutageRecord
-from aperture_verify.plugin.outages import OutageAnnouncer, OutageNotes
+from aperture_verify.client.rideout import OutageRecord
+from aperture_verify.plugin.announcer import OutageAnnouncer, OutageNotes
 
 T0 = datetime(2026, 11, 29, 2, 14, 7, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from aperture_verify.emulator import Emulator
-from aperture_verify.emulator.outages import Outage
+from aperture_verify.emulator.outage_windows import Outage
 from aperture_verify.execution.exitcodes import EXIT_ALREADY_RUNNING
 from phase_project import API_KEY, HANG_GUARD, Project, workflow
 

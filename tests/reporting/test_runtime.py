@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aperture_verify.reporting.runtime import TestTally, finish_html, run_time_line
+from aperture_verify.reporting.tally import TestTally, finish_html, run_time_line
 
 
 def test_each_test_counts_once_by_its_worst_report() -> None:

@@ -23,11 +23,11 @@ import requests
 from aperture_verify.client.body import now_values, render
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.http import ApiSession, ClientStats
-from aperture_verify.client.jobbook import JobBook
 from aperture_verify.client.models import Job, Workflow
-from aperture_verify.client.outage import RideOuts, ServerUnreachableError
 from aperture_verify.client.profile import MISSING, ApiProfile, get_path
 from aperture_verify.client.retry import RetryPolicy
+from aperture_verify.client.rideout import RideOuts, ServerUnreachableError
+from aperture_verify.client.seen_jobs import JobBook
 from aperture_verify.errors import (
     AuthenticationError,
     ClientError,

@@ -27,12 +27,12 @@ from aperture_verify.client.auth import ApiKeyAuth, Auth, TokenAuth
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.decode import Decoder
 from aperture_verify.client.failures import Failure, auth_hint, response_failure, transport_failure
-from aperture_verify.client.outage import RideOuts
 from aperture_verify.client.profile import MISSING, ApiProfile, get_path
 from aperture_verify.client.retry import NO_RETRY, RetryPolicy
+from aperture_verify.client.rideout import RideOuts
 from aperture_verify.client.tokens import jwt_lifetime
 from aperture_verify.common.durations import parse_duration
-from aperture_verify.common.secrets import redact, safe_url
+from aperture_verify.common.redaction import redact, safe_url
 from aperture_verify.errors import (
     AuthenticationError,
     ClientError,

@@ -34,7 +34,7 @@ from aperture_verify.doctor.write import render_block, updated_text
 from aperture_verify.errors import PlanError
 from aperture_verify.plan.loader import load_plan, load_plan_text
 from aperture_verify.plan.model import Plan
-from aperture_verify.plan.server import API_ENV, URL_ENV
+from aperture_verify.plan.server_keys import API_ENV, URL_ENV
 
 PROG = "aperture-doctor"
 PLAN_ENV = "APERTURE_PLAN"
@@ -295,8 +295,3 @@ def _getter(plan_server: Any, credentials: Credentials) -> Callable[[str], reque
 class _Out:
     def __call__(self, text: str) -> None:
         print(text, flush=True)
-
-
-def run() -> None:
-    """The console script."""
-    sys.exit(main())

@@ -27,7 +27,7 @@ from aperture_verify.emulator.faults import FaultSet, fault_response
 from aperture_verify.emulator.incoming import BadRequest, header, read_execute
 from aperture_verify.emulator.incoming import pattern as route_pattern
 from aperture_verify.emulator.openapi import DocSite
-from aperture_verify.emulator.outages import Outage, OutageSchedule
+from aperture_verify.emulator.outage_windows import Outage, OutageSchedule
 from aperture_verify.emulator.scenario import WorkflowScript
 from aperture_verify.emulator.state import JobRecord, JobStore
 from aperture_verify.emulator.wire import (

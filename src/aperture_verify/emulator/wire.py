@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aperture_verify.client.profile import ApiProfile, put_path
-from aperture_verify.common.secrets import MASK, is_secret_key
+from aperture_verify.common.redaction import MASK, is_secret_key
 from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.emulator.scenario import WorkflowScript
 from aperture_verify.emulator.state import JobRecord

@@ -44,7 +44,7 @@ def readiness_problem(spec: WorkflowSpec, catalog: Sequence[Workflow]) -> str | 
     return None
 
 
-def preflight(specs: Iterable[WorkflowSpec], catalog: Sequence[Workflow]) -> dict[str, str]:
+def not_ready(specs: Iterable[WorkflowSpec], catalog: Sequence[Workflow]) -> dict[str, str]:
     """Each workflow of *specs* that cannot run, by label, with the reason."""
     found: dict[str, str] = {}
     for spec in specs:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from aperture_verify.client.models import Job, Step
-from aperture_verify.client.outage import OutageRecord
+from aperture_verify.client.rideout import OutageRecord
 from aperture_verify.common.timestamps import format_timestamp, parse_timestamp
 
 

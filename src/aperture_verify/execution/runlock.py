@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from aperture_verify.common.processes import host_name, pid_alive
-from aperture_verify.common.secrets import safe_url
+from aperture_verify.common.redaction import safe_url
 from aperture_verify.common.timestamps import format_timestamp
 
 __all__ = ["HEARTBEAT", "STALE_AFTER", "RunLock", "RunLockHeld", "lock_path"]

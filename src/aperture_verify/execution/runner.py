@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from aperture_verify.client.client import DataStudioClient
 from aperture_verify.client.models import Job, Workflow
-from aperture_verify.client.outage import (
+from aperture_verify.client.rideout import (
     DEFAULT_OUTAGE_BUDGET,
     OutageRecord,
     ServerUnreachableError,
@@ -28,11 +28,11 @@ from aperture_verify.errors import (
     JobLostError,
     WorkflowNotReadyError,
 )
-from aperture_verify.execution.checks import check_job
+from aperture_verify.execution.expectations import check_job
 from aperture_verify.execution.polling import PollSchedule
 from aperture_verify.execution.readiness import readiness_problem
 from aperture_verify.execution.results import FailureKind, Outcome, Transition, WorkflowResult
-from aperture_verify.execution.warnings import warnings_for
+from aperture_verify.execution.warning_rules import warnings_for
 from aperture_verify.history.bands import Usual
 from aperture_verify.plan.model import WorkflowSpec
 

@@ -1,7 +1,7 @@
 """What the history keeps of a run, read from a ``results.json`` document.
 
 Recording at the end of a run and ``aperture-history import`` build their
-records from the same data — the results.json document (README "results.json,
+records from the same data — the results.json document (docs/reports.md, "results.json,
 version 1") — so an imported Jenkins artefact and a live run look alike.
 """
 

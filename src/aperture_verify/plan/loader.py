@@ -16,7 +16,7 @@ from typing import Literal
 
 from aperture_verify.errors import PlanError
 from aperture_verify.plan.adhoc import add_adhoc_plan
-from aperture_verify.plan.history import read_history
+from aperture_verify.plan.history_keys import read_history
 from aperture_verify.plan.model import Phase, Plan, WorkflowSpec
 from aperture_verify.plan.schema import (
     Where,
@@ -35,7 +35,7 @@ from aperture_verify.plan.schema import (
     show,
     suggest,
 )
-from aperture_verify.plan.server import (
+from aperture_verify.plan.server_keys import (
     SERVER_KEYS,
     given,
     read_dialect,

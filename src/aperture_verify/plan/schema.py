@@ -1,6 +1,6 @@
 """Typed reads of raw ``plans.toml`` values that fail as one-line ``PlanError``s.
 
-``plan.py`` assembles the plan; this module knows how to read one value: a
+``loader.py`` assembles the plan; this module knows how to read one value: a
 table with a fixed set of keys, a string from a list of choices, a duration, a
 row range, a URL. Every failure names the file, the dotted key and the fix.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from aperture_verify.common.durations import parse_duration
-from aperture_verify.common.secrets import is_secret_key
+from aperture_verify.common.redaction import is_secret_key
 from aperture_verify.errors import PlanError
 
 __all__ = [

@@ -7,7 +7,7 @@ from dataclasses import astuple, dataclass
 
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.common.durations import format_duration
-from aperture_verify.common.secrets import is_secret_key
+from aperture_verify.common.redaction import is_secret_key
 from aperture_verify.history.bands import DEFAULT_MIN_RUNS, DEFAULT_WINDOW
 from aperture_verify.plan.model import ParamValue, Range, StepExpectation
 from aperture_verify.plan.schema import (

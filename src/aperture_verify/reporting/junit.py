@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 
 from aperture_verify.common.files import write_atomic
-from aperture_verify.common.secrets import redact
+from aperture_verify.common.redaction import redact
 from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.execution.results import WorkflowResult
 
@@ -226,7 +226,7 @@ _SKIP_LOCATION = re.compile(r"^\S+\.py:\d+: ")
 
 
 def _drop_skip_location(element: ET.Element) -> None:
-    """``<skipped>`` text without the ``.../hooks.py:275:`` LogXML puts first: the
+    """``<skipped>`` text without the ``.../worker.py:170:`` LogXML puts first: the
     place in the suite's source where the skip was raised means nothing to a reader."""
     for child in element.iter("skipped"):
         if child.text:

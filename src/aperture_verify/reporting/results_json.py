@@ -1,6 +1,7 @@
 """``results.json``: the run's results as data, for trends and for resuming a plan.
 
-The format is versioned (``"version": 1``) and documented in README.md ("results.json, version 1").
+The format is versioned (``"version": 1``) and documented in docs/reports.md
+("results.json, version 1").
 A later version may add keys; a reader should ignore keys it does not know.
 """
 

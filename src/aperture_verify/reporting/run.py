@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aperture_verify.client.outage import OutageRecord
-from aperture_verify.common.secrets import safe_url
+from aperture_verify.client.rideout import OutageRecord
+from aperture_verify.common.redaction import safe_url
 from aperture_verify.execution.results import Outcome, WorkflowResult
 from aperture_verify.plan.model import Plan
 

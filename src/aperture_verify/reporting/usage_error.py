@@ -7,7 +7,7 @@ for this one's. So the three files are rewritten: ``results.json`` with
 verdict ``"error"``, exit status 4 and the message (or 2, for a run stopped by a
 signal before its first phase); ``junit.xml`` with one
 errored case; ``report.html`` with the message. Builders only: the pytest side
-(plugin/hooks.py) decides when and where.
+(``plugin/plugin.py``, ``plugin/usage.py``) decides when and where.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aperture_verify.client.models import Job
-from aperture_verify.execution.checks import describe_range, in_range
+from aperture_verify.execution.expectations import describe_range, in_range
 from aperture_verify.execution.results import WorkflowWarning
 from aperture_verify.history.bands import Band, Usual
 from aperture_verify.plan.model import WorkflowSpec

@@ -2,7 +2,7 @@
 
 Every process of a run that meets an outage (the controller checking the
 login, a worker executing or watching a job) drops a small JSON note in the
-run directory as the outage begins and another as it ends. The controller
+run directory as the outage begins and another as it ends (``rundir``). The controller
 (or the only process) watches that folder from a thread and writes one line
 when the server becomes unreachable for the run — however many workers see
 it — and one when every one of them has contact again::
@@ -14,8 +14,6 @@ it — and one when every one of them has contact again::
 from __future__ import annotations
 
 import contextlib
-import itertools
-import json
 import os
 import sys
 import threading
@@ -23,11 +21,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aperture_verify.client.outage import OutageRecord
+from aperture_verify.client.rideout import OutageRecord
 from aperture_verify.common.durations import format_duration
-from aperture_verify.common.files import write_atomic
+from aperture_verify.plugin.rundir import OutageNotes, RunDirectory
 
-_NOTE_NUMBERS = itertools.count()  # one sequence per process: notes never share a name
+__all__ = ["OutageAnnouncer", "OutageNotes", "TerminalLines"]
 
 
 def _local(ts: datetime) -> str:
@@ -66,32 +64,12 @@ class TerminalLines:
                 os.close(fd)
 
 
-class OutageNotes:
-    """One process's notes of the outages it meets, in ``<run dir>/outages/``."""
-
-    def __init__(self, run_dir: Path) -> None:
-        self.folder = run_dir / "outages"
-        self._lock = threading.Lock()
-        self._ids: dict[int, str] = {}
-
-    def __call__(self, record: OutageRecord) -> None:
-        """Note *record*: begun, or ended when its ``ended_at`` is set."""
-        with self._lock:
-            if id(record) not in self._ids:
-                self._ids[id(record)] = f"{os.getpid()}-{next(_NOTE_NUMBERS)}"
-            name = self._ids[id(record)]
-        data = record.to_dict()
-        data["until"] = record.until.isoformat()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.folder / f"{name}.json", json.dumps(data))
-
-
 class OutageAnnouncer(threading.Thread):
     """On the controller: one terminal line when the run loses the server, one when it is back."""
 
     def __init__(self, run_dir: Path, write: Callable[[str], None], interval: float = 0.5) -> None:
         super().__init__(name="aperture-outage-announcer", daemon=True)
-        self.folder = run_dir / "outages"
+        self.run_dir = RunDirectory(run_dir)
         self.write = write
         self.interval = interval
         self._halt = threading.Event()
@@ -119,16 +97,8 @@ class OutageAnnouncer(threading.Thread):
 
     def poll(self) -> None:
         """Read the notes and say what changed (also called once more by ``stop``)."""
-        try:
-            paths = sorted(self.folder.glob("*.json"))
-        except OSError:
-            return
         now = datetime.now(UTC)
-        for path in paths:
-            try:
-                record = OutageRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError, KeyError, AssertionError):
-                continue  # being written: read it next time
+        for path, record in self.run_dir.outage_notes():
             over = record.ended_at is not None or record.until <= now
             if not over:
                 if path.name not in self._open:

@@ -20,7 +20,7 @@ from aperture_verify.client.profile import DEFAULT_PROFILE, ApiProfile
 from aperture_verify.emulator.api import Api
 from aperture_verify.emulator.auth import Authenticator
 from aperture_verify.emulator.faults import Fault, FaultSet
-from aperture_verify.emulator.outages import Outage, OutageSchedule
+from aperture_verify.emulator.outage_windows import Outage, OutageSchedule
 from aperture_verify.emulator.scenario import Scenario, WorkflowScript
 from aperture_verify.emulator.server import EmulatorHTTPServer
 from aperture_verify.emulator.state import JobRecord, JobStore
