@@ -4,7 +4,8 @@ One ``Controller`` is registered per run. Its start-up (``start``) and its
 end (``pytest_sessionfinish``) are each one sequence, written down in order:
 
 start-up
-    1. the outage announcer (``announcer``), 2. the server: emulator, login,
+    0. the run lock (``scheduled``, issue 22), 1. the outage announcer
+    (``announcer``), 2. the server: emulator, login,
     catalog, preflight (``connection``), 3. the history's bands
     (``past_runs``), 4. ``--resume``'s carried-over results into the ledger,
     5. without workers when nothing can run or nothing is executed,
