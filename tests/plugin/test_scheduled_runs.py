@@ -73,6 +73,7 @@ def test_a_second_run_of_the_plan_is_refused_at_once_and_sends_nothing(
         assert result.ret == EXIT_ALREADY_RUNNING, output
         lines = [line for line in output.splitlines() if "another run of plan" in line]
         assert len(lines) == 1, output
+        assert lines[0].startswith("AlreadyRunning: another run of plan 'main' against ")
         assert f"process {first.pid}, started 20" in lines[0]
         assert "against http://127.0.0.1:" in lines[0] and "host " in lines[0]
         assert "Traceback" not in output

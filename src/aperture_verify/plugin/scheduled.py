@@ -20,13 +20,22 @@ import sys
 from pathlib import Path
 
 import pytest
+from _pytest.outcomes import Exit
 
 from aperture_verify.execution.exitcodes import EXIT_ALREADY_RUNNING
 from aperture_verify.execution.runfolder import remove_abandoned_run_dirs
 from aperture_verify.execution.runlock import RunLock, RunLockHeld, lock_path
 from aperture_verify.plan.model import Plan
 
-__all__ = ["from_another_folder", "stopped_before_start", "take_run_lock"]
+__all__ = ["AlreadyRunning", "from_another_folder", "stopped_before_start", "take_run_lock"]
+
+
+class AlreadyRunning(Exit):  # what pytest.exit() raises, under its own name
+    """Ends the run with exit status 15. pytest prints it as ``AlreadyRunning: <why>``,
+    the one line a refused run writes."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why, returncode=EXIT_ALREADY_RUNNING)
 
 
 def take_run_lock(plan: Plan, lock_dir: Path | None, *, executes: bool) -> RunLock | None:
@@ -45,7 +54,7 @@ def take_run_lock(plan: Plan, lock_dir: Path | None, *, executes: bool) -> RunLo
     try:
         lock.acquire()
     except RunLockHeld as e:
-        pytest.exit(f"aperture: {e}", returncode=EXIT_ALREADY_RUNNING)
+        raise AlreadyRunning(str(e)) from None
     except OSError as e:
         raise pytest.UsageError(
             f"--lock-dir / APERTURE_LOCK_DIR: the run lock cannot be written to "
