@@ -180,7 +180,8 @@ def test_two_runs_at_once_share_one_store(project: Project, tmp_path: Path) -> N
         project.start(
             f"--reports-dir=reports-{n}",
             *(["-n", "2"] if n else []),
-            env={"APERTURE_HISTORY": str(shared)},
+            # two runs of one plan at once: what the run lock refuses (issue 22)
+            env={"APERTURE_HISTORY": str(shared), "APERTURE_NO_LOCK": "1"},
             log=f"out-{n}.txt",
         )
         for n in (0, 1)

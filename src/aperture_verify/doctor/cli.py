@@ -89,6 +89,8 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     except (_Usage, PlanError) as e:
         print(f"ERROR: {e}", file=sys.stderr)
         return USAGE
+    for note in credentials.notes:  # issue 22/25: a stripped value, a key file others can read
+        print(f"WARNING: {note}", file=sys.stderr)
     try:
         return _doctor(args, path, plan, credentials, emulator, out, env)
     finally:

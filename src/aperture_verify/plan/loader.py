@@ -289,10 +289,15 @@ def load_plan(
     api: str | None = None,
     environ: Mapping[str, str] | None = None,
     adhoc: Sequence[Sequence[str]] | None = None,
+    server_keys: Mapping[str, str] | None = None,
+    adhoc_expect: Mapping[str, str] | None = None,
 ) -> Plan:
     """Read and validate *path*, select *plan_name* (or ``default_plan``).
 
-    With *adhoc* (``--run``'s phases of labels) that chain is the plan (plan/adhoc.py).
+    With *adhoc* (``--run``'s phases of labels) that chain is the plan (plan/adhoc.py),
+    its workflows' expectations overridden by *adhoc_expect* (``--min-duration``...).
+    *server_keys* (``--dialect``, ``--space`` and their variables, plan/overrides.py)
+    replace those keys of ``[server]``.
 
     *url* and *api* are the ``--server-url`` and ``--api`` options; they win over
     ``APERTURE_URL`` and ``APERTURE_API`` in *environ* (``os.environ`` when
@@ -302,7 +307,18 @@ def load_plan(
     """
     path = Path(path)
     read = functools.partial(read_toml_file, path)
-    return _load(str(path), read, path.parent, plan_name, url, api, environ, adhoc)
+    return _load(
+        str(path),
+        read,
+        path.parent,
+        plan_name,
+        url,
+        api,
+        environ,
+        adhoc,
+        server_keys,
+        adhoc_expect,
+    )
 
 
 def load_plan_text(
@@ -315,6 +331,8 @@ def load_plan_text(
     environ: Mapping[str, str] | None = None,
     base_dir: Path | None = None,
     adhoc: Sequence[Sequence[str]] | None = None,
+    server_keys: Mapping[str, str] | None = None,
+    adhoc_expect: Mapping[str, str] | None = None,
 ) -> Plan:
     """:func:`load_plan` on *text*, reported as *source*.
 
@@ -323,7 +341,7 @@ def load_plan_text(
     """
     base = Path(source).parent if base_dir is None else base_dir
     read = functools.partial(parse_toml, text, source)
-    return _load(source, read, base, plan_name, url, api, environ, adhoc)
+    return _load(source, read, base, plan_name, url, api, environ, adhoc, server_keys, adhoc_expect)
 
 
 def _load(
@@ -335,12 +353,17 @@ def _load(
     api: str | None,
     environ: Mapping[str, str] | None,
     adhoc: Sequence[Sequence[str]] | None = None,
+    server_keys: Mapping[str, str] | None = None,
+    adhoc_expect: Mapping[str, str] | None = None,
 ) -> Plan:
     env = os.environ if environ is None else environ
     try:
         raw = read()
         if adhoc is not None:
-            raw, plan_name = add_adhoc_plan(raw, adhoc)
+            raw, plan_name = add_adhoc_plan(raw, adhoc, adhoc_expect)
+        server = raw.get("server", {})
+        if server_keys and isinstance(server, dict):  # --dialect, --space (issue 22)
+            raw = {**raw, "server": {**server, **server_keys}}
         return PlanLoader(source, base).load(raw, plan_name, url=url, api=api, environ=env)
     except PlanError:
         raise

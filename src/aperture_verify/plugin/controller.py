@@ -4,14 +4,14 @@ One ``Controller`` is registered per run. Its start-up (``start``) and its
 end (``pytest_sessionfinish``) are each one sequence, written down in order:
 
 start-up
-    1. the outage announcer (``announcer``), 2. the emulator, if the plan
-    asks for one (``connection``), 3. the login check, catalog and preflight
-    (``connection``) and the history's bands (``past_runs``): under xdist in a
-    thread, while the workers start (it ends before the first test is sent);
-    otherwise at once, and a failed login or a dry run then runs without
-    workers, 4. ``--resume``'s carried-over results into the ledger, 5. the
-    reports (``reports``), unless a dry run, 6. the monitor's start
-    ping (``notifying``).
+    0. the run lock (``scheduled``), 1. the outage announcer (``announcer``),
+    2. the emulator, if the plan asks for one (``connection``), 3. the login
+    check, catalog and preflight (``connection``) and the history's bands
+    (``past_runs``): under xdist in a thread, while the workers start (it ends
+    before the first test is sent); otherwise at once, and a failed login or a
+    dry run then runs without workers, 4. ``--resume``'s carried-over results
+    into the ledger, 5. the reports (``reports``), unless a dry run, 6. the
+    monitor's start ping (``notifying``).
 end of the session
     1. no job left running on the server, the interrupted ones recorded, the
     exit status refined; 2. the workflows that never ran reported skipped,
@@ -34,6 +34,7 @@ import threading
 import uuid
 from collections.abc import Generator, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,6 +43,7 @@ from aperture_verify.client.models import Job
 from aperture_verify.errors import ApertureError, ClientError, PlanError
 from aperture_verify.execution.exitcodes import exit_status_for
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
+from aperture_verify.execution.runlock import RunLock
 from aperture_verify.plan.model import WorkflowSpec
 from aperture_verify.plugin import notifying, terminal
 from aperture_verify.plugin.announcer import OutageAnnouncer, TerminalLines
@@ -56,8 +58,10 @@ from aperture_verify.plugin.past_runs import RunHistory
 from aperture_verify.plugin.reports import ReportPlugin
 from aperture_verify.plugin.rundir import OutageNotes, RunDirectory, RunLedger
 from aperture_verify.plugin.safety import tls_metadata, transport_warnings
+from aperture_verify.plugin.scheduled import stopped_before_start, take_run_lock
 from aperture_verify.plugin.scheduler import ItemKey, PhaseScheduling
 from aperture_verify.plugin.settings import RunSettings, run_in_this_process, uses_workers
+from aperture_verify.plugin.signals import deferred
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +94,8 @@ class Controller:
         self._login_failure: BaseException | None = None
         self._login_said = False
         self.notifier = notifying.make_notifier(settings)  # issue 21
+        self.lock: RunLock | None = None  # issue 22: one run of the plan per server
+        self._session_finished = False  # pytest_sessionfinish reached
 
     # -- start-up ------------------------------------------------------------------
 
@@ -99,6 +105,10 @@ class Controller:
         settings = self.settings
         connects = not settings.collect_only
         try:
+            # issue 22: the run lock, before the first request (exit 15 if held)
+            self.lock = take_run_lock(
+                self.plan, settings.lock_dir, executes=connects and not settings.dry_run
+            )
             self.announcer = OutageAnnouncer(self.run_dir.path, TerminalLines())
             self.announcer.start()
             if connects:
@@ -128,6 +138,11 @@ class Controller:
         except PlanError as e:
             self.close()
             raise pytest.UsageError(str(e)) from None
+        except KeyboardInterrupt:  # issue 22: a signal during the start-up leaves reports
+            self.close()
+            if not settings.collect_only:
+                stopped_before_start(self.plan.name, self._report_paths())
+            raise
         except BaseException:
             self.close()
             raise
@@ -171,6 +186,15 @@ class Controller:
             return
         self._login_said = True
         terminal.write_login(tr, self.connection, self.preflight_failures)
+
+    def _report_paths(self) -> tuple[Path, Path, Path]:
+        """(results.json, junit.xml, report.html) of this run."""
+        s = self.settings
+        return (
+            s.reports_dir / "results.json",
+            s.junit_path or s.reports_dir / "junit.xml",
+            s.html_path or s.reports_dir / "report.html",
+        )
 
     def handoff(self) -> Handoff:
         """What every process that runs tests receives (a worker: in ``workerinput``)."""
@@ -358,6 +382,16 @@ class Controller:
     def pytest_sessionfinish(
         self, session: pytest.Session, exitstatus: int
     ) -> Generator[None, None, None]:
+        """The end of the run (``_finish``). Issue 22: a stop signal while the reports
+        are written is held back until they are complete; the run then ends with exit
+        status 2."""
+        self._session_finished = True
+        with deferred() as received:
+            yield from self._finish(session, exitstatus)
+        if received:
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+
+    def _finish(self, session: pytest.Session, exitstatus: int) -> Generator[None, None, None]:
         """The end of the run, one step after the other.
 
         pytest's own writers (LogXML's junit.xml, pytest-html's report.html) run
@@ -427,6 +461,15 @@ class Controller:
             tr.write_line(f"aperture: WARNING: {self.history.problem}", yellow=True)
 
     def pytest_unconfigure(self) -> None:
+        if not self._session_finished and self.reports is not None:
+            # Stopped before the session began (a signal while xdist starts the workers
+            # and the login check waits for the server): pytest calls no sessionfinish,
+            # so the reports must say so here, not keep the previous run's.
+            stopped_before_start(
+                self.plan.name,
+                self._report_paths(),
+                "the start-up (starting the workers, waiting for the server, login)",
+            )
         if self.dry_run_status is None:  # issue 21: the log's last lines
             notifying.write_last_lines(
                 self.config.pluginmanager.get_plugin("terminalreporter"),
@@ -446,3 +489,6 @@ class Controller:
             self.announcer = None
         self.connection.close()
         self.run_dir.remove()
+        if self.lock is not None:  # issue 22: after the reports
+            self.lock.release()
+            self.lock = None

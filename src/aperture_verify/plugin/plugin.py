@@ -21,11 +21,11 @@ import pytest
 
 from aperture_verify.plan.model import WorkflowSpec
 from aperture_verify.plugin import collection as coll
+from aperture_verify.plugin.flags import add_options
 from aperture_verify.plugin.settings import (
     ADHOC_MODULE,
     PLAN_NAME_KEY,
     SETTINGS_KEY,
-    add_options,
     resolve,
     usage_error_report_paths,
     uses_workers,

@@ -29,6 +29,10 @@ protocol between the processes is this: **a file is written whole
 ``outages/<pid>-<n>.json``
     written by any process meeting an outage (``OutageNotes``), once as it
     begins and once as it ends; polled by the controller's ``OutageAnnouncer``.
+``owner.json``
+    the controller's host and process id, written when the directory is made
+    (execution/runfolder.py): the next run removes a directory whose owner was
+    killed (issue 22).
 
 Without xdist the only process plays both sides: the worker object hands its
 collection to the controller object directly, and the ledger is one object.
@@ -41,7 +45,6 @@ import itertools
 import json
 import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,6 +53,7 @@ from typing import Any
 from aperture_verify.client.rideout import OutageRecord
 from aperture_verify.common.files import write_atomic
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
+from aperture_verify.execution.runfolder import make_run_dir
 
 LEDGER_FILE = "ledger.json"
 LOGIN_FILE = "login.json"
@@ -71,7 +75,7 @@ class RunDirectory:
     @classmethod
     def create(cls) -> RunDirectory:
         """A new private directory (the controller, once per run)."""
-        return cls(Path(tempfile.mkdtemp(prefix="aperture-run-")))
+        return cls(make_run_dir())  # issue 22: its owner recorded, for the next run's clean-up
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

@@ -1,7 +1,7 @@
 """The run's settings: every option read here, once, into a frozen ``RunSettings``.
 
 Each option has a flag, an ini key and (some) an environment variable, listed
-in ``OPTIONS``. ``resolve()`` runs once per process, at the start of
+in ``flags.OPTIONS``. ``resolve()`` runs once per process, at the start of
 ``pytest_cmdline_main`` (before xdist sizes ``-n auto``), and decides every
 value by the precedence command line > environment > ini (or plans.toml) >
 default. Every usage error of the run is raised there, before the server is
@@ -11,7 +11,7 @@ again: it receives the controller's settings in ``workerinput``
 
 No other module of the package reads a pytest option (``config.getoption``,
 ``config.getini``, ``config.option``); the architecture test holds that.
-Adding an option: one ``Option`` in ``OPTIONS``, one field of ``RunSettings``,
+Adding an option: one ``Option`` in ``flags.OPTIONS``, one field of ``RunSettings``,
 one line in ``resolve()`` (and in ``to_workerinput``/``from_workerinput`` if a
 worker needs it) - see docs/architecture.md.
 """
@@ -34,7 +34,10 @@ from aperture_verify.execution.runner import DEADLINE_GRACE
 from aperture_verify.notify.ping import ENV_PING
 from aperture_verify.notify.targets import NotifyError, Targets
 from aperture_verify.plan import Plan, load_plan, load_plan_text
+from aperture_verify.plan.overrides import adhoc_expectations, server_overrides
 from aperture_verify.plan.selection import Selection, parse_chain, select
+from aperture_verify.plugin.flags import BY_INI as _BY_INI
+from aperture_verify.plugin.scheduled import from_another_folder
 
 if TYPE_CHECKING:  # --resume is the controller's alone: a worker never imports it
     from aperture_verify.execution.resume import Resume
@@ -42,90 +45,11 @@ if TYPE_CHECKING:  # --resume is the controller's alone: a worker never imports 
 #: Upper bound on worker processes chosen by ``-n auto``.
 MAX_AUTO_WORKERS = 32
 
-#: The plugin's own phase module, collected for an ad-hoc plan (``--run``).
-ADHOC_MODULE = Path(__file__).with_name("adhoc_phases.py")
-
-
-@dataclass(frozen=True)
-class Option:
-    """One option: its flag, its ini key (also its ``dest``), its variable, its help."""
-
-    flag: str
-    ini: str
-    env: str | None
-    help: str
-    switch: bool = False  # an on/off flag; its ini key and variable take true/false
-
-
-OPTIONS: tuple[Option, ...] = (
-    Option("--plans", "aperture_plans", None,
-           "the plans file (default: plans.toml in the rootdir)"),
-    Option("--plan", "aperture_plan", "APERTURE_PLAN", "the plan to run (default: default_plan)"),
-    Option("--server-url", "aperture_server_url", "APERTURE_URL",
-           "Data Studio URL, or 'emulator' (overrides [server] url)"),
-    Option("--api", "aperture_api", "APERTURE_API", "API form: v2 (API key) or v1 (login)"),
-    Option("--reports-dir", "aperture_reports_dir", None,
-           "where report.html, junit.xml and results.json go (default: reports)"),
-    Option("--phases-dir", "aperture_phases_dir", None,
-           "the phase modules' directory (default: test_phases)"),
-    Option("--deadline-grace", "aperture_deadline_grace", None,
-           "time allowed past a workflow's max_duration before its job is cancelled "
-           "(default: 5s)"),
-    Option("--history", "aperture_history", "APERTURE_HISTORY",
-           "the run history file, or 'false' for none (default: .aperture/history.sqlite "
-           "beside plans.toml, or the plan's history key)"),
-    Option("--phases", "aperture_phases", None, "run only these phases of the plan: 'a,b'"),
-    Option("--from-phase", "aperture_from_phase", None, "run the plan from this phase on"),
-    Option("--to-phase", "aperture_to_phase", None, "run the plan up to this phase (included)"),
-    Option("--workflows", "aperture_workflows", None,
-           "run only these workflows of the plan: 'Workflow 1, \"A, B\"'"),
-    Option("--run", "aperture_run", None,
-           "an ad-hoc plan instead of plans.toml's: 'W1; W2, W3; W4' (';' between phases)"),
-    Option("--outage-budget", "aperture_outage_budget", None,
-           "how long to keep trying to reach an unreachable server while a workflow is "
-           "started or watched (overrides [server] outage_budget; default: 10m; 0s: do not "
-           "wait)"),
-    Option("--wait-for-server", "aperture_wait_for_server", None,
-           "how long the run's first contact waits for an unreachable server (overrides "
-           "[server] wait_for_server; default: the outage budget)"),
-    Option("--no-history", "aperture_no_history", None,
-           "neither read nor record the run history (same as --history=false)", switch=True),
-    Option("--no-preflight", "aperture_no_preflight", "APERTURE_NO_PREFLIGHT",
-           "do not check every selected workflow against the server's catalog before the "
-           "first execute (each is still checked when its turn comes)", switch=True),
-    Option("--warnings-fail", "aperture_warnings_fail", "APERTURE_WARNINGS_FAIL",
-           "a warning fails its workflow (execution failure, exit status 12)", switch=True),
-    Option("--resume", "aperture_resume", "APERTURE_RESUME",
-           "run only what did not pass in the previous run (reports/results.json); "
-           "carry the rest over", switch=True),
-    Option("--dry-run", "aperture_dry_run", None,
-           "log in, check every selected workflow is ready, print the plan; execute nothing",
-           switch=True),
-    # issue 21: notifications and pings (docs/notifications.md), the log's times
-    Option("--no-notify", "aperture_no_notify", "APERTURE_NO_NOTIFY",
-           "send no notification and no monitor ping for this run (APERTURE_NOTIFY, "
-           "APERTURE_PING_URL and [notify] are ignored)", switch=True),
-    Option("--utc", "aperture_utc", "APERTURE_UTC",
-           "show times in the log and notifications in UTC (default: local time, zone "
-           "named)", switch=True),
-)  # fmt: skip
-
-_BY_INI = {o.ini: o for o in OPTIONS}
 _FALSE = ("false", "no", "off", "0")
 _TRUE = ("true", "yes", "on", "1")
 
-
-def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("aperture", "Aperture Data Studio workflow verification")
-    for o in OPTIONS:
-        suffix = f" [env {o.env}]" if o.env else ""
-        if o.switch:
-            group.addoption(o.flag, dest=o.ini, action="store_true", default=False,
-                            help=o.help + suffix)  # fmt: skip
-            parser.addini(o.ini, o.help + " (true/false)", default="")
-        else:
-            group.addoption(o.flag, dest=o.ini, default=None, help=o.help + suffix)
-            parser.addini(o.ini, o.help, default="")
+#: The plugin's own phase module, collected for an ad-hoc plan (``--run``).
+ADHOC_MODULE = Path(__file__).with_name("adhoc_phases.py")
 
 
 @dataclass(frozen=True)
@@ -137,6 +61,10 @@ class PlanSource:
     url: str | None  # --server-url or its ini key; the loader reads APERTURE_URL itself
     api: str | None
     chain: tuple[tuple[str, ...], ...] | None  # --run's phases of labels
+    #: issue 22: [server] keys given as options (--dialect, --space), and the limits
+    #: --min-duration / --max-duration give each workflow of the chain
+    server_keys: dict[str, str] | None = None
+    adhoc_expect: dict[str, str] | None = None
 
     def load(self) -> Plan:
         if self.chain is not None and not self.plans_file.exists():
@@ -144,10 +72,11 @@ class PlanSource:
             return load_plan_text(
                 "", f"--run (no {self.plans_file.name})", url=self.url, api=self.api,
                 adhoc=self.chain, base_dir=self.plans_file.parent,
+                server_keys=self.server_keys, adhoc_expect=self.adhoc_expect,
             )  # fmt: skip
         return load_plan(
             self.plans_file, self.name, url=self.url, api=self.api, environ=os.environ,
-            adhoc=self.chain,
+            adhoc=self.chain, server_keys=self.server_keys, adhoc_expect=self.adhoc_expect,
         )  # fmt: skip
 
 
@@ -179,6 +108,7 @@ class RunSettings:
     # --collect-only. The controller's only: never sent to a worker.
     notify_targets: Targets | None = field(default=None, repr=False, compare=False)
     ping_url: str | None = field(default=None, repr=False)
+    lock_dir: Path | None = None  # issue 22: where the run lock goes; None: --no-lock
 
     @property
     def adhoc(self) -> bool:
@@ -200,6 +130,8 @@ class RunSettings:
             "url": s.url,
             "api": s.api,
             "chain": [list(p) for p in s.chain] if s.chain is not None else None,
+            "server_keys": s.server_keys,
+            "adhoc_expect": s.adhoc_expect,
             "selected": sorted(self.selection.labels),
             "phases_dir": str(self.phases_dir),
             "reports_dir": str(self.reports_dir),
@@ -215,6 +147,7 @@ class RunSettings:
         source = PlanSource(
             Path(data["plans_file"]), data["plan"], data["url"], data["api"],
             tuple(tuple(p) for p in chain) if chain is not None else None,
+            data["server_keys"], data["adhoc_expect"],
         )  # fmt: skip
         try:
             plan = source.load()
@@ -258,6 +191,11 @@ def resolve(config: pytest.Config) -> RunSettings | None:
     if config.option.help or config.option.version:
         return None
     _select_phases_dir(config)
+    from_another_folder(  # issue 22: plain pytest started outside the project
+        config, _path_option(config, "aperture_plans", "plans.toml"),
+        bool(_option(config, "aperture_run")),
+        _path_option(config, "aperture_phases_dir", "test_phases"),
+    )  # fmt: skip
     if not _is_active(config):
         return None
     _keyword_in_nfc(config)
@@ -278,16 +216,27 @@ def _resolve(config: pytest.Config) -> RunSettings:
     # The checks before the run are the controller's alone: a worker never imports them.
     from aperture_verify.plugin.before_run import check_phase_modules, check_report_paths
 
+    chain = _adhoc_chain(config)
     source = PlanSource(
         _path_option(config, "aperture_plans", "plans.toml"),
         _option(config, "aperture_plan") or None,
         _override(config, "aperture_server_url", "APERTURE_URL"),
         _override(config, "aperture_api", "APERTURE_API"),
-        _adhoc_chain(config),
-    )
+        chain,
+        server_overrides(
+            _option(config, "aperture_dialect"), _origin(config, "aperture_dialect"),
+            _option(config, "aperture_space"), _origin(config, "aperture_space"),
+        ),
+        adhoc_expectations(
+            _option(config, "aperture_min_duration"), _option(config, "aperture_max_duration"),
+            chain,
+        ),
+    )  # fmt: skip
     plan = source.load()
     config.stash[PLAN_NAME_KEY] = plan.name
-    grace = _duration(config, "aperture_deadline_grace") or DEADLINE_GRACE
+    grace = _duration(config, "aperture_deadline_grace")
+    if grace is None:  # "0s" is a grace of nothing, not the default
+        grace = DEADLINE_GRACE
     reports_dir = _path_option(config, "aperture_reports_dir", "reports")
     selection, resume = _selection(config, plan, reports_dir)
     dry_run = _switch(config, "aperture_dry_run")
@@ -340,6 +289,7 @@ def _resolve(config: pytest.Config) -> RunSettings:
         utc=_switch(config, "aperture_utc"),
         notify_targets=notify_targets,
         ping_url=ping_url,
+        lock_dir=None if _switch(config, "aperture_no_lock") else _lock_dir(config, plan),
     )
 
 
@@ -522,6 +472,15 @@ def _history_path(config: pytest.Config, plan: Plan) -> Path | None:
         return None
     path = Path(text)
     return path if path.is_absolute() else config.rootpath / path
+
+
+def _lock_dir(config: pytest.Config, plan: Plan) -> Path:
+    """Where the run lock goes (issue 22): ``--lock-dir`` > ``APERTURE_LOCK_DIR`` > ini >
+    ``locks`` beside the history store (the default store's folder when the run keeps none)."""
+    if _option(config, "aperture_lock_dir").strip():
+        return _path_option(config, "aperture_lock_dir", "")
+    store = _history_path(config, plan) or plan.history.path
+    return (store.parent if store is not None else plan.source.parent / ".aperture") / "locks"
 
 
 def _select_phases_dir(config: pytest.Config) -> None:

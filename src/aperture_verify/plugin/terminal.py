@@ -24,6 +24,8 @@ def write_start(tr: Any, settings: RunSettings, conn: Connection) -> None:
     tr.write_line(f"aperture: plan '{plan.name}' on {where} [{plan.server.api}]: {phases}")
     for warning in transport_warnings(plan):
         tr.write_line(f"aperture: WARNING: {warning}", yellow=True, bold=True)
+    for note in settings.credentials.notes:  # issue 22/25: stripped, a key file others read
+        tr.write_line(f"aperture: WARNING: {note}", yellow=True)
 
 
 def write_login(tr: Any, conn: Connection, preflight_failures: dict[str, str]) -> None:

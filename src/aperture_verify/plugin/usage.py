@@ -22,13 +22,18 @@ from aperture_verify.reporting.usage_error import error_html, error_junit, error
 
 EXIT_USAGE_ERROR = int(pytest.ExitCode.USAGE_ERROR)
 SECRET_VARIABLES = ("APERTURE_API_KEY", "APERTURE_PASSWORD")
+_CASES = {int(pytest.ExitCode.INTERRUPTED): "interrupted"}  # junit.xml's case, by exit status
 
 
 def write_usage_error_reports(
-    paths: tuple[Path, Path, Path], plan: str | None, message: str
+    paths: tuple[Path, Path, Path],
+    plan: str | None,
+    message: str,
+    exit_status: int = EXIT_USAGE_ERROR,
 ) -> None:
     """The three reports at *paths* (results.json, junit.xml, report.html), describing a
-    run of *plan* stopped by *message* (exit status 4).
+    run of *plan* stopped by *message* (exit status 4; or 2, a signal before the first
+    phase, issue 22).
 
     Best effort: a report that cannot be written (the usage error may be
     exactly that) is removed instead, if it can be.
@@ -36,12 +41,12 @@ def write_usage_error_reports(
     message = redact(message, [os.environ.get(v, "") for v in SECRET_VARIABLES])
     at = datetime.now(UTC)
     results, junit, html = paths
-    doc = error_results(message, EXIT_USAGE_ERROR, plan, at)
+    doc = error_results(message, exit_status, plan, at)
     doc["previous_run"] = _previous_run(results)  # what --resume resumes from
     for path, text in (
         (results, json.dumps(doc, indent=2, ensure_ascii=False) + "\n"),
-        (junit, error_junit(message, plan, at)),
-        (html, error_html(message, plan, at)),
+        (junit, error_junit(message, plan, at, _CASES.get(exit_status, "usage error"))),
+        (html, error_html(message, plan, at, exit_status)),
     ):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
