@@ -17,7 +17,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "aperture_verify"
 
-# The README's order: a layer may import the layers before it, never those after.
+# docs/development.md's order: a layer may import the layers before it, never those after.
 LAYERS = (
     "errors",
     "common",
@@ -26,6 +26,7 @@ LAYERS = (
     "plan",
     "execution",
     "reporting",
+    "notify",
     "emulator",
     "plugin",
     "doctor",
@@ -77,7 +78,7 @@ def layer_of(name: str) -> str | None:
 
 def test_the_layers_are_the_readme_s_folders() -> None:
     found = {layer_of(m) for m in MODULES} - {None}
-    assert found == set(LAYERS), "update LAYERS and the README's layout together"
+    assert found == set(LAYERS), "update LAYERS and docs/development.md's layout together"
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))

@@ -156,3 +156,52 @@ def test_a_cancel_once_is_one_request_even_during_an_outage(
         client.cancel_job(job.id, once=True)
     cancels = [r for r in emu.requests if r.path.endswith("/cancel")]
     assert len(cancels) == 1
+
+
+class _Low:
+    """An rng whose uniform draw is always the low end: the waits are exact."""
+
+    def uniform(self, low: float, high: float) -> float:
+        return low
+
+
+def test_the_last_attempt_comes_at_the_budget_s_end_whatever_the_interval() -> None:
+    from aperture_verify.client.failures import Failure
+    from aperture_verify.client.rideout import RideOut
+
+    ride = RideOut(6.0, "polling", interval=5.0, rng=_Low())  # type: ignore[arg-type]
+    ride.failed(100.0, "503")  # the first failed attempt, at t = 100 s (monotonic)
+    ride.failed(102.0, "503")  # the ordinary retries are used up 2 s in
+    assert ride.next_wait(102.0, None) == 4.0, "cut to the 4 s left, not 5 s, nor given up"
+    ride.failed(106.0, "503")
+    assert ride.next_wait(106.0, None) is None, "the budget is spent"
+    failure = Failure("GET", "/api/v1/jobs/1", "503 Service Unavailable", "status", True, False)
+    text = str(ride.error(106.0, failure, lambda t: t))
+    assert text.startswith("the server could not be reached for 6s (since ")
+    assert "3 failed requests; outage budget 6s); last: 503 Service Unavailable" in text
+    # a longer budget: the interval paces the attempts, the last is cut to the end
+    ride = RideOut(12.0, "polling", interval=5.0, rng=_Low())  # type: ignore[arg-type]
+    ride.failed(0.0, "503")
+    assert ride.next_wait(2.0, None) == 5.0
+    assert ride.next_wait(7.0, None) == 5.0
+    assert ride.next_wait(12.0 - 0.5, None) == 0.5
+    assert ride.next_wait(12.0, None) is None
+
+
+def test_a_budget_shorter_than_the_interval_is_used_whole(
+    emu: Emulator, client: DataStudioClient
+) -> None:
+    job = client.execute("Slow", space="Demo")
+    window = emu.add_outage(Outage("503", duration=None))
+    with (
+        client.riding_out(1.0, "polling", interval=5.0),
+        pytest.raises(ServerUnreachableError) as caught,
+    ):
+        client.get_job(job.id)
+    times = [r.at for r in emu.requests if r.outage == "503"]
+    # the ordinary retries (3), then one attempt at the budget's end; no more, no fewer
+    assert len(times) == FAST.max_attempts + 1 == window.hits, times
+    assert 0.95 <= times[-1] - times[0] <= 1.5, times
+    text = str(caught.value)
+    assert text.startswith("the server could not be reached for 1s (since ")
+    assert "4 failed requests; outage budget 1s)" in text

@@ -100,7 +100,7 @@ class ApiSession:
         self._stats = ClientStats()
         self._clock: Callable[[], float] = time.monotonic
         self._sleep: Callable[[float], None] = time.sleep
-        # ``with session.riding_out(budget, during):`` -- see client/outage.py
+        # ``with session.riding_out(budget, during):`` -- see client/rideout.py
         self.riding_out = RideOuts(self.retry.seed)
         self._auth: Auth
         self._token_auth: TokenAuth | None = None

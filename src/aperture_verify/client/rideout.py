@@ -5,7 +5,9 @@ run that waits on a job for an hour needs more: when a call's ordinary
 retries are used up and the failures are still transient (connection
 refused or reset, timeouts, 429, 502, 503, 504), the client goes on trying,
 one attempt every ``interval`` seconds or so, until the server answers or the
-**outage budget** — counted from the first failed attempt — is spent.
+**outage budget** — counted from the first failed attempt — is spent. The
+whole budget is used: the wait before the last attempt is cut short so that
+it comes at the budget's end, whatever the interval.
 
 Which calls may ride out an outage, with which budget, is said by the caller
 with ``ApiSession.riding_out()``: the context is per thread, so the calls
@@ -37,6 +39,8 @@ from aperture_verify.errors import TransportError
 DEFAULT_OUTAGE_BUDGET = 600.0
 #: Seconds between attempts while riding out an outage (each wait draws from 1-1.25 x this).
 OUTAGE_INTERVAL = 5.0
+#: Budget left below which no attempt is made: the last one came at the budget's end.
+BUDGET_SLACK = 0.01
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -175,8 +179,13 @@ class RideOut:
         wait = self.rng.uniform(self.interval, self.interval * 1.25)
         if retry_after is not None:
             wait = max(wait, retry_after)
-        if self.since is not None and now - self.since + wait > self.budget:
-            return None
+        if self.since is not None:
+            # The whole budget is used: the last attempt comes at its end, however long
+            # the interval (a budget shorter than the interval still gets its attempt).
+            left = self.budget - (now - self.since)
+            if left < BUDGET_SLACK:
+                return None
+            wait = min(wait, left)
         self._begin()
         return wait
 
@@ -208,7 +217,9 @@ class RideOut:
     ) -> ServerUnreachableError:
         """Why the call gives up: for how long, since when, and the last failure."""
         record = self.unreachable()
-        waited = format_duration(round(0.0 if self.since is None else now - self.since))
+        elapsed = 0.0 if self.since is None else now - self.since
+        # to a tenth under a minute, as the budget is written ("6s", "1.5s")
+        waited = format_duration(round(elapsed, 1) if elapsed < 60 else round(elapsed))
         since = record.started_at.astimezone().strftime("%H:%M:%S")
         message = (
             f"the server could not be reached for {waited} (since {since}, "

@@ -45,11 +45,19 @@ class JobBook:
             if job.state in self._warned_states:
                 return
             self._warned_states.add(job.state)
+        ended = (
+            "it has an end time, so it is judged ended"
+            if job.finished_at
+            else ("treating it as still running")
+        )
         logger.warning(
             "job %s of workflow %r is in state %r, which the API profile does not know; "
-            "treating it as still running (add it to the profile's states if it is final)",
+            "%s (add %r to failed_states, cancelled_states or completed_states in "
+            "[server.profile] if it is final, to running_states if not)",
             job.id,
             job.workflow_label,
+            job.state,
+            ended,
             job.state,
         )
 

@@ -64,8 +64,8 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     """*text* with every occurrence of every known secret value replaced by ``MASK``.
 
     Every non-empty value counts, however short: skipping a short one would show
-    it, masking it may mask ordinary text too (and the gaps hint at it), so the
-    README asks for credentials of 8 characters or more. A secret is also found
+    it, masking it may mask ordinary text too (and the gaps hint at it), so
+    docs/checks.md asks for credentials of 8 characters or more. A secret is also found
     in the escaped forms a report gives it (HTML, JSON). Longer values go first,
     so that a secret that contains another is masked whole.
     """

@@ -53,3 +53,23 @@ def exit_status_for(pytest_status: int, results: Iterable[WorkflowResult]) -> in
         if r.outcome is Outcome.FAILED and r.failure_kind is not None
     ]
     return min(codes) if codes else pytest_status
+
+
+_PYTEST_KINDS = {
+    0: "passed",
+    1: "a phase check failed",
+    2: "interrupted",
+    3: "internal error",
+    4: "usage error",
+    5: "no tests collected",
+}
+
+
+def describe_exit_status(status: int) -> str:
+    """What *status* means, in the words of the table above: ``execution failure``."""
+    if status in _PYTEST_KINDS:
+        return _PYTEST_KINDS[status]
+    for kind, code in _BY_KIND.items():
+        if code == status:
+            return kind.label
+    return f"exit status {status}"

@@ -122,6 +122,36 @@ class CarriedOver:
         return cls(str(d["run_id"]), _parse(d.get("started_at")))
 
 
+@dataclass(frozen=True)
+class PhaseCheck:
+    """A phase module's own test in a run's results.json, and how it ended."""
+
+    phase: str
+    test: str  # its name in the module: ``test_x``, ``TestY::test_z``
+    outcome: str  # "passed", "failed", "skipped"
+    carried_over_from: CarriedOver | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "phase": self.phase,
+            "test": self.test,
+            "outcome": self.outcome,
+            "carried_over_from": self.carried_over_from.to_dict()
+            if self.carried_over_from
+            else None,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PhaseCheck:
+        origin = d.get("carried_over_from")
+        return cls(
+            str(d["phase"]),
+            str(d["test"]),
+            str(d["outcome"]),
+            CarriedOver.from_dict(origin) if origin else None,
+        )
+
+
 @dataclass
 class WorkflowResult:
     """The verdict on one workflow of a plan."""

@@ -26,13 +26,14 @@ def _rows(value: float) -> str:
 
 def warnings_for(spec: WorkflowSpec, job: Job, usual: Usual | None) -> list[WorkflowWarning]:
     """Every warning for the finished *job* of *spec*, in a stable order."""
-    found = _limit_warnings(spec, job)
+    found = limit_warnings(spec, job)
     if spec.anomaly and usual is not None:
         found += _anomalies(spec, job, usual)
     return found
 
 
-def _limit_warnings(spec: WorkflowSpec, job: Job) -> list[WorkflowWarning]:
+def limit_warnings(spec: WorkflowSpec, job: Job) -> list[WorkflowWarning]:
+    """The warnings of the plan's own warn limits (no history needed)."""
     found = []
     duration = job.duration
     low, high = spec.warn_min_duration, spec.warn_max_duration

@@ -1,6 +1,6 @@
 """What is checked on the controller before anything runs: the phase modules and the
 reports folder. A mistake in either is one usage-error line, before the server is
-contacted."""
+contacted (docs/checks.md, "Bad input")."""
 
 from __future__ import annotations
 

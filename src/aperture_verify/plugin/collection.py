@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from aperture_verify.common.labels import nfc
 from aperture_verify.plan.model import Plan, WorkflowSpec
 
 WORKFLOW_FIXTURE = "workflow"
@@ -25,10 +26,11 @@ CHECK_STAGE = 1
 
 def phase_of_module(path: Path, marker_phase: str | None, phases_dir: Path) -> str | None:
     """The phase a module belongs to, or None when it is not a phase module."""
+    # in NFC, as the plan's phases: a file system may keep "test_prüfen.py" decomposed
     if marker_phase is not None:
-        return marker_phase
+        return nfc(marker_phase)
     if phases_dir == path.parent and path.name.startswith("test_") and path.suffix == ".py":
-        return path.stem[len("test_") :]
+        return nfc(path.stem[len("test_") :])
     return None
 
 

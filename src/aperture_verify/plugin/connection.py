@@ -186,7 +186,8 @@ def check_login(
     *on_outage* hears of an outage as it begins and ends.
     """
     assert conn.client is not None
-    _check_login(conn, conn.client, wait_for_server, on_outage)
+    spaces = [w.space for w in plan.workflows]  # a per-space workflow list reads these
+    _check_login(conn, conn.client, wait_for_server, on_outage, spaces)
     if preflight and conn.catalog is not None:
         conn.preflight_failures = not_ready(plan.workflows, conn.catalog)
 
@@ -196,6 +197,7 @@ def _check_login(
     client: DataStudioClient,
     wait_for_server: float,
     on_outage: Callable[[OutageRecord], None],
+    spaces: list[str],
 ) -> None:
     def begun(record: OutageRecord) -> None:
         on_outage(record)
@@ -203,8 +205,8 @@ def _check_login(
 
     try:
         with client.riding_out(wait_for_server, "login", on_begin=begun, on_end=on_outage):
-            client.check_credentials()
-            conn.catalog = client.list_workflows()
+            client.check_credentials(spaces)
+            conn.catalog = client.list_workflows(spaces)
     except ClientError as e:
         conn.login_error = str(e)
         if e.status == 404:

@@ -10,12 +10,15 @@ start-up
     thread, while the workers start (it ends before the first test is sent);
     otherwise at once, and a failed login or a dry run then runs without
     workers, 4. ``--resume``'s carried-over results into the ledger, 5. the
-    reports (``reports``), unless a dry run.
+    reports (``reports``), unless a dry run, 6. the monitor's start
+    ping (``notifying``).
 end of the session
     1. no job left running on the server, the interrupted ones recorded, the
     exit status refined; 2. the workflows that never ran reported skipped,
     results.json written; 3. pytest writes junit.xml and report.html;
-    4. junit.xml completed for Jenkins; 5. the run recorded in the history.
+    4. junit.xml completed for Jenkins; 5. the run recorded in the history;
+    6. the notifications and the end ping (``notifying``). The log's last
+    line, the verdict, is written at ``pytest_unconfigure``.
 
 Between the two it records each verdict as its report arrives, builds the
 scheduler, tells each worker what it found (``Handoff``), and writes the
@@ -40,7 +43,7 @@ from aperture_verify.errors import ApertureError, ClientError, PlanError
 from aperture_verify.execution.exitcodes import exit_status_for
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
 from aperture_verify.plan.model import WorkflowSpec
-from aperture_verify.plugin import terminal
+from aperture_verify.plugin import notifying, terminal
 from aperture_verify.plugin.announcer import OutageAnnouncer, TerminalLines
 from aperture_verify.plugin.connection import (
     Connection,
@@ -86,6 +89,7 @@ class Controller:
         self._login: threading.Thread | None = None  # the login check, under xdist
         self._login_failure: BaseException | None = None
         self._login_said = False
+        self.notifier = notifying.make_notifier(settings)  # issue 21
 
     # -- start-up ------------------------------------------------------------------
 
@@ -119,6 +123,8 @@ class Controller:
             if not settings.dry_run:
                 self.reports = ReportPlugin(self.config, self)
                 self.config.pluginmanager.register(self.reports, "aperture-reports")
+            if self.notifier is not None:  # issue 21: the monitor's start ping
+                self.notifier.start(self.run_id)
         except PlanError as e:
             self.close()
             raise pytest.UsageError(str(e)) from None
@@ -188,6 +194,7 @@ class Controller:
         tls_metadata(self.config, self.plan)
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
         if tr is not None:
+            notifying.write_first_lines(tr, self.run_id, self.settings.utc, self.notifier)
             terminal.write_start(tr, self.settings, self.connection)
             if self._login is None:
                 self.finish_login()
@@ -390,6 +397,10 @@ class Controller:
             #    (never fails the run; a problem is one line in the summary).
             if self.reports.results_doc is not None:
                 self.history.record(self.reports.results_doc)
+            # 6. issue 21: the run's notifications and the monitor's end ping, after every
+            #    report (never fails the run: a failed send is a warning line and an entry
+            #    in results.json's "notifications").
+            notifying.finish_notifications(self.notifier, self.reports, self.history.path)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """The whole summary: the workflows by phase, cancelled jobs, warnings."""
@@ -402,6 +413,7 @@ class Controller:
                 collected=set(self.labels_by_nodeid.values()),
                 selected=self.settings.selection.labels,
                 run_line=self.reports.run_line if self.reports is not None else None,
+                utc=self.settings.utc,
             )
             if self.cancelled:
                 tr.write_line(
@@ -415,6 +427,15 @@ class Controller:
             tr.write_line(f"aperture: WARNING: {self.history.problem}", yellow=True)
 
     def pytest_unconfigure(self) -> None:
+        if self.dry_run_status is None:  # issue 21: the log's last lines
+            notifying.write_last_lines(
+                self.config.pluginmanager.get_plugin("terminalreporter"),
+                self.notifier,
+                self.reports,
+                int(self.session.exitstatus) if self.session is not None else None,
+                utc=self.settings.utc,
+                cwd=self.config.invocation_params.dir,
+            )
         self.close()
 
     def close(self) -> None:

@@ -82,7 +82,9 @@ class AperturePhaseFixtures:
                     raise WorkflowFailed(FailureKind.LOGIN, result.message)
                 return worker.runner.run(spec, result)
             except WorkflowFailed as e:
-                pytest.fail(str(e), pytrace=False)
+                # from None: the failure is printed once, without "During handling of
+                # the above exception, another exception occurred" and itself again.
+                raise pytest.fail.Exception(str(e), pytrace=False) from None
             except KeyboardInterrupt:  # Ctrl-C or SIGTERM; the runner cancelled the job
                 result.outcome = Outcome.INTERRUPTED
                 result.message = "not finished: the run was interrupted while it ran"

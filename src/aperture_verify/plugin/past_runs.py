@@ -1,7 +1,7 @@
 """The run history on the controller: bands before the run, the record after it.
 
 Before the first test is sent (with the login check), the last runs of the
-plan are read and each workflow's usual duration and row counts
+plan on the same server are read and each workflow's usual duration and row counts
 (``history.bands``) go to the workers with the login check's outcome
 (``login.json``); the HTML report draws each workflow's recent durations. At
 the end of the run, the run is recorded from its results.json document, in
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from aperture_verify.history.bands import Usual, usual
-from aperture_verify.history.records import HistoryError, run_from_results
+from aperture_verify.history.records import HistoryError, run_from_results, server_key
 from aperture_verify.history.store import HistoryStore
 from aperture_verify.plan.model import Plan
 
@@ -39,6 +39,11 @@ class RunHistory:
         self.recorded = False
 
     @property
+    def server(self) -> str:
+        """The server this run's history is of: bands come from runs on the same one."""
+        return server_key(self.plan.server.url, self.plan.server.is_emulator)
+
+    @property
     def lookback(self) -> int:
         """How many of the plan's last runs are read: enough for every window."""
         windows = [w.anomaly_window for w in self.plan.workflows]
@@ -50,7 +55,7 @@ class RunHistory:
             return
         try:
             with HistoryStore.open(self.path, create=False) as store:
-                past = store.workflow_history(self.plan.name, self.lookback)
+                past = store.workflow_history(self.plan.name, self.lookback, self.server)
         except HistoryError as e:
             self._give_up(str(e))
             return

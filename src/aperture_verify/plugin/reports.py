@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import pytest
 
 from aperture_verify.common.redaction import is_secret_key, redact, safe_url
-from aperture_verify.execution.results import Outcome, WorkflowResult
+from aperture_verify.execution.results import Outcome, PhaseCheck, WorkflowResult
 from aperture_verify.plan.model import Plan, WorkflowSpec
 from aperture_verify.plugin.connection import Connection
 from aperture_verify.plugin.past_runs import RunHistory
@@ -30,6 +30,7 @@ from aperture_verify.plugin.rundir import RunLedger
 from aperture_verify.plugin.settings import RunSettings
 from aperture_verify.reporting import html as html_report
 from aperture_verify.reporting import junit
+from aperture_verify.reporting.carried import carried_reports, note_phase_check
 from aperture_verify.reporting.results_json import write_results
 from aperture_verify.reporting.run import (
     RunSummary,
@@ -75,6 +76,7 @@ class ReportPlugin:
         self.verdicts: set[str] = set()  # labels whose verdict came with a report
         self.module_phase: dict[str, str] = {}  # module path -> phase, for phase checks
         self.case_names: dict[str, junit.CaseName] = {}  # test nodeid -> its JUnit case name
+        self.phase_checks: dict[str, PhaseCheck] = {}  # phase check nodeid -> how it ended
         self.carried_reported = False
         self.tally = TestTally()  # every test's outcome, for the run time line
         self.junit_path = self.settings.junit_path
@@ -105,6 +107,10 @@ class ReportPlugin:
     def result_of(self, label: str) -> WorkflowResult | None:
         return self.run.ledger.get(label)
 
+    @property
+    def carried_checks(self) -> tuple[PhaseCheck, ...]:  # --resume's, with their phases
+        return self.settings.resume.carried_checks if self.settings.resume else ()
+
     def summary(self) -> RunSummary:
         run, conn = self.run, self.run.connection
         return RunSummary(
@@ -120,6 +126,7 @@ class ReportPlugin:
             resumed_from=run.resumed_from,
             check_failures=run.ledger.check_failures(),
             outages=list(conn.login_outages),
+            phase_checks=[*self.carried_checks, *self.phase_checks.values()],
         )
 
     # -- environment table -------------------------------------------------------
@@ -190,10 +197,13 @@ class ReportPlugin:
     def _name_phase_check(self, report: pytest.TestReport) -> None:
         """A phase module's own checks go under their phase in Jenkins' tree too."""
         phase = self.module_phase.get(report.nodeid.split("::")[0])
-        if phase is not None:
-            self.case_names[report.nodeid] = junit.check_case_names(
-                self.run.plan.name, phase, report.nodeid
-            )
+        if phase is None or report.nodeid.startswith("carried-over/"):
+            return
+        self.case_names[report.nodeid] = junit.check_case_names(
+            self.run.plan.name, phase, report.nodeid
+        )
+        # how it ended, for results.json (a later --resume carries a passed one over)
+        note_phase_check(self.phase_checks, report.nodeid, phase, report.outcome)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_report_title(self, report: Any) -> None:
@@ -245,7 +255,8 @@ class ReportPlugin:
             for r in in_plan_order(self.run.plan, self.run.ledger.results())
             if r.carried_over_from is not None
         ]
-        if not carried:
+        checks = self.carried_checks
+        if not carried and not checks:
             return
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
         hook = self.config.pluginmanager.subset_hook_caller(
@@ -254,7 +265,14 @@ class ReportPlugin:
         for result in carried:
             nodeid = f"carried-over/{result.phase}::{result.label}"
             self.run.labels_by_nodeid[nodeid] = result.label
-            for report in _carried_reports(nodeid, result):
+            for report in carried_reports(nodeid, result):
+                hook(report=report)
+        for check in checks:  # a carried-over phase's own checks: JUnit keeps every case
+            nodeid = f"carried-over/{check.phase}::{check.test}"
+            self.module_phase[nodeid.split("::")[0]] = check.phase
+            name = junit.check_case_names(self.run.plan.name, check.phase, nodeid)
+            self.case_names[nodeid] = name
+            for report in carried_reports(nodeid, None, check.phase):
                 hook(report=report)
 
     # -- end of the run ----------------------------------------------------------
@@ -283,6 +301,10 @@ class ReportPlugin:
             junit.case_names(self.run.plan.name, r.phase, r.label): r
             for r in self.run.ledger.results()
         }
+        checks = {
+            junit.check_case_names(self.run.plan.name, c.phase, c.test): c
+            for c in self.carried_checks
+        }
         junit.finish_file(
             self.junit_path,
             self.run.plan.name,
@@ -290,6 +312,7 @@ class ReportPlugin:
             cases,
             self.secrets,
             prefix=self.settings.junit_prefix,
+            checks=checks,
         )
 
     def _report_not_run(self, session: pytest.Session) -> None:
@@ -364,23 +387,6 @@ def _skipped_reports(nodeid: str, result: WorkflowResult) -> list[pytest.TestRep
     )
     teardown.aperture_label = result.label  # type: ignore[attr-defined]
     return [setup, teardown]
-
-
-def _carried_reports(nodeid: str, result: WorkflowResult) -> list[pytest.TestReport]:
-    """A passed set-up, call and teardown carrying *result*, as pytest would report them."""
-    now = time.time()
-    path = nodeid.split("::")[0]
-    location = (path, None, nodeid.split("::")[-1])
-    reports = []
-    for when in ("setup", "call", "teardown"):
-        report = pytest.TestReport(
-            nodeid, location, {}, "passed", None, when, duration=0.0, start=now, stop=now,
-            user_properties=[("phase", result.phase)] if when == "call" else [],
-        )  # fmt: skip
-        if when == "call":
-            report.aperture = result.to_dict()  # type: ignore[attr-defined]
-        reports.append(report)
-    return reports
 
 
 def _extra(content: str, format_type: str, name: str | None = None) -> dict[str, Any]:

@@ -49,7 +49,7 @@ from typing import Any
 
 from aperture_verify.client.rideout import OutageRecord
 from aperture_verify.common.files import write_atomic
-from aperture_verify.execution.results import Outcome, WorkflowResult
+from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
 
 LEDGER_FILE = "ledger.json"
 LOGIN_FILE = "login.json"
@@ -277,6 +277,12 @@ class RunLedger:
         """Why a later phase must not run: the first failure in *phases*, if any."""
         failed = self.first_failure(phases)
         if failed is not None:
+            # A login or readiness failure stops the run for every workflow alike:
+            # the reason says so rather than naming the first workflow it hit.
+            if failed.failure_kind is FailureKind.LOGIN:
+                return "the login failed"
+            if failed.failure_kind is FailureKind.READINESS:
+                return f"the readiness check failed ({failed.label} is not ready)"
             kind = failed.failure_kind.label if failed.failure_kind else "failure"
             return f"{failed.label} (phase '{failed.phase}') failed ({kind})"
         for name, phase in self._check_failures.items():

@@ -28,8 +28,11 @@ import pytest
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.rideout import DEFAULT_OUTAGE_BUDGET
 from aperture_verify.common.durations import parse_duration
+from aperture_verify.common.labels import nfc
 from aperture_verify.errors import PlanError
 from aperture_verify.execution.runner import DEADLINE_GRACE
+from aperture_verify.notify.ping import ENV_PING
+from aperture_verify.notify.targets import NotifyError, Targets
 from aperture_verify.plan import Plan, load_plan, load_plan_text
 from aperture_verify.plan.selection import Selection, parse_chain, select
 
@@ -98,6 +101,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("--dry-run", "aperture_dry_run", None,
            "log in, check every selected workflow is ready, print the plan; execute nothing",
            switch=True),
+    # issue 21: notifications and pings (docs/notifications.md), the log's times
+    Option("--no-notify", "aperture_no_notify", "APERTURE_NO_NOTIFY",
+           "send no notification and no monitor ping for this run (APERTURE_NOTIFY, "
+           "APERTURE_PING_URL and [notify] are ignored)", switch=True),
+    Option("--utc", "aperture_utc", "APERTURE_UTC",
+           "show times in the log and notifications in UTC (default: local time, zone "
+           "named)", switch=True),
 )  # fmt: skip
 
 _BY_INI = {o.ini: o for o in OPTIONS}
@@ -163,6 +173,12 @@ class RunSettings:
     html_path: Path | None = None  # where pytest-html writes report.html
     junit_path: Path | None = None  # where pytest's LogXML writes junit.xml
     junit_prefix: str | None = None
+    utc: bool = False  # the log's and the notifications' times in UTC, not local time
+    # issue 21: the notification targets (Apprise services, their URLs hold secrets) and
+    # the monitor's ping URL; None when not configured, --no-notify, a dry run or
+    # --collect-only. The controller's only: never sent to a worker.
+    notify_targets: Targets | None = field(default=None, repr=False, compare=False)
+    ping_url: str | None = field(default=None, repr=False)
 
     @property
     def adhoc(self) -> bool:
@@ -237,16 +253,25 @@ def resolve(config: pytest.Config) -> RunSettings | None:
         settings = RunSettings.from_workerinput(data["settings"])
         if settings.adhoc:
             config.args = [str(ADHOC_MODULE)]  # the worker collects what the controller would
+        _keyword_in_nfc(config)
         return settings
     if config.option.help or config.option.version:
         return None
     _select_phases_dir(config)
     if not _is_active(config):
         return None
+    _keyword_in_nfc(config)
     try:
         return _resolve(config)
     except PlanError as e:
         raise pytest.UsageError(str(e)) from None
+
+
+def _keyword_in_nfc(config: pytest.Config) -> None:
+    """``-k`` matches the workflow tests' ids, their labels, in NFC (common/labels.py):
+    a label typed decomposed (NFD) on the command line selects the same workflow."""
+    if config.option.keyword:
+        config.option.keyword = nfc(config.option.keyword)
 
 
 def _resolve(config: pytest.Config) -> RunSettings:
@@ -291,6 +316,8 @@ def _resolve(config: pytest.Config) -> RunSettings:
     credentials = Credentials(api_key="unused")
     if not plan.server.is_emulator:  # a missing credential is a usage error
         credentials = Credentials.from_env(api=plan.server.api, environ=os.environ)
+    notifies = not collect_only and not dry_run and not _switch(config, "aperture_no_notify")
+    notify_targets, ping_url = _notify(plan) if notifies else (None, None)
     return RunSettings(
         source=source,
         plan=plan,
@@ -310,7 +337,21 @@ def _resolve(config: pytest.Config) -> RunSettings:
         html_path=html_path,
         junit_path=junit_path,
         junit_prefix=config.option.junitprefix,
+        utc=_switch(config, "aperture_utc"),
+        notify_targets=notify_targets,
+        ping_url=ping_url,
     )
+
+
+def _notify(plan: Plan) -> tuple[Targets | None, str | None]:
+    """issue 21: the notification targets (``APERTURE_NOTIFY``, ``[notify] config``) and
+    the ping URL (``APERTURE_PING_URL``, ``[notify] ping_url``); a mistake, or targets
+    without Apprise installed, is a usage error."""
+    try:
+        targets = Targets.load(plan.notify, os.environ)
+    except NotifyError as e:
+        raise pytest.UsageError(str(e)) from None
+    return targets, os.environ.get(ENV_PING, "").strip() or plan.notify.ping_url
 
 
 # -- what the run does with pytest's own options ----------------------------------

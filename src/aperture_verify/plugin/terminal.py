@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from aperture_verify.common.columns import pad
 from aperture_verify.common.durations import format_duration
-from aperture_verify.execution.exitcodes import exit_status_for
+from aperture_verify.common.timestamps import local_time
 from aperture_verify.execution.results import Outcome, WorkflowResult
 from aperture_verify.plan.model import Plan
 from aperture_verify.plugin.connection import Connection
@@ -61,6 +62,8 @@ def announce_selection(tr: Any, settings: RunSettings) -> None:
             f"from phase '{resume.first_phase}'; carried over, not run again: "
             + (by_phase(plan, carried) or "nothing")
         )
+        if resume.rejudged:  # the plan changed since: what was judged again, said once
+            tr.write_line(f"aperture: {resume.rejudged}")
     others = {w.label for w in selection.deselected} - carried
     if others:
         reasons = " ".join(r for r in selection.reasons if r != "--resume")
@@ -78,6 +81,7 @@ def write_summary(
     collected: Collection[str],
     selected: Collection[str],
     run_line: str | None,
+    utc: bool = False,
 ) -> None:
     """Per phase, each workflow with its verdict and its job's times.
 
@@ -87,7 +91,8 @@ def write_summary(
     results = {r.label: r for r in recorded}
     if not results:
         return
-    tr.write_sep("=", f"aperture: plan '{plan.name}'")
+    zone = local_time(datetime.now(UTC), utc=utc, date=False).rsplit(" ", 1)[-1]
+    tr.write_sep("=", f"aperture: plan '{plan.name}' (times in {zone})")  # issue 21
     for index, phase in enumerate(plan.phases, 1):
         tr.write_line(f"phase {index} '{phase.name}':")
         for spec in phase.workflows:
@@ -96,8 +101,8 @@ def write_summary(
                 chosen = spec.label in collected and spec.label in selected
                 tr.write_line(f"  {pad(spec.label, 28)} {'not run' if chosen else 'deselected'}")
                 continue
-            start = r.started_at.strftime("%H:%M:%S.%f")[:-3] if r.started_at else "-"
-            end = r.finished_at.strftime("%H:%M:%S.%f")[:-3] if r.finished_at else "-"
+            start = _clock(r.started_at, utc) if r.started_at else "-"
+            end = _clock(r.finished_at, utc) if r.finished_at else "-"
             took = format_duration(r.duration) if r.duration is not None else "-"
             warn = r.outcome is Outcome.PASSED and bool(r.warnings)
             mark = "WARN" if warn else r.outcome.value.upper()
@@ -125,6 +130,9 @@ def write_summary(
         )
     if run_line:
         tr.write_line(run_line)
-    status = exit_status_for(1, results.values())
-    if status != 1:
-        tr.write_line(f"exit status {status}: see docs/checks.md")
+    # The exit status and its kind are in the log's last line (notifying.write_last_lines).
+
+
+def _clock(value: datetime, utc: bool) -> str:
+    """``05:09:59.274``: the zone is named once, in the summary's title (issue 21)."""
+    return local_time(value, utc=utc, date=False, millis=True).rsplit(" ", 1)[0]

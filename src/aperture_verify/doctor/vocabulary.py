@@ -1,4 +1,4 @@
-"""Names and small readings shared by the doctor's rules."""
+"""The vocabulary of the doctor's rules: names each need goes by, small schema readings."""
 
 from __future__ import annotations
 
@@ -58,12 +58,16 @@ def shape(template: dict[str, Any], at: str = "") -> str:
 
 
 def pages(page: tuple[str, ...]) -> str:
-    items, nxt, lst, number, size = page
+    items, nxt, lst, number, size, total, link = page
+    if link:
+        return f"{link} header, rel=next" + (f" over '{items}'" if items else "")
     if not items:
         return "bare arrays"
     how = (
         f"next link '{nxt}'"
         if nxt
+        else f"total pages '{total}', page '{number}'"
+        if total
         else f"last flag '{lst}', page '{number}'"
         if lst
         else "one page"

@@ -24,9 +24,10 @@ class CheckResult:
 
 def run_checks(client: DataStudioClient, plan: Plan) -> CheckResult:
     result = CheckResult()
+    spaces = [w.space for w in plan.workflows] or [plan.server.space]
     try:
-        client.check_credentials()
-        catalog = client.list_workflows()
+        client.check_credentials(spaces)
+        catalog = client.list_workflows(spaces)
     except AuthenticationError as e:
         result.login_error, result.refused = str(e), True
         return result
