@@ -126,6 +126,33 @@ def test_resume_runs_the_failed_workflow_and_the_later_phases(
     assert len(emu.jobs) == done
 
 
+@pytest.mark.parametrize(
+    ("workers", "between"),
+    [("0", ["-k", "nosuchworkflow"]), ("2", ["test_phases/test_typo.py"])],
+    ids=["empty-run", "missing-module"],
+)
+def test_runs_that_executed_nothing_do_not_hide_the_run_to_resume(
+    project: Project, workers: str, between: list[str]
+) -> None:
+    """A run that executed nothing (-k matched nothing: exit 5; a mistyped phase module:
+    exit 4) in between keeps the failed nightly for --resume: only W5 and later run."""
+    before = failing_in_phase_three(project, workers)
+    emu = project.emulator
+    emu.add_workflow(workflow("W5", 0.3))
+    done = len(emu.jobs)
+    middle = project.run("-n", workers, *between)
+    assert middle.ret in (pytest.ExitCode.NO_TESTS_COLLECTED, USAGE_ERROR), middle.stdout.str()
+    assert len(emu.jobs) == done, "the run in between executed a job"
+    assert results(project)["previous_run"]["run_id"] == before["run_id"]
+
+    resumed = project.run("--resume", "-n", workers)
+
+    assert resumed.ret == 0, resumed.stdout.str()
+    assert [j.label for j in emu.jobs[done:]] == ["W5", "W7"]
+    after = {w["label"]: w for w in results(project)["workflows"]}
+    assert after["W1"]["carried_over_from"]["run_id"] == before["run_id"]
+
+
 def test_a_resumed_run_can_be_resumed(project: Project) -> None:
     before = failing_in_phase_three(project, "0")
     emu = project.emulator

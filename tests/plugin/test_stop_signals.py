@@ -51,3 +51,19 @@ def test_an_ignored_sighup_stays_ignored_and_a_default_one_interrupts() -> None:
     install_sigterm_handler()
     with pytest.raises(KeyboardInterrupt):
         signal.raise_signal(signal.SIGHUP)
+
+
+def test_a_repeated_stop_signal_does_not_interrupt_the_stopping_run_again() -> None:
+    """A supervisor sending SIGTERM twice: the second one lands while the run is already
+    stopping (cancelling jobs, writing reports) and must not break that clean-up."""
+    install_sigterm_handler()
+    with pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGTERM)
+    signal.raise_signal(signal.SIGTERM)  # recorded, not raised
+    with deferred() as received:
+        signal.raise_signal(signal.SIGTERM)
+        assert received == [signal.SIGTERM]
+    signal.raise_signal(signal.SIGTERM)  # the run is still stopping
+    install_sigterm_handler()  # the next run in this process stops on its first signal
+    with pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGTERM)

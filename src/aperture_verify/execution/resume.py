@@ -94,8 +94,9 @@ class PreviousRun:
         def bad(problem: str) -> PlanError:
             return PlanError(OPTION, "", f"{where}: {problem}", _FRESH)
 
-        if isinstance(data, dict) and data.get("verdict") == "error":
-            # a usage error's reports keep the last real run for --resume
+        if isinstance(data, dict) and data.get("verdict") in ("error", "empty"):
+            # a run that executed nothing (a usage error, nothing selected) keeps the
+            # last real run for --resume
             data = data.get("previous_run") or data
         if not isinstance(data, dict) or data.get("version") != 1:
             raise bad("not a results.json of format version 1")

@@ -198,11 +198,27 @@ def resolve(config: pytest.Config) -> RunSettings | None:
     )  # fmt: skip
     if not _is_active(config):
         return None
+    _test_paths_exist(config)
     _keyword_in_nfc(config)
     try:
         return _resolve(config)
     except PlanError as e:
         raise pytest.UsageError(str(e)) from None
+
+
+def _test_paths_exist(config: pytest.Config) -> None:
+    """A test path given that does not exist is a usage error before the server is
+    contacted: pytest says so only after its collection (under xdist, not at all)."""
+    if config.option.pyargs:
+        return
+    bases = (config.invocation_params.dir, config.rootpath)
+    for arg in config.args:
+        part = arg.split("::")[0]
+        if part and not any((base / part).exists() for base in bases):
+            raise pytest.UsageError(
+                f"{part}: file or directory not found; name a phase module (or none, for "
+                "the whole plan)"
+            )
 
 
 def _keyword_in_nfc(config: pytest.Config) -> None:
@@ -344,8 +360,15 @@ def usage_error_report_paths(config: pytest.Config) -> tuple[Path, Path, Path] |
 
 
 def _option(config: pytest.Config, ini: str, default: str = "") -> str:
-    """One option, resolved: command line > environment > ini > *default*."""
+    """One option, resolved: command line > environment > ini > *default*.
+
+    A flag given an empty value (``--workflows ""``, ``--workflows "$UNSET"`` in a
+    scheduler's script) is refused: taken as absent it would run the whole plan."""
     value = config.getoption(ini)
+    if value is not None and not str(value).strip():
+        raise pytest.UsageError(
+            f"{_BY_INI[ini].flag}: an empty value; give a value or leave the option out"
+        )
     if value:
         return str(value)
     env = _BY_INI[ini].env
@@ -395,7 +418,8 @@ def _duration(config: pytest.Config, ini: str) -> float | None:
     try:
         seconds = parse_duration(text)
     except ValueError as e:
-        raise pytest.UsageError(f"{flag} / {ini}: {e} (write it like 90s, 10m or 1h)") from None
+        hint = "" if "write it like" in str(e) else " (write it like 90s, 10m or 1h)"
+        raise pytest.UsageError(f"{flag} / {ini}: {e}{hint}") from None
     if seconds < 0:
         raise pytest.UsageError(f"{flag} / {ini}: {text!r} is negative; use 0s or more")
     return seconds

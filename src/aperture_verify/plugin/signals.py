@@ -5,7 +5,9 @@ and, on Windows, SIGBREAK (Ctrl-Break, ``CTRL_BREAK_EVENT`` sent to the
 console group) raise ``KeyboardInterrupt`` in the main thread. The handlers are
 installed as soon as the plugin knows the run is its own, before the start-up
 wait for a server that is down. While the reports are written a signal is held
-back (``deferred``) and the run ends with exit status 2 after them.
+back (``deferred``) and the run ends with exit status 2 after them. A run stops
+once: a stop signal repeated while it is stopping (a supervisor sending SIGTERM
+twice) is recorded, not raised again in the middle of the clean-up.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ STOP_SIGNALS = tuple(
 )
 
 _deferred = threading.Event()  # while set, a signal is recorded instead of raised
+_stopping = threading.Event()  # set by the first stop signal of the run
 _received: list[int] = []
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    if _deferred.is_set():
+    if _deferred.is_set() or _stopping.is_set():
         _received.append(signum)
         return
+    _stopping.set()
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -36,6 +40,7 @@ def install_sigterm_handler() -> None:
     """SIGTERM, SIGHUP and SIGBREAK (a scheduler stopping the run) are handled like Ctrl-C."""
     if threading.current_thread() is not threading.main_thread():
         return
+    _stopping.clear()
     for signum in STOP_SIGNALS:
         with contextlib.suppress(ValueError, OSError):
             if signum != signal.SIGTERM and signal.getsignal(signum) == signal.SIG_IGN:

@@ -12,12 +12,12 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from aperture_verify.common.files import write_atomic
 from aperture_verify.common.redaction import redact
+from aperture_verify.reporting.results_json import last_real_run
 from aperture_verify.reporting.usage_error import error_html, error_junit, error_results
 
 EXIT_USAGE_ERROR = int(pytest.ExitCode.USAGE_ERROR)
@@ -42,7 +42,7 @@ def write_usage_error_reports(
     at = datetime.now(UTC)
     results, junit, html = paths
     doc = error_results(message, exit_status, plan, at)
-    doc["previous_run"] = _previous_run(results)  # what --resume resumes from
+    doc["previous_run"] = last_real_run(results)  # what --resume resumes from
     for path, text in (
         (results, json.dumps(doc, indent=2, ensure_ascii=False) + "\n"),
         (junit, error_junit(message, plan, at, _CASES.get(exit_status, "usage error"))),
@@ -54,14 +54,3 @@ def write_usage_error_reports(
         except OSError:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
-
-
-def _previous_run(path: Path) -> Any:
-    """The last real run's results.json (carried through earlier usage errors), or None."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if isinstance(data, dict) and data.get("verdict") == "error":
-        return data.get("previous_run")
-    return data if isinstance(data, dict) else None

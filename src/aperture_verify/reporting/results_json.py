@@ -92,8 +92,28 @@ def write_results(path: Path, run: RunSummary) -> dict[str, Any]:
     """Write *run* to *path* atomically (a reader never sees half a file); the document."""
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = build_results(run)
+    if doc["verdict"] in NOT_A_RUN:
+        doc["previous_run"] = last_real_run(path)  # what --resume resumes from
     write_atomic(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return doc
+
+
+#: Verdicts of a run that executed nothing (a usage error, nothing selected): its
+#: results.json carries the last real run in "previous_run", for --resume.
+NOT_A_RUN = ("error", "empty")
+
+
+def last_real_run(path: Path) -> dict[str, Any] | None:
+    """The last real run's results.json document at *path*, carried through the runs
+    since that executed nothing; None when there is none."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(data, dict) and data.get("verdict") in NOT_A_RUN:
+        previous = data.get("previous_run")
+        return previous if isinstance(previous, dict) else None
+    return data if isinstance(data, dict) else None
 
 
 def _round(value: float | None) -> float | None:
