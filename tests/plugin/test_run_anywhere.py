@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aperture_verify.plugin.command import LaunchError, find_project, split_project
+from aperture_verify.common.project_folder import LaunchError, find_project, split_project
 from phase_project import API_KEY, HANG_GUARD, RUN_ARGS, Project, executes, project, workflow
 
 __all__ = ["project"]  # the fixture, imported for pytest

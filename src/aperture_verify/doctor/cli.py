@@ -22,6 +22,7 @@ import requests
 
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.dialect import Dialect, load_dialect, load_profile_file
+from aperture_verify.common.project_folder import PROJECT_VAR, LaunchError, find_project
 from aperture_verify.doctor.diagnose import PROG, USAGE, check_configured, diagnose
 from aperture_verify.doctor.discover import same_server
 from aperture_verify.doctor.ini import read_ini
@@ -53,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--plans", default=None, metavar="FILE", help="plans file (ini aperture_plans, plans.toml)"
     )
+    parser.add_argument(
+        "--project", default=None, metavar="DIR",
+        help=f"the project folder holding plans.toml (${PROJECT_VAR}; default: this folder)",
+    )  # fmt: skip
     parser.add_argument("--plan", default=None, metavar="NAME", help=f"plan (${PLAN_ENV})")
     parser.add_argument("--server-url", default=None, metavar="URL", help="server ($APERTURE_URL)")
     parser.add_argument("--api", default=None, choices=("v1", "v2"), help="auth ($APERTURE_API)")
@@ -77,6 +82,9 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     out = _Out()
     try:
         args = _parser().parse_args(argv)
+        if args.project or env.get(PROJECT_VAR, "").strip():
+            # as aperture-verify: the project's plans.toml and ini, wherever it is started
+            os.chdir(find_project(args.project, env, Path.cwd()))
         ini = read_ini(Path.cwd())
         # the suite's precedence: flag > environment > ini > plans.toml > default
         path = Path(args.plans or ini.get("aperture_plans") or "plans.toml")
@@ -86,7 +94,7 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         chain_text = args.run or ini.get("aperture_run")
         plan = _load(path, plan_name, chain_text, args, env)
         credentials, emulator = _credentials(plan, env)
-    except (_Usage, PlanError) as e:
+    except (_Usage, PlanError, LaunchError) as e:
         print(f"ERROR: {e}", file=sys.stderr)
         return USAGE
     for note in credentials.notes:  # issue 22/25: a stripped value, a key file others can read

@@ -18,11 +18,17 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-PROJECT_VAR = "APERTURE_PROJECT"
-PLANS_FILE = "plans.toml"
+from aperture_verify.common.project_folder import (
+    PLANS_FILE,
+    PROJECT_VAR,
+    LaunchError,
+    find_project,
+    split_project,
+)
+
 USAGE_ERROR = 4
 _REWRITE_NOTICE = "Module already imported so cannot be rewritten; aperture_verify"
 
@@ -38,55 +44,6 @@ Every other option goes to pytest, run in the project folder with the project's
 own configuration: -n 2, --plan nightly, --resume, --run "W1; W2, W3" ...
 Relative paths are relative to the project folder. See docs/scheduling.md.
 """
-
-
-class LaunchError(Exception):
-    """A one-line usage problem of the command itself."""
-
-
-def split_project(argv: Sequence[str]) -> tuple[str | None, list[str]]:
-    """``--project DIR`` / ``--project=DIR`` taken out of *argv*; the rest is pytest's."""
-    project: str | None = None
-    rest: list[str] = []
-    args = iter(argv)
-    for arg in args:
-        if arg == "--":
-            rest.append(arg)
-            rest.extend(args)
-            break
-        if arg == "--project":
-            value = next(args, None)
-            if value is None or not value.strip():
-                raise LaunchError("--project: give the project folder, like --project /srv/nightly")
-            project = value
-        elif arg.startswith("--project="):
-            project = arg.split("=", 1)[1]
-            if not project.strip():
-                raise LaunchError("--project: give the project folder, like --project=/srv/nightly")
-        else:
-            rest.append(arg)
-    return project, rest
-
-
-def find_project(given: str | None, environ: Mapping[str, str], cwd: Path) -> Path:
-    """The project folder: *given* > ``APERTURE_PROJECT`` > plans.toml upwards from *cwd*."""
-    for source, text in (("--project", given), (PROJECT_VAR, environ.get(PROJECT_VAR))):
-        if text and text.strip():
-            folder = (cwd / Path(text.strip()).expanduser()).resolve()
-            if not folder.is_dir():
-                raise LaunchError(f"{source}: {folder} is not a folder; give the project folder")
-            if not (folder / PLANS_FILE).is_file():
-                raise LaunchError(
-                    f"{source}: {folder} has no {PLANS_FILE}; give the folder that holds it"
-                )
-            return folder
-    for folder in (cwd, *cwd.parents):
-        if (folder / PLANS_FILE).is_file():
-            return folder
-    raise LaunchError(
-        f"no project: no {PLANS_FILE} in {cwd} or any folder above it; "
-        f"give --project DIR or set {PROJECT_VAR}"
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
