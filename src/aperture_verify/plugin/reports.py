@@ -165,12 +165,13 @@ class ReportPlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         carried = report.nodeid.startswith("carried-over/")
-        self.tally.add(
-            report.nodeid,
-            report.when,
-            "carried over" if carried and report.when == "call" else report.outcome,
-            xfail=hasattr(report, "wasxfail"),
-        )
+        data = getattr(report, "aperture", None)
+        outcome: str = report.outcome
+        if carried and report.when == "call":
+            outcome = "carried over"
+        elif data is not None and data.get("outcome") == Outcome.INTERRUPTED.value:
+            outcome = "interrupted"  # an interrupted workflow, not a skipped or errored test
+        self.tally.add(report.nodeid, report.when, outcome, xfail=hasattr(report, "wasxfail"))
         spec = self.spec_for(report)
         if spec is None:
             self._name_phase_check(report)
@@ -179,7 +180,6 @@ class ReportPlugin:
         self.case_names[report.nodeid] = junit.case_names(
             self.run.plan.name, spec.phase, spec.label
         )
-        data = getattr(report, "aperture", None)
         if data is not None or report.when == "call":  # a worker crash reports a bare call
             self.verdicts.add(spec.label)
         if data is not None:
@@ -316,7 +316,8 @@ class ReportPlugin:
         )
 
     def _report_not_run(self, session: pytest.Session) -> None:
-        """Every selected workflow without a result is reported skipped, with the reason.
+        """Every selected workflow without a verdict is reported: skipped, with the reason,
+        or interrupted (an error) when its test had begun or its job was cancelled.
 
         That covers ``-x``/``--maxfail``, an interruption and a crash of the run
         before a phase started, also under xdist, so Jenkins' counts stay stable.
@@ -359,21 +360,27 @@ class ReportPlugin:
             result.min_duration, result.max_duration = spec.min_duration, spec.max_duration
             nodeid = nodeid_of.get(spec.label) or f"{spec.phase}::{spec.label}"
             labels_by_nodeid.setdefault(nodeid, spec.label)  # its JUnit case is named
-            for report in _skipped_reports(nodeid, result):
+            for report in _reports_of(nodeid, result):
                 hook(report=report)
 
 
-def _skipped_reports(nodeid: str, result: WorkflowResult) -> list[pytest.TestReport]:
-    """A skipped set-up and its teardown, as pytest would report a skipped test."""
+def _reports_of(nodeid: str, result: WorkflowResult) -> list[pytest.TestReport]:
+    """A test's set-up and teardown reports, as pytest would make them, for a workflow
+    whose own reports never came: skipped at set-up for one that never ran; failed at
+    set-up (an error, not a failure of its checks) for one the interruption cut short,
+    so that no report calls an interrupted workflow skipped."""
     now = time.time()
     path = nodeid.split("::")[0]
     location = (path, None, nodeid.split("::")[-1])
+    interrupted = result.outcome is Outcome.INTERRUPTED
     setup = pytest.TestReport(
         nodeid,
         location,
         {},
-        "skipped",
-        (path, 0, f"Skipped: {result.message}"),
+        "failed" if interrupted else "skipped",
+        f"interrupted: {result.message}"
+        if interrupted
+        else (path, 0, f"Skipped: {result.message}"),
         "setup",
         duration=0.0,
         start=now,
