@@ -181,3 +181,47 @@ def assert_junit_after_interruption(path: Path, running: dict[str, str]) -> None
         "errors": str(len(running)),
         "skipped": str(len(not_run)),
     }
+
+
+SLOW_CHECK = """
+
+def test_first_slow_check():
+    import pathlib, time
+    pathlib.Path("check-started").touch()
+    time.sleep(60)  # only the interruption ends it
+"""
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_phase_check_cut_short_is_one_error_case(project: Project, workers: str) -> None:
+    emu = project.emulator
+    for label in ("W1", "W2", "W3", "W4"):
+        emu.add_workflow(workflow(label, 0.3))
+    project.write(PHASES, defaults='min_duration = "0s"\nmax_duration = "60s"')
+    with (project.path / "test_phases" / "test_first.py").open("a") as module:
+        module.write(SLOW_CHECK)
+    proc, folder = start(project, workers)
+    try:
+        emu.wait_until(lambda: (folder / "check-started").exists(), timeout=HANG_GUARD)
+        os.kill(proc.pid, signal.SIGTERM)
+        status = proc.wait(timeout=HANG_GUARD)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    output = (folder / "stdout.txt").read_text() + (folder / "stderr.txt").read_text()
+    assert status == pytest.ExitCode.INTERRUPTED, output
+    path = folder / "reports" / "junit.xml"
+    xmlschema.XMLSchema11(str(schema_path())).validate(str(path))
+    suite = ET.parse(path).getroot().find("testsuite")
+    assert suite is not None
+    cases = {(c.get("classname"), c.get("name")): c for c in suite.iter("testcase")}
+    assert len(cases) == len(list(suite.iter("testcase"))) == 5, list(cases)
+    check = cases[("main.first", "test_first_slow_check")]
+    assert [c.tag for c in check if c.tag in ("skipped", "failure", "error")] == ["error"]
+    error = check.find("error")
+    assert error is not None
+    assert error.get("message") == "the run was interrupted while it ran", error.get("message")
+    counts = [suite.get(k) for k in ("tests", "failures", "errors", "skipped")]
+    assert counts == ["5", "0", "1", "3"], output
+    assert "· 5 tests: 1 passed, 1 interrupted, 3 skipped" in output, output

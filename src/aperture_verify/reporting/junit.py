@@ -128,12 +128,14 @@ def finish_file(
     secrets: Iterable[str] = (),
     prefix: str | None = None,
     checks: Mapping[CaseName, PhaseCheck] | None = None,
+    interrupted_checks: Mapping[CaseName, str] | None = None,
 ) -> None:
     """Rewrite the junit.xml LogXML wrote at *path* (see the module docstring).
 
     *names* maps a test's node id to the case name it gets; *workflows* maps a
     workflow case's (classname, name) to its result; *prefix* is
-    ``--junit-prefix``; *checks* maps a carried-over phase check's case to it.
+    ``--junit-prefix``; *checks* maps a carried-over phase check's case to it;
+    *interrupted_checks* a phase check's case the interruption cut short to its message.
     """
     try:
         root = ET.parse(path).getroot()
@@ -169,6 +171,9 @@ def finish_file(
         check = (checks or {}).get(key)
         if check is not None:
             enrich_check_case(element, check)
+        stopped = (interrupted_checks or {}).get(key)
+        if stopped is not None:
+            _mark_interrupted(element, stopped)
         suite.append(element)
     secret_values = [s for s in secrets if s]
     if secret_values:  # the whole file: suite properties too
@@ -221,7 +226,7 @@ def enrich_case(element: ET.Element, result: WorkflowResult) -> None:
     if len(props) == 0:
         element.remove(props)
     if result.outcome is Outcome.INTERRUPTED:
-        _mark_interrupted(element, result)
+        _mark_interrupted(element, interrupted_message(result))
     text = result.transitions_text()
     origin = result.carried_over_from
     if origin is not None:
@@ -252,15 +257,14 @@ def interrupted_message(result: WorkflowResult) -> str:
     return f"{message}; job {result.job_id} {fate}"
 
 
-def _mark_interrupted(element: ET.Element, result: WorkflowResult) -> None:
-    """An interrupted workflow's case is one ``<error>`` (whatever LogXML made of its
-    reports): it neither passed nor failed its checks, it could not finish, which is
-    what JUnit's error means, and pytest files a test stopped outside its own checks as
-    an error too. Jenkins counts it as a failed test."""
+def _mark_interrupted(element: ET.Element, message: str) -> None:
+    """An interrupted workflow's (or phase check's) case is one ``<error>`` saying
+    *message*, whatever LogXML made of its reports: it neither passed nor failed its
+    checks, it could not finish, which is what JUnit's error means, and pytest files a
+    test stopped outside its own call as an error too. Jenkins counts it as failed."""
     for child in list(element):
         if child.tag in ("skipped", "failure", "error"):
             element.remove(child)
-    message = interrupted_message(result)
     error = ET.Element("error", type="interrupted", message=message)
     error.text = message
     props = element.find("properties")
