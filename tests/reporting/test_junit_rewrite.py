@@ -206,6 +206,13 @@ def test_a_synthesized_skip_is_a_case_with_its_reason(tmp_path: Path) -> None:
             "COMPLETED",
             "not finished: the run was interrupted while it ran; job job-W2 ended COMPLETED",
         ),
+        (  # the cancel did not reach the server (an outage)
+            "not finished: the run was interrupted while it ran",
+            "job-W2",
+            "RUNNING",
+            "not finished: the run was interrupted while it ran; job job-W2 was still RUNNING"
+            " when the run ended",
+        ),
         (  # no job known: the test had begun, its job had not been submitted
             "not finished: the run was interrupted while it ran",
             None,

@@ -250,8 +250,10 @@ def interrupted_message(result: WorkflowResult) -> str:
         return message
     if result.state == "CANCELLED":
         fate = "was cancelled"
-    elif result.state:
+    elif result.state in ("COMPLETED", "FAILED"):
         fate = f"ended {result.state}"
+    elif result.state:  # e.g. the cancel fell in an outage: the job may still run
+        fate = f"was still {result.state} when the run ended"
     else:
         fate = "is in an unknown state"
     return f"{message}; job {result.job_id} {fate}"
