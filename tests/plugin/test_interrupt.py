@@ -20,7 +20,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import xmlschema
 
+from aperture_verify.reporting.junit import schema_path
 from phase_project import HANG_GUARD, RUN_ARGS, Project, assert_no_job_active, project, workflow
 
 __all__ = ["project"]  # the fixture, imported for pytest
@@ -80,6 +82,8 @@ def test_an_interrupted_phase_cancels_its_jobs_and_writes_the_reports(
     emu.add_workflow(workflow("W3", LONG))
     emu.add_workflow(workflow("W4", 0.3))
     project.write(PHASES, defaults='min_duration = "0s"\nmax_duration = "60s"')
+    with (project.path / "test_phases" / "test_first.py").open("a") as module:
+        module.write("\n\ndef test_first_check():\n    pass\n")  # a phase check
     side_by_side = 2 if workers == "2" else 1
     proc, folder = start(project, workers)
     try:
@@ -114,6 +118,14 @@ def test_an_interrupted_phase_cancels_its_jobs_and_writes_the_reports(
     for name in ("report.html", "junit.xml"):
         assert (reports / name).is_file(), f"{name} missing after the interruption\n{output}"
     ET.parse(reports / "junit.xml")  # complete, well-formed XML
+    assert_junit_after_interruption(reports / "junit.xml", {j: jobs[j].job_id for j in running})
+    # The terminal's tally: each interrupted workflow counted as interrupted, and its row's
+    # state in the column of the others' (W1's row: "PASSED" padded to "INTERRUPTED").
+    assert f"· 5 tests: 2 passed, {side_by_side} interrupted, {4 - 1 - side_by_side} skipped" in (
+        output
+    ), output
+    rows = {line.split()[0]: line for line in output.splitlines() if line.startswith("  W")}
+    assert rows["W1"].index("COMPLETED") == rows[running[0]].index("CANCELLED"), output
     html = (reports / "report.html").read_text()
     assert all(label in html for label in PHASES["second"])
     assert (reports / "results.json").is_file(), (
@@ -133,3 +145,83 @@ def test_an_interrupted_phase_cancels_its_jobs_and_writes_the_reports(
             assert entry["finished_at"], entry
     assert outcomes["W4"] == "skipped"
     assert data["exit_status"] == pytest.ExitCode.INTERRUPTED
+
+
+def assert_junit_after_interruption(path: Path, running: dict[str, str]) -> None:
+    """One case per selected workflow and phase check, none nameless; each workflow
+    whose job the interruption cancelled an error saying so, the others skipped."""
+    xmlschema.XMLSchema11(str(schema_path())).validate(str(path))
+    suite = ET.parse(path).getroot().find("testsuite")
+    assert suite is not None
+    cases = [(c.get("classname"), c.get("name")) for c in suite.iter("testcase")]
+    workflows = [(f"main.{phase}", label) for phase, labels in PHASES.items() for label in labels]
+    assert sorted(cases) == sorted([*workflows, ("main.first", "test_first_check")]), cases
+    verdicts = {}
+    for case in suite.iter("testcase"):
+        tags = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
+        assert len(tags) <= 1, (case.get("name"), tags)
+        verdicts[case.get("name")] = tags[0] if tags else "passed"
+        if case.get("name") in running:
+            error = case.find("error")
+            assert error is not None, ET.tostring(case, encoding="unicode")
+            job_id = running[str(case.get("name"))]
+            message = str(error.get("message"))
+            assert "interrupted" in message and f"job {job_id} was cancelled" in message, message
+    not_run = [label for label in PHASES["second"] + PHASES["third"] if label not in running]
+    assert verdicts == {
+        "W1": "passed",
+        "test_first_check": "passed",
+        **dict.fromkeys(running, "error"),
+        **dict.fromkeys(not_run, "skipped"),
+    }
+    counts = {k: suite.get(k) for k in ("tests", "failures", "errors", "skipped")}
+    assert counts == {
+        "tests": "5",
+        "failures": "0",
+        "errors": str(len(running)),
+        "skipped": str(len(not_run)),
+    }
+
+
+SLOW_CHECK = """
+
+def test_first_slow_check():
+    import pathlib, time
+    pathlib.Path("check-started").touch()
+    time.sleep(60)  # only the interruption ends it
+"""
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_phase_check_cut_short_is_one_error_case(project: Project, workers: str) -> None:
+    emu = project.emulator
+    for label in ("W1", "W2", "W3", "W4"):
+        emu.add_workflow(workflow(label, 0.3))
+    project.write(PHASES, defaults='min_duration = "0s"\nmax_duration = "60s"')
+    with (project.path / "test_phases" / "test_first.py").open("a") as module:
+        module.write(SLOW_CHECK)
+    proc, folder = start(project, workers)
+    try:
+        emu.wait_until(lambda: (folder / "check-started").exists(), timeout=HANG_GUARD)
+        os.kill(proc.pid, signal.SIGTERM)
+        status = proc.wait(timeout=HANG_GUARD)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    output = (folder / "stdout.txt").read_text() + (folder / "stderr.txt").read_text()
+    assert status == pytest.ExitCode.INTERRUPTED, output
+    path = folder / "reports" / "junit.xml"
+    xmlschema.XMLSchema11(str(schema_path())).validate(str(path))
+    suite = ET.parse(path).getroot().find("testsuite")
+    assert suite is not None
+    cases = {(c.get("classname"), c.get("name")): c for c in suite.iter("testcase")}
+    assert len(cases) == len(list(suite.iter("testcase"))) == 5, list(cases)
+    check = cases[("main.first", "test_first_slow_check")]
+    assert [c.tag for c in check if c.tag in ("skipped", "failure", "error")] == ["error"]
+    error = check.find("error")
+    assert error is not None
+    assert error.get("message") == "the run was interrupted while it ran", error.get("message")
+    counts = [suite.get(k) for k in ("tests", "failures", "errors", "skipped")]
+    assert counts == ["5", "0", "1", "3"], output
+    assert "· 5 tests: 1 passed, 1 interrupted, 3 skipped" in output, output

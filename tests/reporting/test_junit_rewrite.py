@@ -11,7 +11,7 @@ import xmlschema
 from _pytest.junitxml import LogXML
 
 from aperture_verify.execution.results import Outcome, WorkflowResult
-from aperture_verify.plugin.reports import _skipped_reports
+from aperture_verify.plugin.reports import _reports_of
 from aperture_verify.reporting.junit import case_names, finish_file, pytest_case_names, schema_path
 from report_support import failed_w3, ran
 
@@ -182,13 +182,72 @@ def test_a_synthesized_skip_is_a_case_with_its_reason(tmp_path: Path) -> None:
         message="not run: the run stopped early (stopping after 1 failures)",
     )
     nodeid = "test_phases/test_publish.py::test_workflow[W5]"
-    feed(xml, _skipped_reports(nodeid, skipped))
+    feed(xml, _reports_of(nodeid, skipped))
     (suite,) = finish(xml, tmp_path, nodeid, skipped)
     (case,) = suite.findall("testcase")
     assert case.get("name") == "W5" and suite.get("skipped") == "1"
     element = case.find("skipped")
     assert element is not None
     assert element.get("message") == skipped.message
+
+
+@pytest.mark.parametrize(
+    ("message", "job_id", "state", "expected"),
+    [
+        (  # the controller cancelled its job (after SIGTERM)
+            "the run was interrupted; job job-W2 was cancelled",
+            "job-W2",
+            "CANCELLED",
+            "the run was interrupted; job job-W2 was cancelled",
+        ),
+        (  # the job ended on its own before the cancel reached it
+            "not finished: the run was interrupted while it ran",
+            "job-W2",
+            "COMPLETED",
+            "not finished: the run was interrupted while it ran; job job-W2 ended COMPLETED",
+        ),
+        (  # the cancel did not reach the server (an outage)
+            "not finished: the run was interrupted while it ran",
+            "job-W2",
+            "RUNNING",
+            "not finished: the run was interrupted while it ran; job job-W2 was still RUNNING"
+            " when the run ended",
+        ),
+        (  # no job known: the test had begun, its job had not been submitted
+            "not finished: the run was interrupted while it ran",
+            None,
+            None,
+            "not finished: the run was interrupted while it ran; no job of it was recorded",
+        ),
+    ],
+)
+def test_an_interrupted_workflow_is_one_error_saying_what_became_of_its_job(
+    tmp_path: Path, message: str, job_id: str | None, state: str | None, expected: str
+) -> None:
+    xml = make_xml(tmp_path)
+    interrupted = WorkflowResult(
+        "W2", "cleanse", outcome=Outcome.INTERRUPTED, message=message, job_id=job_id, state=state
+    )
+    nodeid = "test_phases/test_cleanse.py::test_workflow[W2]"
+    # Under xdist the worker's passed set-up arrives, then the worker is stopped; LogXML
+    # keys a case by node id and worker, so the controller's reports open a second one.
+    from_worker = report(nodeid, "setup", "passed")
+    from_worker.node = "gw0"  # type: ignore[attr-defined]  # as xdist marks a worker's report
+    feed(xml, [from_worker, *_reports_of(nodeid, interrupted)])
+    (suite,) = finish(xml, tmp_path, nodeid, interrupted)
+    (case,) = suite.findall("testcase")
+    assert (case.get("classname"), case.get("name")) == ("nightly.cleanse", "W2")
+    assert [c.tag for c in case if c.tag in ("skipped", "failure", "error")] == ["error"]
+    error = case.find("error")
+    assert error is not None
+    assert (error.get("type"), error.get("message"), error.text) == (
+        "interrupted",
+        expected,
+        expected,
+    )
+    counts = [suite.get(k) for k in ("tests", "failures", "errors", "skipped")]
+    assert counts == ["1", "0", "1", "0"]
+    xmlschema.XMLSchema11(str(schema_path())).validate(str(tmp_path / "junit.xml"))
 
 
 def test_known_secrets_are_masked_in_junit(tmp_path: Path) -> None:

@@ -30,6 +30,19 @@ def test_each_test_counts_once_by_its_worst_report() -> None:
     )
 
 
+def test_an_interrupted_workflow_counts_as_interrupted_not_as_an_error_or_a_skip() -> None:
+    tally = TestTally()
+    tally.add("w1", "setup", "passed")
+    tally.add("w1", "call", "passed")
+    tally.add("w2", "setup", "passed")  # its worker's set-up, before the interruption
+    tally.add("w2", "setup", "interrupted")  # the controller's report of it
+    tally.add("w2", "teardown", "passed")
+    tally.add("w3", "setup", "skipped")
+    assert run_time_line(6.6, tally) == (
+        "run time 6.6s · 3 tests: 1 passed, 1 interrupted, 1 skipped"
+    )
+
+
 def test_no_test_and_no_time() -> None:
     assert run_time_line(None, TestTally()) == "run time - · 0 tests"
 

@@ -77,6 +77,8 @@ class ReportPlugin:
         self.module_phase: dict[str, str] = {}  # module path -> phase, for phase checks
         self.case_names: dict[str, junit.CaseName] = {}  # test nodeid -> its JUnit case name
         self.phase_checks: dict[str, PhaseCheck] = {}  # phase check nodeid -> how it ended
+        self.unfinished_checks: set[str] = set()  # phase checks set up, not torn down
+        self.interrupted_checks: dict[str, str] = {}  # those cut short -> their message
         self.carried_reported = False
         self.tally = TestTally()  # every test's outcome, for the run time line
         self.junit_path = self.settings.junit_path
@@ -165,12 +167,15 @@ class ReportPlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         carried = report.nodeid.startswith("carried-over/")
-        self.tally.add(
-            report.nodeid,
-            report.when,
-            "carried over" if carried and report.when == "call" else report.outcome,
-            xfail=hasattr(report, "wasxfail"),
-        )
+        data = getattr(report, "aperture", None)
+        outcome: str = report.outcome
+        if carried and report.when == "call":
+            outcome = "carried over"
+        elif getattr(report, "aperture_interrupted", False) or (
+            data is not None and data.get("outcome") == Outcome.INTERRUPTED.value
+        ):
+            outcome = "interrupted"  # an interrupted workflow, not a skipped or errored test
+        self.tally.add(report.nodeid, report.when, outcome, xfail=hasattr(report, "wasxfail"))
         spec = self.spec_for(report)
         if spec is None:
             self._name_phase_check(report)
@@ -179,7 +184,6 @@ class ReportPlugin:
         self.case_names[report.nodeid] = junit.case_names(
             self.run.plan.name, spec.phase, spec.label
         )
-        data = getattr(report, "aperture", None)
         if data is not None or report.when == "call":  # a worker crash reports a bare call
             self.verdicts.add(spec.label)
         if data is not None:
@@ -202,6 +206,10 @@ class ReportPlugin:
         self.case_names[report.nodeid] = junit.check_case_names(
             self.run.plan.name, phase, report.nodeid
         )
+        if report.when == "teardown":
+            self.unfinished_checks.discard(report.nodeid)
+        else:
+            self.unfinished_checks.add(report.nodeid)
         # how it ended, for results.json (a later --resume carries a passed one over)
         note_phase_check(self.phase_checks, report.nodeid, phase, report.outcome)
 
@@ -284,6 +292,7 @@ class ReportPlugin:
             return
         self._report_carried_over()  # when the run stopped before its test loop
         self._report_not_run(session)
+        self._report_unfinished_checks()
         run = self.summary()
         run.exit_status = int(session.exitstatus)
         self.run_line = run_time_line(run.duration, self.tally)
@@ -313,10 +322,16 @@ class ReportPlugin:
             self.secrets,
             prefix=self.settings.junit_prefix,
             checks=checks,
+            interrupted_checks={
+                self.case_names[n]: m
+                for n, m in self.interrupted_checks.items()
+                if n in self.case_names
+            },
         )
 
     def _report_not_run(self, session: pytest.Session) -> None:
-        """Every selected workflow without a result is reported skipped, with the reason.
+        """Every selected workflow without a verdict is reported: skipped, with the reason,
+        or interrupted (an error) when its test had begun or its job was cancelled.
 
         That covers ``-x``/``--maxfail``, an interruption and a crash of the run
         before a phase started, also under xdist, so Jenkins' counts stay stable.
@@ -359,21 +374,56 @@ class ReportPlugin:
             result.min_duration, result.max_duration = spec.min_duration, spec.max_duration
             nodeid = nodeid_of.get(spec.label) or f"{spec.phase}::{spec.label}"
             labels_by_nodeid.setdefault(nodeid, spec.label)  # its JUnit case is named
-            for report in _skipped_reports(nodeid, result):
+            for report in _reports_of(nodeid, result):
+                hook(report=report)
+
+    def _report_unfinished_checks(self) -> None:
+        """A phase check the run stopped while it ran (set up, never torn down) is
+        reported as an interrupted error, as a workflow is: without it, junit.xml would
+        lose its case (or, under xdist, keep a nameless one)."""
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        hook = self.config.pluginmanager.subset_hook_caller(
+            "pytest_runtest_logreport", remove_plugins=[tr] if tr is not None else []
+        )
+        for nodeid in sorted(self.unfinished_checks):
+            message = "the run was interrupted while it ran"
+            self.interrupted_checks[nodeid] = message
+            for report in _interrupted_check_reports(nodeid, message):
                 hook(report=report)
 
 
-def _skipped_reports(nodeid: str, result: WorkflowResult) -> list[pytest.TestReport]:
-    """A skipped set-up and its teardown, as pytest would report a skipped test."""
+def _interrupted_check_reports(nodeid: str, message: str) -> list[pytest.TestReport]:
+    """A failed set-up (an error) and its teardown for a phase check cut short."""
+    now = time.time()
+    location = (nodeid.split("::")[0], None, nodeid.split("::")[-1])
+    setup = pytest.TestReport(
+        nodeid, location, {}, "failed", f"interrupted: {message}", "setup",
+        duration=0.0, start=now, stop=now,
+    )  # fmt: skip
+    setup.aperture_interrupted = True  # type: ignore[attr-defined]  # for the tally
+    teardown = pytest.TestReport(
+        nodeid, location, {}, "passed", None, "teardown", duration=0.0, start=now, stop=now
+    )
+    return [setup, teardown]
+
+
+def _reports_of(nodeid: str, result: WorkflowResult) -> list[pytest.TestReport]:
+    """A test's set-up and teardown reports, as pytest would make them, for a workflow
+    whose own reports never came: skipped at set-up for one that never ran; failed at
+    set-up (an error, not a failure of its checks) for one the interruption cut short,
+    so that no report calls an interrupted workflow skipped."""
     now = time.time()
     path = nodeid.split("::")[0]
     location = (path, None, nodeid.split("::")[-1])
+    interrupted = result.outcome is Outcome.INTERRUPTED
     setup = pytest.TestReport(
         nodeid,
         location,
         {},
-        "skipped",
-        (path, 0, f"Skipped: {result.message}"),
+        "failed" if interrupted else "skipped",
+        f"interrupted: {result.message}"
+        if interrupted
+        else (path, 0, f"Skipped: {result.message}"),
         "setup",
         duration=0.0,
         start=now,

@@ -75,6 +75,11 @@ def announce_selection(tr: Any, settings: RunSettings) -> None:
         )
 
 
+#: The verdict column: as wide as the widest verdict (``INTERRUPTED``), so that the job's
+#: state after it stays in its own column.
+MARK_WIDTH = max(len(o.value) for o in Outcome)
+
+
 def write_summary(
     tr: Any,
     plan: Plan,
@@ -109,7 +114,8 @@ def write_summary(
             warn = r.outcome is Outcome.PASSED and bool(r.warnings)
             mark = "WARN" if warn else r.outcome.value.upper()
             line = (
-                f"  {pad(spec.label, 28)} {mark:<8} {r.state or '-':<10} {start} → {end}  {took:>7}"
+                f"  {pad(spec.label, 28)} {mark:<{MARK_WIDTH}} {r.state or '-':<10} "
+                f"{start} → {end}  {took:>7}"
             )
             markup = (
                 {"green": True}

@@ -12,6 +12,8 @@ then rewrites it, reading and writing nothing but the XML:
   duration and its properties and ``<system-out>`` (state transitions, server
   error) are there; the suite's counts are recounted; known secret values are
   masked;
+* an interrupted workflow's case is one ``<error>`` saying so and what became of its
+  job; a nameless case LogXML leaves for a test an xdist worker stopped is dropped;
 * a phase check carried over by ``--resume`` (its phase was) gets the phase and
   ``carried_over_from`` properties of a carried-over workflow, and the same
   ``<system-out>`` line.
@@ -33,7 +35,7 @@ from pathlib import Path
 from aperture_verify.common.files import write_atomic
 from aperture_verify.common.redaction import redact
 from aperture_verify.common.timestamps import format_timestamp
-from aperture_verify.execution.results import CarriedOver, PhaseCheck, WorkflowResult
+from aperture_verify.execution.results import CarriedOver, Outcome, PhaseCheck, WorkflowResult
 
 #: The schema the tests validate junit.xml against (see the file's header).
 SCHEMA_FILE = "junit-jenkins.xsd"
@@ -126,12 +128,14 @@ def finish_file(
     secrets: Iterable[str] = (),
     prefix: str | None = None,
     checks: Mapping[CaseName, PhaseCheck] | None = None,
+    interrupted_checks: Mapping[CaseName, str] | None = None,
 ) -> None:
     """Rewrite the junit.xml LogXML wrote at *path* (see the module docstring).
 
     *names* maps a test's node id to the case name it gets; *workflows* maps a
     workflow case's (classname, name) to its result; *prefix* is
-    ``--junit-prefix``; *checks* maps a carried-over phase check's case to it.
+    ``--junit-prefix``; *checks* maps a carried-over phase check's case to it;
+    *interrupted_checks* a phase check's case the interruption cut short to its message.
     """
     try:
         root = ET.parse(path).getroot()
@@ -144,6 +148,12 @@ def finish_file(
     cases: dict[CaseName, ET.Element] = {}
     for element in suite.findall("testcase"):
         suite.remove(element)
+        if "classname" not in element.attrib and "name" not in element.attrib:
+            # LogXML opens a case (keyed by node id and xdist worker) on any report but
+            # names it only on a verdict; a worker stopped after a passed set-up leaves it
+            # nameless, and the controller reports that test itself (an interrupted
+            # workflow): the nameless half holds nothing but a time.
+            continue
         key = (element.get("classname", ""), element.get("name", ""))
         key = renames.get(key, key)
         element.set("classname", key[0])
@@ -161,6 +171,9 @@ def finish_file(
         check = (checks or {}).get(key)
         if check is not None:
             enrich_check_case(element, check)
+        stopped = (interrupted_checks or {}).get(key)
+        if stopped is not None:
+            _mark_interrupted(element, stopped)
         suite.append(element)
     secret_values = [s for s in secrets if s]
     if secret_values:  # the whole file: suite properties too
@@ -212,6 +225,8 @@ def enrich_case(element: ET.Element, result: WorkflowResult) -> None:
             props.append(ET.Element("property", name="warning", value=warning.message))
     if len(props) == 0:
         element.remove(props)
+    if result.outcome is Outcome.INTERRUPTED:
+        _mark_interrupted(element, interrupted_message(result))
     text = result.transitions_text()
     origin = result.carried_over_from
     if origin is not None:
@@ -221,6 +236,41 @@ def enrich_case(element: ET.Element, result: WorkflowResult) -> None:
     if result.warnings:
         text = "\n".join(f"WARNING: {w.message}" for w in result.warnings) + "\n" + text
     _add_output(element, text)
+
+
+def interrupted_message(result: WorkflowResult) -> str:
+    """What an interrupted workflow's ``<error>`` says: that the run was interrupted
+    while it ran, and what became of its job."""
+    message = result.message or "the run was interrupted while it ran"
+    if "interrupted" not in message:
+        message = f"interrupted: {message}"
+    if result.job_id is None:
+        return f"{message}; no job of it was recorded"
+    if result.job_id in message:
+        return message
+    if result.state == "CANCELLED":
+        fate = "was cancelled"
+    elif result.state in ("COMPLETED", "FAILED"):
+        fate = f"ended {result.state}"
+    elif result.state:  # e.g. the cancel fell in an outage: the job may still run
+        fate = f"was still {result.state} when the run ended"
+    else:
+        fate = "is in an unknown state"
+    return f"{message}; job {result.job_id} {fate}"
+
+
+def _mark_interrupted(element: ET.Element, message: str) -> None:
+    """An interrupted workflow's (or phase check's) case is one ``<error>`` saying
+    *message*, whatever LogXML made of its reports: it neither passed nor failed its
+    checks, it could not finish, which is what JUnit's error means, and pytest files a
+    test stopped outside its own call as an error too. Jenkins counts it as failed."""
+    for child in list(element):
+        if child.tag in ("skipped", "failure", "error"):
+            element.remove(child)
+    error = ET.Element("error", type="interrupted", message=message)
+    error.text = message
+    props = element.find("properties")
+    element.insert(0 if props is None else list(element).index(props) + 1, error)
 
 
 def enrich_check_case(element: ET.Element, check: PhaseCheck) -> None:

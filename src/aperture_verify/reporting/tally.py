@@ -24,7 +24,9 @@ __all__ = ["TestTally", "finish_html", "run_time_line"]
 _RUN_COUNT = re.compile(r'<p class="run-count">.*?</p>', re.S)
 
 #: Outcomes in the order they are said.
-_ORDER = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "carried over")
+_ORDER = (
+    "passed", "failed", "error", "interrupted", "skipped", "xfailed", "xpassed", "carried over",
+)  # fmt: skip
 
 
 @dataclass
@@ -36,8 +38,11 @@ class TestTally:
     outcomes: dict[str, str] = field(default_factory=dict)
 
     def add(self, nodeid: str, when: str, outcome: str, *, xfail: bool = False) -> None:
-        """One report: a failing setup or teardown is an error, a skip at setup a skip."""
-        if when == "call":
+        """One report: a failing setup or teardown is an error, a skip at setup a skip;
+        *outcome* ``interrupted`` (a workflow the interruption cut short) is kept as it is."""
+        if outcome == "interrupted":
+            self.outcomes[nodeid] = outcome
+        elif when == "call":
             if xfail:
                 outcome = "xfailed" if outcome == "skipped" else "xpassed"
             self.outcomes[nodeid] = outcome
