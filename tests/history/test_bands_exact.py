@@ -95,6 +95,7 @@ def test_min_runs_and_window_count_exactly() -> None:
     assert b is not None and (b.median, b.runs) == (3.0, 5)
     assert band(history, window=0, min_runs=0) is None  # an empty window is no band
     assert band([7.0], min_runs=0) == Band(7.0, 5.25, 8.75, 1)  # min_runs counts at least 1
+    assert band([1.0, 7.0], window=1, min_runs=1) == Band(7.0, 5.25, 8.75, 1)  # the newest
 
 
 def test_the_window_takes_the_newest_runs() -> None:
@@ -150,6 +151,9 @@ def test_usual_round_trips_including_no_duration_band() -> None:
         "rows": [["S", "rowsOut", {"median": 1.0, "low": 0.0, "high": 2.0, "runs": 5}]],
     }
     assert Usual.from_dict({"duration": None}) == Usual(None, ())
+    full = Usual(Band(3.0, 2.0, 4.0, 7), (("S", "rowsOut", Band(1.0, 0.0, 2.0, 5)),))
+    assert full.to_dict()["duration"] == {"median": 3.0, "low": 2.0, "high": 4.0, "runs": 7}
+    assert Usual.from_dict(full.to_dict()) == full
 
 
 @pytest.mark.parametrize("rule", [DURATION_RULE, ROWS_RULE])
