@@ -59,15 +59,19 @@ MODULES: dict[str, Target] = {
     ),
     "execution/warnings": Target(
         ("execution/warnings.py",),
-        ("tests/execution/test_warnings.py",),
+        ("tests/execution/test_warnings.py", "tests/execution/test_warnings_exact.py"),
     ),
     "execution/resume": Target(
         ("execution/resume.py",),
-        ("tests/execution/test_resume_plan.py",),
+        ("tests/execution/test_resume_plan.py", "tests/execution/test_resume_exact.py"),
     ),
     "plan/selection": Target(
         ("plan/selection.py", "plan/fingerprint.py"),
-        ("tests/plan/test_plan_selection.py", "tests/plan/test_selection_exact.py"),
+        (
+            "tests/plan/test_plan_selection.py",
+            "tests/plan/test_selection_exact.py",
+            "tests/plan/test_selection_parse_exact.py",
+        ),
     ),
     "execution/readiness": Target(
         ("execution/readiness.py",),
@@ -75,7 +79,7 @@ MODULES: dict[str, Target] = {
     ),
     "execution/polling": Target(
         ("execution/polling.py",),
-        ("tests/execution/test_polling.py",),
+        ("tests/execution/test_polling.py", "tests/execution/test_polling_exact.py"),
     ),
     "client/outage": Target(
         ("client/outage.py",),
@@ -85,7 +89,7 @@ MODULES: dict[str, Target] = {
     ),
     "client/retry": Target(
         ("client/retry.py",),
-        ("tests/client/test_retry.py",),
+        ("tests/client/test_retry.py", "tests/client/test_retry_exact.py"),
     ),
     "client/decode": Target(
         ("client/decode.py", "client/profile.py"),
