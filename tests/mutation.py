@@ -101,7 +101,7 @@ MODULES: dict[str, Target] = {
     ),
     "plugin/scheduler": Target(
         ("plugin/scheduler.py",),
-        ("tests/plugin/test_scheduler.py",),
+        ("tests/plugin/test_scheduler.py", "tests/plugin/test_scheduler_edges.py"),
     ),
     "doctor/infer": Target(
         ("doctor/infer.py", "doctor/routes.py", "doctor/jobfields.py"),
