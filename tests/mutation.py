@@ -75,7 +75,7 @@ MODULES: dict[str, Target] = {
     ),
     "execution/readiness": Target(
         ("execution/readiness.py",),
-        ("tests/execution/test_readiness.py",),
+        ("tests/execution/test_readiness.py", "tests/execution/test_readiness_exact.py"),
     ),
     "execution/polling": Target(
         ("execution/polling.py",),
