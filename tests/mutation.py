@@ -97,6 +97,7 @@ MODULES: dict[str, Target] = {
             "tests/client/test_client_decode.py",
             "tests/client/test_decode_exact.py",
             "tests/client/test_decode_messages.py",
+            "tests/client/test_profile_states.py",
             "tests/client/test_profile.py",
         ),
     ),
