@@ -9,6 +9,7 @@ a server of unknown shape, and for documents made to hold one trap each.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -220,3 +221,33 @@ def test_no_cancel_route_is_missing_not_left_out() -> None:
     found = {f.need: f for f in infer(read_document(doc), ApiProfile(), "v2").findings}
     assert found["cancel route"].status == "missing"
     assert found["cancel route"].configured == "POST /api/v1/jobs/{job_id}/cancel"
+
+
+def effective(profile: ApiProfile, key: str) -> Any:
+    """What a profile key means: an unset execute_body is the body built from the field keys,
+    an unset job_workflow_label_field the label inside job_workflow_field."""
+    if key == "execute_body":
+        return dict(profile.body_template)
+    if key == "job_workflow_label_field" and not profile.job_workflow_label_field:
+        return f"{profile.job_workflow_field}.{profile.workflow_label_field}"
+    value = getattr(profile, key)
+    return list(value) if isinstance(value, tuple) else value
+
+
+@pytest.mark.parametrize("name", ["contract", "1.x"])
+def test_the_proposal_for_a_shipped_dialect_is_that_dialect(name: str) -> None:
+    dialect = load_dialect(name)
+    doc = openapi_document(dialect.profile)
+    if dialect.docs.style == "springfox":
+        doc = swagger2(doc)
+    proposal = infer(read_document(doc), dialect.profile, dialect.api).proposal
+    assert {k: effective(dialect.profile, k) for k in proposal} == proposal
+    assert len(proposal) == (50 if name == "contract" else 49)
+
+
+def test_the_proposal_for_an_unknown_server_turns_the_default_profile_into_its_own() -> None:
+    dialect = load_profile_file(UNKNOWN)
+    proposal = infer(read_document(openapi_document(dialect.profile)), ApiProfile(), "v2").proposal
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in proposal.items()}
+    assert dataclasses.replace(ApiProfile(), **values) == dialect.profile
+    assert {k: effective(dialect.profile, k) for k in proposal} == proposal
