@@ -248,6 +248,8 @@ def test_the_proposal_for_a_shipped_dialect_is_that_dialect(name: str) -> None:
 def test_the_proposal_for_an_unknown_server_turns_the_default_profile_into_its_own() -> None:
     dialect = load_profile_file(UNKNOWN)
     proposal = infer(read_document(openapi_document(dialect.profile)), ApiProfile(), "v2").proposal
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in proposal.items()}
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in proposal.items()
+    }
     assert dataclasses.replace(ApiProfile(), **values) == dialect.profile
     assert {k: effective(dialect.profile, k) for k in proposal} == proposal
