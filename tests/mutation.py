@@ -107,7 +107,11 @@ MODULES: dict[str, Target] = {
     ),
     "doctor/infer": Target(
         ("doctor/infer.py", "doctor/routes.py", "doctor/jobfields.py"),
-        ("tests/doctor/test_doctor_infer.py", "tests/doctor/test_doctor_needs.py"),
+        (
+            "tests/doctor/test_doctor_infer.py",
+            "tests/doctor/test_doctor_needs.py",
+            "tests/doctor/test_doctor_shapes.py",
+        ),
     ),
 }
 
