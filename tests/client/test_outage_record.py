@@ -97,3 +97,30 @@ def test_the_error_that_ends_a_ride_says_how_long_since_when_and_the_last_failur
     with pytest.raises(ServerUnreachableError):
         r.wait_or_raise(131.4, failure, str)
     assert r.wait_or_raise(100.0, failure, str) >= r.interval
+
+
+def test_an_empty_end_reads_as_no_end() -> None:
+    data = {"started_at": "2026-11-28T04:00:00.123Z", "ended_at": "", "requests": 2}
+    assert OutageRecord.from_dict(data) == OutageRecord(T0, "", 0.0, requests=2)
+
+
+def test_the_error_redacts_the_server_s_message_and_counts_from_zero_without_a_failure() -> None:
+    r = ride(budget=30.0)
+    failure = Failure(
+        "GET", "https://ads.example.com/x", "GET x -> 503: key k1 refused", "status",
+        retryable=True, ambiguous=False, status=503, server_message="key k1 refused",
+    )  # fmt: skip
+    error = r.error(50.0, failure, lambda text: text.replace("k1", "***"))
+    assert error.server_message == "key *** refused"
+    assert str(error).startswith("the server could not be reached for 0s (since ")
+    assert "k1" not in str(error)
+
+
+def test_a_retry_after_longer_than_the_interval_sets_the_wait() -> None:
+    r = ride(budget=600.0)
+    r.failed(0.0, "429")
+    failure = Failure(
+        "GET", "https://ads.example.com/x", "GET x -> 429", "status",
+        retryable=True, ambiguous=False, status=429, retry_after=30.0,
+    )  # fmt: skip
+    assert r.wait_or_raise(0.0, failure, str) == 30.0

@@ -50,6 +50,7 @@ def document(**changes: Any) -> dict[str, Any]:
 def refusal(call: Any) -> str:
     with pytest.raises(PlanError) as caught:
         call()
+    assert (caught.value.source, caught.value.key) == ("--resume", "")  # no plans.toml key
     return str(caught.value)
 
 

@@ -37,6 +37,7 @@ def refusal(call: object) -> str:
     assert callable(call)
     with pytest.raises(PlanError) as caught:
         call()
+    assert caught.value.key == ""  # an option's mistake, no plans.toml key
     return str(caught.value)
 
 
@@ -136,3 +137,28 @@ def test_the_fingerprint_is_stable_across_versions() -> None:
     # A results.json written by an earlier release must resume under this one: the value
     # is pinned (sorted keys, compact separators, UTF-8 text, the first 16 hex digits).
     assert plan_fingerprint(PLAN) == "sha256:a050f7e19e55f7c8"
+
+
+def test_each_option_s_own_mistakes_name_that_option() -> None:
+    assert refusal(lambda: select(PLAN, workflows=("W1,,W2", "--workflows"))).startswith(
+        "--workflows: empty label"
+    )
+    assert refusal(lambda: select(PLAN, phases=("ingest,,enrich", "--phases"))).startswith(
+        "--phases: empty label"
+    )
+    assert refusal(lambda: select(PLAN, from_phase=("nope", "--from-phase"))) == (
+        "--from-phase: no phase 'nope' in plan 'main'; "
+        "use one of: 'ingest', 'cleanse', 'enrich', 'publish'"
+    )
+    assert refusal(lambda: parse_labels("'a''", "--workflows")) == (
+        f"--workflows: the quote ' at character 1 is not closed; {LABELS_FIX}"
+    )
+
+
+def test_a_phase_partly_left_out_lists_each_label_left_out() -> None:
+    plan = load_plan_text(
+        '[server]\nurl = "https://ads.example.com"\n[plans.main]\nphases = ["p"]\n'
+        '[phases.p]\nworkflows = ["A", "B", "C"]\n'
+    )
+    sel = select(plan, workflows=("B", "--workflows"))
+    assert sel.describe_deselected() == "p (A, C)"
