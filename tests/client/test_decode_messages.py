@@ -51,6 +51,8 @@ D = Decoder(ApiProfile(), "GET", URL)
         ({**J, "startedAt": 3}, "job j1 'startedAt' is a number, expected a string"),
         ({**J, "submittedAt": "x"}, "job j1 'submittedAt' is 'x', not an ISO-8601 time"),
         ({**J, "finishedAt": "y"}, "job j1 'finishedAt' is 'y', not an ISO-8601 time"),
+        ({**J, "finishedAt": "x" * 39 + "yz"},  # the first 40 characters shown
+         f"job j1 'finishedAt' is '{'x' * 39}y', not an ISO-8601 time"),
         ({**J, "steps": [{"type": "X"}]}, "a step of job j1 has no 'name'"),
         ({**J, "steps": [{"name": "S", "type": 4}]},
          "step 'S' of job j1 'type' is a number, expected a string"),
@@ -84,6 +86,7 @@ def test_a_job_of_the_wrong_shape(body: Any, expected: str) -> None:
         ({"externalLabel": "W", "id": [1]}, "workflow 'W' 'id' is a list"),
         ({"externalLabel": "W", "id": True}, "workflow 'W' 'id' is a boolean"),
         ({"externalLabel": "W", "name": 2}, "workflow 'W' 'name' is a number, expected a string"),
+        ({"externalLabel": "W", "space": 5}, "workflow 'W' 'space' is a number, expected a string"),
         ({"name": "W"}, "a workflow has no 'externalLabel'"),
         (3.5, "a workflow is a number, expected an object"),
         (None, "a workflow is null, expected an object"),
