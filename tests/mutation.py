@@ -116,7 +116,50 @@ MODULES: dict[str, Target] = {
 }
 
 #: Survivors judged equivalent: mutant name -> why no test can tell it from the original.
-EQUIVALENT: dict[str, str] = {}
+#: The names hold mutmut's numbering of the source as it is: a change of a module renumbers
+#: its mutants, and its entries here must be judged again (a stale name is simply unused).
+_R = "aperture_verify.execution.resume."
+_F = "aperture_verify.plan.fingerprint."
+_S = "aperture_verify.plugin.scheduler.xǁPhaseSchedulingǁ"
+_D = "aperture_verify.client.decode.xǁDecoderǁ"
+_FALSY = "required=None is as falsy as required=False"
+EQUIVALENT: dict[str, str] = {
+    _R + "xǁPreviousRunǁfrom_data__mutmut_68": 'Python 3.11+ fromisoformat reads "Z" itself',
+    _R + "xǁPreviousRunǁfrom_data__mutmut_69": 'Python 3.11+ fromisoformat reads "Z" itself',
+    _R + "xǁPreviousRunǁread__mutmut_6": '"UTF-8" and "utf-8" name the same codec',
+    _R + "xǁPreviousRunǁread__mutmut_4": "the locale's encoding is UTF-8 here (a Latin-1 locale "
+    "would tell, and cannot be set inside the test process)",
+    _F + "x_plan_fingerprint__mutmut_22": '"UTF-8" and "utf-8" name the same codec',
+    _F + "x_plan_fingerprint__mutmut_6": "ensure_ascii=None is as falsy as ensure_ascii=False",
+    "aperture_verify.plan.selection.x_select__mutmut_61": "the assert only narrows types: "
+    "first > last needs both options given",
+    "aperture_verify.client.outage.x__iso__mutmut_1": "format_timestamp(None) is None too",
+    _S + "__init____mutmut_6": "the default log's return value is never used",
+    _S + "__init____mutmut_16": "the default callback's return value is never used",
+    _S + "__init____mutmut_19": "the default callback's return value is never used",
+    _S + "__init____mutmut_23": "_init_stages sets _test_count before anything reads it",
+    _S + "__init____mutmut_24": "_init_stages sets _test_count before anything reads it",
+    _S + "__init____mutmut_25": "_init_stages sets _keys before anything reads it",
+    _S + "__init____mutmut_26": "_init_stages sets _stages before anything reads it",
+    _S + "_dispatch__mutmut_15": "the for loop's break is the function's last statement",
+    _S + "_refuse__mutmut_21": "pytest's CollectReport stores result or []",
+    _S + "mark_test_complete__mutmut_1": "the duration is not used",
+    _S + "remove_node__mutmut_3": "node2collection is read only for nodes still in _order and "
+    "at the first collection",
+    _S + "remove_node__mutmut_6": "a removed node left in _order is skipped: it is no longer "
+    "in node2collection",
+    _D + "job__mutmut_36": _FALSY,
+    _D + "step__mutmut_33": _FALSY,
+    _D + "step__mutmut_48": _FALSY,
+    _D + "time__mutmut_32": _FALSY,
+    _D + "workflow__mutmut_50": _FALSY,
+    _D + "workflow__mutmut_60": _FALSY,
+    _D + "text__mutmut_1": "the one caller relying on the default, req_text, raises the same "
+    "line when text returns None",
+    _D + "req_text__mutmut_9": "unreachable: text(required=True) raises first",
+    "aperture_verify.client.profile.xǁApiProfileǁpath__mutmut_10": "quote never escapes a "
+    'letter: safe="XXXX" keeps "/" escaped as safe="" does',
+}
 
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
 
