@@ -92,12 +92,13 @@ def test_while_riding_attempts_are_paced_by_the_interval(
     gaps = [b - a for a, b in itertools.pairwise(times[FAST.max_attempts - 1 :])]
     assert gaps, "the outage outlasted the ordinary retries: the test proves nothing otherwise"
     # each wait is drawn from INTERVAL..1.25 x INTERVAL; a request adds its own time (a
-    # loaded machine: up to half a second more), never less
+    # loaded machine: up to a quarter of a second more), never less
     assert min(gaps) >= INTERVAL * 0.95, gaps
-    assert statistics.median(gaps) <= INTERVAL * 1.25 + 0.5, gaps
-    # 1.5 s of outage at one attempt per 0.2-0.25 s after the ordinary retries: from
-    # 1.5 / 0.25 to 1.5 / 0.2 ride-out attempts, and one at each end at most
-    assert 1.5 / (INTERVAL * 1.25) - 2 <= len(gaps) <= 1.5 / INTERVAL + 1, gaps
+    assert statistics.median(gaps) <= INTERVAL * 1.25 + 0.25, gaps
+    # 1.5 s of outage at one attempt per 0.2-0.25 s after the ordinary retries: at most
+    # 1.5 / 0.2 ride-out attempts, and one more at the end; at least two, however slow
+    # a loaded machine makes each request
+    assert 2 <= len(gaps) <= 1.5 / INTERVAL + 1, gaps
 
 
 def test_an_outage_past_the_budget_is_server_unreachable(
