@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.doctor.document import read_document
 from aperture_verify.doctor.infer import infer
@@ -360,3 +362,73 @@ def test_times_of_one_known_unit_give_the_timestamp_format() -> None:
         [],
         "",
     )
+
+
+def renamed(path: list[str], old: str, new: str) -> dict[str, Any]:
+    """DOC with the property *old* of the schema at *path* renamed *new*."""
+    doc = copy.deepcopy(DOC)
+    node: Any = doc
+    for part in path:
+        node = node[part]
+    props = node["properties"]
+    props[new] = props.pop(old)
+    return doc
+
+
+TASK = ["paths", "/api/runs/{runId}", "get", "responses", "200", "content", "application/json",
+        "schema", "properties", "tasks", "items"]  # fmt: skip
+FLOW_ITEM = ["paths", "/api/flows", "get", "responses", "200", "content", "application/json",
+             "schema", "properties", "items", "items"]  # fmt: skip
+RUN_SCHEMA = TASK[:-3]
+
+
+@pytest.mark.parametrize(
+    ("path", "old", "new", "need"),
+    [
+        (TASK, "title", "name", "step name"),
+        (TASK, "title", "label", "step name"),
+        (TASK, "title", "stepName", "step name"),
+        (TASK, "kind", "type", "step type"),
+        (TASK, "kind", "stepType", "step type"),
+        (TASK, "input", "rowsIn", "step rows in"),
+        (TASK, "input", "inputRows", "step rows in"),
+        (TASK, "input", "rowsRead", "step rows in"),
+        (TASK, "input", "in", "step rows in"),
+        (TASK, "output", "rowsOut", "step rows out"),
+        (TASK, "output", "outputRows", "step rows out"),
+        (TASK, "output", "rowsWritten", "step rows out"),
+        (TASK, "output", "out", "step rows out"),
+        (TASK, "validRows", "passedRows", "step passed rows"),
+        (TASK, "validRows", "passed", "step passed rows"),
+        (TASK, "invalidRows", "failedRows", "step failed rows"),
+        (TASK, "invalidRows", "failed", "step failed rows"),
+        (FLOW_ITEM, "title", "name", "workflow name"),
+        (FLOW_ITEM, "title", "displayName", "workflow name"),
+        (FLOW_ITEM, "spaceName", "space", "workflow space"),
+        (FLOW_ITEM, "spaceName", "spaceLabel", "workflow space"),
+        (FLOW_ITEM, "spaceName", "spaceExternalLabel", "workflow space"),
+        (FLOW_ITEM, "isDraft", "hasDraft", "workflow draft"),
+        (FLOW_ITEM, "isDraft", "draft", "workflow draft"),
+        (FLOW_ITEM, "workflowId", "id", "workflow id"),
+        (FLOW_ITEM, "workflowId", "uid", "workflow id"),
+        (FLOW_ITEM, "externalLabel", "workflowExternalLabel", "workflow label"),
+        (FLOW_ITEM, "externalLabel", "workflowLabel", "workflow label"),
+        (FLOW_ITEM, "externalLabel", "label", "workflow label"),
+        (RUN_SCHEMA, "id", "jobId", "job id field"),
+        (RUN_SCHEMA, "id", "runId", "job id field"),
+        (RUN_SCHEMA, "id", "executionId", "job id field"),
+        (RUN_SCHEMA, "id", "jobUuid", "job id field"),
+        (RUN_SCHEMA, "id", "uuid", "job id field"),
+        (RUN_SCHEMA, "id", "jobKey", "job id field"),
+        (RUN_SCHEMA, "failureReason", "errorMessage", "job error field"),
+    ],
+)  # fmt: skip
+def test_each_name_the_doctor_knows_is_found(
+    path: list[str], old: str, new: str, need: str
+) -> None:
+    _need, status, seen, keys, candidates, _note = next(
+        f for f in findings(renamed(path, old, new)) if f[0] == need
+    )
+    ((key, value),) = keys.items()
+    assert (seen, value, candidates) == (new, new, [])
+    assert status == ("ok" if getattr(ApiProfile(), key) == new else "differs")
