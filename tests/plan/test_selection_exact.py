@@ -64,6 +64,7 @@ def test_the_reason_names_the_options_as_given(plan: Plan) -> None:
 def test_a_from_phase_after_the_to_phase_is_one_line(plan: Plan) -> None:
     with pytest.raises(PlanError) as caught:
         select(plan, from_phase=("enrich", "--from-phase"), to_phase=("cleanse", "--to-phase"))
+    assert caught.value.key == ""
     assert str(caught.value) == (
         "--from-phase: phase 'enrich' comes after --to-phase 'cleanse' in plan 'main'; "
         "the plan's order is: 'ingest', 'cleanse', 'enrich', 'publish'"

@@ -82,6 +82,7 @@ def test_quotes_spaces_and_separators() -> None:
     assert parse_labels("  A ;B ,  'C,D'", "--workflows") == ("A ;B", "C,D")
     assert parse_labels("''''", "--workflows") == ("'",)
     assert parse_labels("'a'  ,b", "--workflows") == ("a", "b")
+    assert parse_labels("WX1, XX", "--workflows") == ("WX1", "XX")
     assert parse_chain("A;B,C;D", "--run") == (("A",), ("B", "C"), ("D",))
 
 
