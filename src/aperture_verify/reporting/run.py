@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aperture_verify.client.outage import OutageRecord
-from aperture_verify.common.secrets import safe_url
-from aperture_verify.execution.results import Outcome, WorkflowResult
+from aperture_verify.client.rideout import OutageRecord
+from aperture_verify.common.redaction import safe_url
+from aperture_verify.execution.results import Outcome, PhaseCheck, WorkflowResult
 from aperture_verify.plan.model import Plan
 
 #: CI variables that identify a build, in the order they are tried.
@@ -71,6 +71,8 @@ class RunSummary:
     resumed_from: tuple[str, datetime | None] | None = None  # (run id, start) of the run resumed
     check_failures: dict[str, str] = field(default_factory=dict)  # failed phase check -> phase
     outages: list[OutageRecord] = field(default_factory=list)  # met before any workflow ran
+    #: every hand-written phase check: run here, or carried over by --resume
+    phase_checks: list[PhaseCheck] = field(default_factory=list)
 
     @property
     def warnings(self) -> int:
