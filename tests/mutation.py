@@ -57,8 +57,8 @@ MODULES: dict[str, Target] = {
             "tests/execution/test_warnings.py",
         ),
     ),
-    "execution/warnings": Target(
-        ("execution/warnings.py",),
+    "execution/warning_rules": Target(
+        ("execution/warning_rules.py",),
         ("tests/execution/test_warnings.py", "tests/execution/test_warnings_exact.py"),
     ),
     "execution/resume": Target(
@@ -81,9 +81,9 @@ MODULES: dict[str, Target] = {
         ("execution/polling.py",),
         ("tests/execution/test_polling.py", "tests/execution/test_polling_exact.py"),
     ),
-    "client/outage": Target(
-        ("client/outage.py",),
-        # not test_client_outage.py: it waits out real outages of 1.5 s, and a mutant that
+    "client/rideout": Target(
+        ("client/rideout.py",),
+        # not test_client_rideout.py: it waits out real outages of 1.5 s, and a mutant that
         # slows the ride-out makes each of its tests a timeout of a minute
         ("tests/client/test_outage_pace.py", "tests/client/test_outage_record.py"),
     ),
@@ -105,8 +105,8 @@ MODULES: dict[str, Target] = {
         ("plugin/scheduler.py",),
         ("tests/plugin/test_scheduler.py", "tests/plugin/test_scheduler_edges.py"),
     ),
-    "doctor/infer": Target(
-        ("doctor/infer.py", "doctor/routes.py", "doctor/jobfields.py"),
+    "doctor/mapping": Target(
+        ("doctor/mapping.py", "doctor/routes.py", "doctor/jobfields.py"),
         (
             "tests/doctor/test_doctor_infer.py",
             "tests/doctor/test_doctor_needs.py",
@@ -133,7 +133,7 @@ EQUIVALENT: dict[str, str] = {
     _F + "x_plan_fingerprint__mutmut_6": "ensure_ascii=None is as falsy as ensure_ascii=False",
     "aperture_verify.plan.selection.x_select__mutmut_61": "the assert only narrows types: "
     "first > last needs both options given",
-    "aperture_verify.client.outage.x__iso__mutmut_1": "format_timestamp(None) is None too",
+    "aperture_verify.client.rideout.x__iso__mutmut_1": "format_timestamp(None) is None too",
     _S + "__init____mutmut_6": "the default log's return value is never used",
     _S + "__init____mutmut_16": "the default callback's return value is never used",
     _S + "__init____mutmut_19": "the default callback's return value is never used",
@@ -235,7 +235,7 @@ class Score:
             f"{status} {n}" for status, n in sorted(self.counts.items()) if status not in KILLED
         )
         return (
-            f"{self.module:<20} {self.percent:5.1f} %  killed {self.killed}/"
+            f"{self.module:<24} {self.percent:5.1f} %  killed {self.killed}/"
             f"{self.total - len(self.equivalent)} (of {self.total} mutants, "
             f"{len(self.equivalent)} equivalent; {others or 'no survivor'})  "
             f"{self.seconds:.0f} s"
@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.list:
         for name, target in MODULES.items():
-            print(f"{name:<20} {', '.join(target.sources)}  <-  {' '.join(target.tests)}")
+            print(f"{name:<24} {', '.join(target.sources)}  <-  {' '.join(target.tests)}")
         return 0
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
@@ -312,9 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     total = time.monotonic() - started
     print(f"{len(scores)} module(s) in {total:.0f} s; scores of non-equivalent mutants killed:")
     for score in scores:
-        print(f"  {score.module:<20} {score.percent:5.1f} %")
+        print(f"  {score.module:<24} {score.percent:5.1f} %")
     for name in failed:
-        print(f"  {name:<20} not measured: mutmut failed (see above)")
+        print(f"  {name:<24} not measured: mutmut failed (see above)")
     return 1 if failed else 0
 
 

@@ -79,10 +79,6 @@ def test_a_job_of_the_wrong_shape(body: Any, expected: str) -> None:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ({"externalLabel": "W", "published": "yes"},
-         "workflow 'W' 'published' is a string, expected true or false"),
-        ({"externalLabel": "W", "hasDraft": 1}, "workflow 'W' 'hasDraft' is a number, expected "
-                                                "true or false"),
         ({"externalLabel": "W", "id": [1]}, "workflow 'W' 'id' is a list"),
         ({"externalLabel": "W", "id": True}, "workflow 'W' 'id' is a boolean"),
         ({"externalLabel": "W", "name": 2}, "workflow 'W' 'name' is a number, expected a string"),

@@ -15,8 +15,8 @@ import pytest
 
 from aperture_verify.client.client import DataStudioClient, RetryPolicy
 from aperture_verify.client.credentials import Credentials
-from aperture_verify.client.outage import OUTAGE_INTERVAL, OutageRecord, RideOut, RideOuts
 from aperture_verify.client.profile import ApiProfile
+from aperture_verify.client.rideout import OUTAGE_INTERVAL, OutageRecord, RideOut, RideOuts
 from aperture_verify.emulator import Emulator, Fault, StepScript, WorkflowScript
 from aperture_verify.errors import ServerRefusedError
 
@@ -92,7 +92,10 @@ def test_the_budget_counts_from_the_first_failure_and_includes_the_next_wait() -
     # a Retry-After of 5 s sets the wait exactly: 115 - 100 + 5 = 20 fits the budget of 20
     assert ride.next_wait(115.0, 5.0) == 5.0
     assert ride.record is not None and ride.record.requests == 2
-    assert ride.next_wait(115.01, 5.0) is None
+    # later, the wait is cut to what is left, so that the last attempt comes at the end...
+    assert ride.next_wait(118.0, 5.0) == pytest.approx(2.0)
+    # ...and with less than the 10 ms slack left, the budget is spent
+    assert ride.next_wait(119.995, 5.0) is None
     ride.answered(200)
     assert ride.since is None and ride.streak == 0 and ride.record is None
     ride.failed(200.0, "503")  # a new streak: counted from its own first failure

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from aperture_verify.client.failures import Failure
-from aperture_verify.client.outage import OutageRecord, RideOut, ServerUnreachableError
+from aperture_verify.client.rideout import OutageRecord, RideOut, ServerUnreachableError
 
 T0 = datetime(2026, 11, 28, 4, 0, 0, 123000, tzinfo=UTC)
 
@@ -89,7 +89,7 @@ def test_the_error_that_ends_a_ride_says_how_long_since_when_and_the_last_failur
     assert isinstance(error, ServerUnreachableError)
     since = T0.astimezone().strftime("%H:%M:%S")
     assert str(error) == (
-        f"the server could not be reached for 31s (since {since}, 1 failed requests; "
+        f"the server could not be reached for 31.4s (since {since}, 1 failed requests; "
         "outage budget 30s); last: GET ... -> 5xx Service Unavailable"
     )
     assert error.outage is r.record and error.status == 503

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -184,7 +185,8 @@ def test_junk_documents_and_answers_never_end_in_a_traceback(
     # the first usual place answers a document whose $refs loop and lead nowhere: read
     # as far as it goes, every need it cannot show is listed as missing
     assert f"API document: {junk_server}/v3/api-docs (OpenAPI 3.0.0), found through" in out
-    needs = out.split("in the server's document:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    table = re.split(r"What the suite needs[^\n]*:\n", out, maxsplit=1)[1]
+    needs = table.split("\n\n", 1)[0].splitlines()
     assert all("  MISSING  " in line for line in needs), needs
     assert [line.split("  MISSING  ")[0].strip() for line in needs] == [
         "execute route", "job route", "job state field", "jobs route", "workflows route",

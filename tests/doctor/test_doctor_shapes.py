@@ -16,7 +16,7 @@ import pytest
 
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.doctor.document import read_document
-from aperture_verify.doctor.infer import infer
+from aperture_verify.doctor.mapping import infer
 
 
 def ok(schema: dict[str, Any], status: str = "200") -> dict[str, Any]:
@@ -333,7 +333,8 @@ def test_lists_that_page_alike_give_one_paging() -> None:
     assert found["list pages"] == (
         "list pages", "differs", "'content' with last flag 'last', page 'page', size 'size'",
         {"list_items_field": "content", "list_next_field": "", "list_last_field": "last",
-         "page_param": "page", "page_size_param": "size"},
+         "page_param": "page", "page_size_param": "size", "list_total_pages_field": "",
+         "list_next_header": ""},
         [], "",
     )  # fmt: skip
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aperture_verify.client.models import Workflow
-from aperture_verify.execution.readiness import preflight, preflight_reason, readiness_problem
+from aperture_verify.execution.readiness import not_ready, preflight_reason, readiness_problem
 from aperture_verify.plan.model import WorkflowSpec
 
 
@@ -65,7 +65,7 @@ def test_unknown_sources_are_all_named_and_an_empty_list_is_none() -> None:
 
 def test_the_preflight_and_its_reason() -> None:
     specs = [spec("Wö1"), spec("Nowhere"), spec("Draft", version="PublishedOnly"), spec("Draft")]
-    found = preflight(specs, CATALOG)
+    found = not_ready(specs, CATALOG)
     assert list(found) == ["Nowhere", "Draft"]
     assert preflight_reason(found) == (
         f"preflight failed: Nowhere: {found['Nowhere']} (and 1 more not ready: Draft)"

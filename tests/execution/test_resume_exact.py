@@ -141,8 +141,9 @@ def test_refusals_of_the_plan_are_whole_lines() -> None:
     )
     prev = PreviousRun.from_data(document(), "r.json")
     assert refusal(lambda: plan_resume(PLAN, "sha256:0", prev)) == (
-        "--resume: plan 'main' changed since run run-7 (its phases, workflows or expectations "
-        f"differ, so what passed then proves nothing now); {FRESH}"
+        "--resume: plan 'main' changed since run run-7: its phases, workflows or expectations "
+        "differ, and that run's file does not say which, so what passed then proves nothing "
+        f"now; {FRESH}"
     )
     passed = document(
         workflows=[

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from aperture_verify.client.models import Job, Workflow
-from aperture_verify.client.outage import OutageRecord, ServerUnreachableError
 from aperture_verify.client.profile import DEFAULT_PROFILE
+from aperture_verify.client.rideout import OutageRecord, ServerUnreachableError
 from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResult
 from aperture_verify.execution.runner import WorkflowFailed, WorkflowRunner
 from aperture_verify.plan.model import WorkflowSpec

@@ -14,7 +14,7 @@ import pytest
 from aperture_verify.history.records import RunRecord, WorkflowRecord
 from aperture_verify.history.store import HistoryStore
 from aperture_verify.plan import load_plan_text
-from aperture_verify.plugin.history import RunHistory
+from aperture_verify.plugin.past_runs import RunHistory
 
 PLAN = """
 [server]
