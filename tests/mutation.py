@@ -131,7 +131,7 @@ EQUIVALENT: dict[str, str] = {
     "would tell, and cannot be set inside the test process)",
     _F + "x_plan_fingerprint__mutmut_22": '"UTF-8" and "utf-8" name the same codec',
     _F + "x_plan_fingerprint__mutmut_6": "ensure_ascii=None is as falsy as ensure_ascii=False",
-    "aperture_verify.plan.selection.x_select__mutmut_61": "the assert only narrows types: "
+    "aperture_verify.plan.selection.x_select__mutmut_63": "the assert only narrows types: "
     "first > last needs both options given",
     "aperture_verify.client.rideout.x__iso__mutmut_1": "format_timestamp(None) is None too",
     _S + "__init____mutmut_6": "the default log's return value is never used",
@@ -153,7 +153,7 @@ EQUIVALENT: dict[str, str] = {
     _D + "step__mutmut_48": _FALSY,
     _D + "time__mutmut_32": _FALSY,
     _D + "workflow__mutmut_50": _FALSY,
-    _D + "workflow__mutmut_60": _FALSY,
+    _D + "workflow__mutmut_61": _FALSY,
     _D + "text__mutmut_1": "the one caller relying on the default, req_text, raises the same "
     "line when text returns None",
     _D + "req_text__mutmut_9": "unreachable: text(required=True) raises first",
