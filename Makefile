@@ -9,7 +9,7 @@ BIN     := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-stamp
 STAMP   := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint clean mutate
 
 # The suite alone (what a user installs): pytest, pytest-xdist, requests, pytest-html.
 $(RUNTIME): pyproject.toml
@@ -37,6 +37,12 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/history.py
 	$(BIN)/python bench/run.py
+
+# Mutation testing of the modules that hold the rules (docs/testing.md): minutes, so not part
+# of `make test` or CI. One module: make mutate MODULE=history/bands (make mutate MODULE=list
+# lists them).
+mutate: $(STAMP)
+	$(BIN)/python tests/mutation.py $(if $(filter list,$(MODULE)),--list,$(MODULE))
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests test_phases bench conftest.py

@@ -7,6 +7,7 @@ a second) so that what the suite does over minutes is seen in a moment.
 from __future__ import annotations
 
 import itertools
+import statistics
 from collections.abc import Iterator
 
 import pytest
@@ -90,7 +91,14 @@ def test_while_riding_attempts_are_paced_by_the_interval(
     times = [r.at for r in emu.requests if r.outage == "503"]
     gaps = [b - a for a, b in itertools.pairwise(times[FAST.max_attempts - 1 :])]
     assert gaps, "the outage outlasted the ordinary retries: the test proves nothing otherwise"
+    # each wait is drawn from INTERVAL..1.25 x INTERVAL; a request adds its own time (a
+    # loaded machine: up to a quarter of a second more), never less
     assert min(gaps) >= INTERVAL * 0.95, gaps
+    assert statistics.median(gaps) <= INTERVAL * 1.25 + 0.25, gaps
+    # 1.5 s of outage at one attempt per 0.2-0.25 s after the ordinary retries: at most
+    # 1.5 / 0.2 ride-out attempts, and one more at the end; at least two, however slow
+    # a loaded machine makes each request
+    assert 2 <= len(gaps) <= 1.5 / INTERVAL + 1, gaps
 
 
 def test_an_outage_past_the_budget_is_server_unreachable(
@@ -126,10 +134,13 @@ def test_a_burst_the_ordinary_retries_absorb_is_not_an_outage(
     from aperture_verify.emulator import Fault
 
     job = client.execute("Slow", space="Demo")
-    emu.inject(Fault("GET /api/v1/jobs/*", status=503, times=2))
+    fault = emu.inject(Fault("GET /api/v1/jobs/*", status=503, times=2))
     heard = Heard()
     with client.riding_out(30.0, "polling", on_begin=heard.begin, on_end=heard.end):
         client.get_job(job.id)
+    assert fault.hits == 2, "the burst was not served: the test proves nothing otherwise"
+    polls = [r for r in emu.requests if r.method == "GET" and r.path.startswith("/api/v1/jobs/")]
+    assert [r.status for r in polls] == [503, 503, 200]
     assert heard.begun == [] and heard.ended == []
 
 

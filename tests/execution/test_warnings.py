@@ -24,31 +24,43 @@ def spec(**kw: object) -> WorkflowSpec:
     return WorkflowSpec("Workflow 3", "cleanse", "Demo", max_duration=60.0, **kw)  # type: ignore[arg-type]
 
 
-def history(runs: int = 12) -> Usual:
-    found = usual([3.0] * runs, {("Export", "rowsOut"): [5000.0] * runs})
+#: Noisy nights, so that the bands' MAD term decides, not their floors:
+#: durations: median 3.0, MAD 0.2 -> 4 x 0.2 x 1.4826 = 1.18608 (> the 1 s floor): 1.81..4.19
+DURATIONS = [3.0, 3.4, 2.7, 3.1, 2.9, 3.6, 2.8, 3.2, 3.0, 2.5, 3.3, 3.0]
+#: rows: median 5000, MAD 250 -> 1482.6 (> 25 % of 5000 = 1250): 3517.4..6482.6
+ROWS = [5000.0, 5600.0, 4700.0, 5200.0, 4400.0, 5900.0, 4800.0, 5100.0, 5000.0, 4600.0,
+        5300.0, 5000.0]  # fmt: skip
+
+
+def history() -> Usual:
+    found = usual(DURATIONS, {("Export", "rowsOut"): ROWS})
     assert found is not None
     return found
 
 
 def test_nothing_unusual_gives_no_warning() -> None:
     assert warnings_for(spec(), job(3.2), history()) == []
+    assert warnings_for(spec(), job(4.18), history()) == []  # inside the MAD band, past 4.0
+    assert warnings_for(spec(), job(3.0, rows_out=3600), history()) == []  # below 3750
     assert warnings_for(spec(), job(30.0), None) == []  # no history, no warn limits
 
 
 def test_a_slow_night_against_its_history() -> None:
     (w,) = warnings_for(spec(), job(9.8), history())
     assert w.kind == "anomaly_duration"
-    assert w.message == "Workflow 3 took 9.8s, usual 3.0s (median of 12 runs, band 2.0s–4.0s)"  # noqa: RUF001
-    assert w.value == 9.8 and w.expected == "2.0s..4.0s"
+    assert w.message == "Workflow 3 took 9.8s, usual 3.0s (median of 12 runs, band 1.8s–4.2s)"  # noqa: RUF001
+    assert w.value == 9.8 and w.expected == "1.8s..4.2s"
+    (short,) = warnings_for(spec(), job(1.8), history())
+    assert short.kind == "anomaly_duration" and short.value == 1.8
 
 
 def test_fewer_rows_against_their_history() -> None:
     (w,) = warnings_for(spec(), job(3.0, rows_out=3000), history())
     assert w.kind == "anomaly_rows"
-    assert w.message.startswith(
-        'Workflow 3: step "Export" rowsOut = 3000, usual 5000 (median of 12'
+    assert w.message == (
+        'Workflow 3: step "Export" rowsOut = 3000, usual 5000 (median of 12 runs, band 3517–6483)'  # noqa: RUF001
     )
-    assert w.value == 3000
+    assert w.value == 3000 and w.expected == "3517..6483"
 
 
 def test_anomaly_off_keeps_the_warn_limits() -> None:

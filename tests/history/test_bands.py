@@ -54,12 +54,14 @@ def test_one_outlier_night_does_not_widen_the_band() -> None:
 
 
 def test_noisy_history_widens_the_band() -> None:
-    rng = random.Random(7)
-    noisy = [10 * (1 + rng.uniform(-0.4, 0.4)) for _ in range(20)]
-    quiet = [10 * (1 + rng.uniform(-0.05, 0.05)) for _ in range(20)]
-    wide, narrow = band(noisy), band(quiet)
+    # noisy: median 10, deviations 0 1 1 2 2 3 3 4 4 -> MAD 2 -> 4 x 2 x 1.4826 = 11.8608
+    wide = band([6.0, 14.0, 8.0, 12.0, 10.0, 7.0, 13.0, 9.0, 11.0])
+    # quiet: median 10, MAD 0.1 -> 0.59 < 25 % of 10: the floor sets 7.5..12.5
+    narrow = band([9.9, 10.1, 10.0, 10.2, 9.8, 10.0, 10.1, 9.9, 10.0])
     assert wide is not None and narrow is not None
-    assert wide.high - wide.low > narrow.high - narrow.low
+    assert (wide.median, wide.low) == (10.0, 0.0)
+    assert wide.high == pytest.approx(21.8608)
+    assert narrow == Band(10.0, 7.5, 12.5, 9)
     assert not outside(13.5, wide)
     assert outside(13.5, narrow)
 
@@ -84,9 +86,12 @@ def test_band_round_trips_as_data() -> None:
     assert Band.from_dict(b.to_dict()) == b
 
 
+@pytest.mark.parametrize("noise", [0.15, 0.40])
 @pytest.mark.parametrize("rule", [DURATION_RULE, ROWS_RULE])
-def test_false_warning_rate_of_the_defaults_under_15_percent_noise(rule: object) -> None:
-    """100 nights of ±15 % noise, 50 seeds: well under the 2 % target (bench reports it)."""
+def test_false_warning_rate_of_the_defaults_under_noise(rule: object, noise: float) -> None:
+    """100 nights of ±15 % and ±40 % noise, 50 seeds: under the 2 % target (bench reports
+    it). At ±40 % the 25 % floor alone would warn on a third of the nights: the k·MAD
+    term is what keeps the rate down."""
     from aperture_verify.history.bands import BandRule
 
     assert isinstance(rule, BandRule)
@@ -95,7 +100,7 @@ def test_false_warning_rate_of_the_defaults_under_15_percent_noise(rule: object)
         rng = random.Random(seed)
         history: list[float] = []
         for _night in range(100):
-            value = 120.0 * (1 + rng.uniform(-0.15, 0.15))
+            value = 120.0 * (1 + rng.uniform(-noise, noise))
             b = band(history, rule=rule)
             if b is not None:
                 eligible += 1
