@@ -33,10 +33,11 @@ from aperture_verify.reporting import junit
 from aperture_verify.reporting.results_json import write_results
 from aperture_verify.reporting.run import (
     RunSummary,
+    TestTally,
     ci_build,
     in_plan_order,
+    run_time_line,
 )
-from aperture_verify.reporting.runtime import TestTally, finish_html, run_time_line
 
 __all__ = ["RESULTS_FILE", "ReportPlugin"]
 
@@ -219,7 +220,8 @@ class ReportPlugin:
     ) -> None:
         run = self.summary()
         run.exit_status = int(session.exitstatus)
-        prefix.append(redact(html_report.summary_html(run), self.secrets))
+        summary_block = html_report.summary_html(run, self.ctx.run_line)
+        prefix.append(redact(summary_block, self.secrets))
 
     # -- carried over (--resume) -------------------------------------------------
 
@@ -271,10 +273,7 @@ class ReportPlugin:
         self._metadata()  # workers' metadata may have been merged in since the start
 
     def after_writers(self) -> None:
-        """Once pytest-html wrote report.html: its count and duration replaced by the run
-        time line. Once LogXML wrote junit.xml: the cases named and completed for Jenkins."""
-        if self.html_path and self.ctx.run_line and self.html_path.is_file():
-            finish_html(self.html_path, self.ctx.run_line)
+        """Once LogXML wrote junit.xml: the cases named and completed for Jenkins."""
         if self.junit_path is None or not self.junit_path.is_file():
             return
         cases = {
