@@ -152,3 +152,5 @@ class EndOfSession:
             #    (never fails the run; a problem is one line in the summary).
             if self.reports.results_doc is not None:
                 self.history.record(self.reports.results_doc)
+            # 6. [history page] history.html beside report.html, from the history just written.
+            self.reports.write_history_page()

@@ -30,6 +30,8 @@ from aperture_verify.plugin.history import RunHistory
 from aperture_verify.plugin.options import option
 from aperture_verify.reporting import html as html_report
 from aperture_verify.reporting import junit
+from aperture_verify.reporting.history_page import HISTORY_FILE, chart_link, write_history_page
+from aperture_verify.reporting.live import LiveReport, usual_durations
 from aperture_verify.reporting.results_json import write_results
 from aperture_verify.reporting.run import (
     RunSummary,
@@ -71,6 +73,7 @@ class ReportPlugin:
         self.reports_dir = (
             reports_dir if reports_dir.is_absolute() else (config.rootpath / reports_dir)
         )
+        self.live: LiveReport | None = None  # report.html and results.json while running
 
     # -- what the run contains ---------------------------------------------------
 
@@ -92,6 +95,8 @@ class ReportPlugin:
             spec = self.labels.get(label)
             if spec is not None:
                 self.module_phase[nodeid.split("::")[0]] = spec.phase
+        if self.live is not None:  # [live report] -k/-m and the phase modules given narrow it
+            self.live.expect(set(self.ctx.labels_by_nodeid.values()))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self._collected()
@@ -127,6 +132,48 @@ class ReportPlugin:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.started_at = datetime.now(UTC)
         self._metadata()
+        self._start_live()  # [live report]
+
+    # -- live report -------------------------------------------------------------
+
+    def history_link(self, label: str | None = None) -> str | None:
+        """The history page's address beside report.html (a workflow's chart with
+        *label*), when the run keeps a history."""
+        if self.history.path is None or self.history.problem is not None:
+            return None
+        return chart_link(label) if label is not None else HISTORY_FILE
+
+    def _start_live(self) -> None:
+        if self.html_path is None or self.config.getoption("collectonly"):
+            return
+        carried = {r.label for r in self.ctx.ledger.results() if r.carried_over_from}
+        selected = self.ctx.selected
+        expected = [
+            w
+            for w in self.ctx.plan.workflows
+            if (selected is None or w.label in selected) and w.label not in carried
+        ]
+        workers = getattr(self.config.option, "numprocesses", 0)
+        slots = min(self.ctx.plan.max_parallel, workers if isinstance(workers, int) else 1)
+        self.live = LiveReport(
+            self.ctx.plan,
+            expected,
+            self.html_path,
+            self.reports_dir / RESULTS_FILE,
+            server_url=safe_url(self.ctx.url),
+            run_id=self.ctx.run_id,
+            slots=max(1, slots),
+            usual=usual_durations(self.history.usual, self.history.trend),
+            links={w.label: link for w in expected if (link := self.history_link(w.label))},
+            secrets=self.secrets,
+            started_at=self.started_at,
+        )
+        self.live.start()
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        label = self.ctx.labels_by_nodeid.get(nodeid)
+        if self.live is not None and label is not None:  # [live report]
+            self.live.workflow_started(label)
 
     def _metadata(self) -> None:
         """Run facts into pytest-metadata's dict; secret-looking entries out of it."""
@@ -179,8 +226,10 @@ class ReportPlugin:
             # teardown report arrives, after this hook: the details land there.
             result = WorkflowResult.from_dict(data)
             extras: list[dict[str, Any]] = list(getattr(report, "extras", []))
+            if self.live is not None:  # [live report]
+                self.live.workflow_ended(result)
             trend = self.history.trend.get(spec.label, [])
-            details = html_report.details_html(result, trend)
+            details = html_report.details_html(result, trend, self.history_link(spec.label))
             extras.append(_extra(redact(details, self.secrets), "html"))
             if result.job_url:
                 extras.append(_extra(result.job_url, "url", name="job"))
@@ -220,7 +269,7 @@ class ReportPlugin:
     ) -> None:
         run = self.summary()
         run.exit_status = int(session.exitstatus)
-        summary_block = html_report.summary_html(run, self.ctx.run_line)
+        summary_block = html_report.summary_html(run, self.ctx.run_line, self.history_link())
         prefix.append(redact(summary_block, self.secrets))
 
     # -- carried over (--resume) -------------------------------------------------
@@ -262,6 +311,8 @@ class ReportPlugin:
     def before_writers(self, session: pytest.Session) -> None:
         """Before LogXML and pytest-html write: fill the gaps, write results.json."""
         self.finished_at = datetime.now(UTC)
+        if self.live is not None:  # [live report] stops before the final reports are written
+            self.live.close()
         if self.config.getoption("collectonly"):
             return
         self._report_carried_over()  # when the run stopped before its test loop
@@ -288,6 +339,16 @@ class ReportPlugin:
             self.secrets,
             prefix=self.config.option.junitprefix,
         )
+
+    def write_history_page(self) -> None:
+        """[history page] history.html beside report.html, once the run is recorded."""
+        if self.html_path is None or self.history.path is None or not self.history.recorded:
+            return
+        problem = write_history_page(
+            self.history.path, self.ctx.plan, self.html_path.parent / HISTORY_FILE
+        )
+        if problem is not None:
+            self.history.problem = problem  # one line in the terminal summary
 
     def _report_not_run(self, session: pytest.Session) -> None:
         """Every selected workflow without a result is reported skipped, with the reason.
