@@ -228,3 +228,16 @@ def test_the_writer_coalesces_events_and_keeps_up(tmp_path: Path, events: int) -
     # the first page, then one write per 0.3 s at most while events kept coming, then close
     assert 2 <= report.writes - 1 <= 2 + took / 0.3
     assert report.writes < events
+
+
+def test_without_any_history_no_end_is_expected(tmp_path: Path) -> None:
+    clock = Clock()
+    report = live(tmp_path, clock)
+    report.usual = {}
+    report.start(background=False)
+    report.workflow_started("W1")
+    report.write()
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "no expected end yet (no history of these workflows)" in page
+    assert "expected end 0" not in page
+    assert json.loads((tmp_path / "results.json").read_text())["progress"]["expected_end"] is None

@@ -190,7 +190,7 @@ def chart(
         "lines": [
             {
                 **line,
-                "y": y(float(line["value"])),
+                "y": y(float(line["value"])) if line["drawn"] else None,
                 "text": f"{line['name']} {_value(float(line['value']), unit)}",
             }
             for line in lines

@@ -349,7 +349,8 @@ class LiveReport:
                 state = "pending"
             counts = {s: states.count(s) for s in ("passed", "failed", "skipped", "running")}
             phase_rows.append({"name": name, "state": state, "total": len(labels), **counts})
-        expected_end = None if final or not (running or pending) else now + timedelta(seconds=left)
+        known = len(unknown) < len(running) + len(pending)  # some remaining time is known
+        expected_end = now + timedelta(seconds=left) if known and not final else None
         summary = RunSummary(
             plan=self.plan,
             server_url=self.server_url,
