@@ -36,6 +36,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/history.py
+	$(BIN)/python bench/live.py
 	$(BIN)/python bench/run.py
 
 lint: $(STAMP)

@@ -42,7 +42,7 @@ from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.execution.results import Outcome, WorkflowResult
 from aperture_verify.history.bands import Usual
 from aperture_verify.plan.model import Plan, WorkflowSpec
-from aperture_verify.reporting.results_json import build_results
+from aperture_verify.reporting.results_json import build_results, plan_entry
 from aperture_verify.reporting.run import RunSummary, in_plan_order
 from aperture_verify.reporting.timeline import render_timeline
 
@@ -153,6 +153,7 @@ class LiveReport:
         self.plan = plan
         self.workflows = list(workflows)
         self._phases = {w.label: w.phase for w in self.workflows}
+        self._plan_entry = plan_entry(plan)  # its fingerprint costs more than the rest
         self.html_path = html_path
         self.json_path = json_path
         self.server_url = server_url
@@ -269,7 +270,8 @@ class LiveReport:
             write_atomic(self.html_path, self._redact(str(render("live.html.jinja", **view))))
         if self.json_path is not None:
             self.json_path.parent.mkdir(parents=True, exist_ok=True)
-            text = json.dumps(self.document(view), indent=2, ensure_ascii=False) + "\n"
+            # compact while running: the indenting encoder is pure Python, and slow
+            text = json.dumps(self.document(view), ensure_ascii=False) + "\n"
             write_atomic(self.json_path, self._redact(text))
         with self._lock:
             self._written_version = version
@@ -391,7 +393,7 @@ class LiveReport:
 
     def document(self, view: Mapping[str, Any]) -> dict[str, Any]:
         """results.json while the run goes on: the finished workflows, and ``progress``."""
-        doc = build_results(view["summary"])
+        doc = build_results(view["summary"], self._plan_entry)
         doc["verdict"] = view["verdict"]
         doc["exit_status"] = None
         doc["progress"] = {

@@ -14,13 +14,27 @@ from aperture_verify.common.files import write_atomic
 from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.execution.results import WorkflowResult
 from aperture_verify.plan.fingerprint import plan_fingerprint
+from aperture_verify.plan.model import Plan
 from aperture_verify.reporting.run import RunSummary
 
 FORMAT_VERSION = 1
 
 
-def build_results(run: RunSummary) -> dict[str, Any]:
-    """The JSON document for *run* (plain data, no credential)."""
+def plan_entry(plan: Plan) -> dict[str, Any]:
+    """The document's ``plan`` (the same all through a run: the live report keeps it)."""
+    return {
+        "name": plan.name,
+        "fingerprint": plan_fingerprint(plan),
+        "on_failure": plan.on_failure,
+        "max_parallel": plan.max_parallel,
+        "phases": [
+            {"name": p.name, "workflows": [w.label for w in p.workflows]} for p in plan.phases
+        ],
+    }
+
+
+def build_results(run: RunSummary, plan: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON document for *run* (plain data, no credential); *plan*: its ``plan_entry``."""
     server = run.plan.server
     return {
         "version": FORMAT_VERSION,
@@ -30,16 +44,7 @@ def build_results(run: RunSummary) -> dict[str, Any]:
             if run.resumed_from
             else None
         ),
-        "plan": {
-            "name": run.plan.name,
-            "fingerprint": plan_fingerprint(run.plan),
-            "on_failure": run.plan.on_failure,
-            "max_parallel": run.plan.max_parallel,
-            "phases": [
-                {"name": p.name, "workflows": [w.label for w in p.workflows]}
-                for p in run.plan.phases
-            ],
-        },
+        "plan": plan if plan is not None else plan_entry(run.plan),
         "server": {
             "url": run.server_url,
             "emulator": server.is_emulator,
