@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from aperture_verify.execution.results import Outcome
+from aperture_verify.execution.resume import PreviousRun
 from aperture_verify.history.bands import Band, Usual
 from aperture_verify.plan.model import Phase, Plan, ServerSettings, WorkflowSpec
 from aperture_verify.reporting.live import LiveReport, expected_remaining, usual_durations
@@ -241,3 +242,17 @@ def test_without_any_history_no_end_is_expected(tmp_path: Path) -> None:
     assert "no expected end yet (no history of these workflows)" in page
     assert "expected end 0" not in page
     assert json.loads((tmp_path / "results.json").read_text())["progress"]["expected_end"] is None
+
+
+def test_resume_reads_the_results_json_of_a_run_left_running(tmp_path: Path) -> None:
+    """A killed run's live results.json is a run --resume can take up: what it finished."""
+    clock = Clock()
+    report = live(tmp_path, clock)
+    report.start(background=False)
+    report.workflow_ended(ran("W1", "load", 0.0, 1.5))
+    report.workflow_started("W2")
+    report.write()
+    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    previous = PreviousRun.from_data(data, "results.json")
+    assert previous.run_id == "run-1" and previous.verdict == "running"
+    assert {label: r.outcome for label, r in previous.results.items()} == {"W1": Outcome.PASSED}

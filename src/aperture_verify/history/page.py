@@ -204,7 +204,9 @@ def chart(
 
 
 def _value(v: float, unit: str) -> str:
-    return format_duration(v) if unit == "s" else f"{v:,.0f}"
+    if unit == "s":
+        return format_duration(v)
+    return f"{v:,.0f}" if v == int(v) or abs(v) >= 100 else f"{v:,.1f}"
 
 
 def _tip(p: Point, b: Band | None, unit: str) -> str:

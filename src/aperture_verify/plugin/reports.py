@@ -221,6 +221,9 @@ class ReportPlugin:
         data = getattr(report, "aperture", None)
         if data is not None or report.when == "call":  # a worker crash reports a bare call
             self.verdicts.add(spec.label)
+        crashed = self.result_of(spec.label) if data is None and report.when == "call" else None
+        if self.live is not None and crashed is not None:  # [live report] its verdict
+            self.live.workflow_ended(crashed)
         if data is not None:
             # pytest-html reads the extras of every report of a test when its
             # teardown report arrives, after this hook: the details land there.
