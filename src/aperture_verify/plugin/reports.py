@@ -146,6 +146,8 @@ class ReportPlugin:
     def _start_live(self) -> None:
         if self.html_path is None or self.config.getoption("collectonly"):
             return
+        # pytest-html's own running report (generate_report_on_test) keeps report.html
+        own = self.config.getini("generate_report_on_test")
         carried = {r.label for r in self.ctx.ledger.results() if r.carried_over_from}
         selected = self.ctx.selected
         expected = [
@@ -158,7 +160,7 @@ class ReportPlugin:
         self.live = LiveReport(
             self.ctx.plan,
             expected,
-            self.html_path,
+            None if own else self.html_path,
             self.reports_dir / RESULTS_FILE,
             server_url=safe_url(self.ctx.url),
             run_id=self.ctx.run_id,
