@@ -220,3 +220,42 @@ def test_history_page_after_several_runs_marks_the_slow_night(
         page.as_uri(), budget_ms=1000,
     )  # fmt: skip
     assert shot.returncode == 0, shot.stderr[-2000:]
+
+
+def test_a_killed_run_leaves_a_page_that_says_so(project: Project, tmp_path: Path) -> None:
+    """Killed outright (SIGKILL: nothing runs at its end), the run's page stops being
+    rewritten: the browser calls it stale, and the next run's page names the run."""
+    project.emulator.add_workflow(workflow("W1", 30.0))
+    project.write({"load": ["W1"]})
+    reports = project.path / "reports"
+    killed = project.start("-n", "0")
+    try:
+        wait_for_running(reports / "results.json", "W1")
+    finally:
+        killed.kill()
+    left = json.loads((reports / "results.json").read_text(encoding="utf-8"))
+    assert left["verdict"] == "running"
+    # The page as a reader finds it later: its written-at moved back by the stale delay
+    page = (reports / "report.html").read_text(encoding="utf-8")
+    written = re.search(r'data-written="(\d+)"', page)
+    assert written is not None
+    old = page.replace(written.group(0), f'data-written="{int(written.group(1)) - 121_000}"')
+    (tmp_path / "old.html").write_text(old, encoding="utf-8")
+    run = chromium(tmp_path, "--dump-dom", (tmp_path / "old.html").as_uri(), budget_ms=None)
+    assert 'id="stale" style="display: block;"' in run.stdout
+    fresh = chromium(tmp_path, "--dump-dom", (reports / "report.html").as_uri(), budget_ms=None)
+    assert 'id="stale"' in fresh.stdout and 'style="display: block;"' not in fresh.stdout
+
+    project.emulator.add_workflow(workflow("W1", 2.0))  # long enough to be seen running
+    following = project.start("-n", "0", log="second.txt")
+    try:
+        deadline = time.monotonic() + HANG_GUARD
+        while time.monotonic() < deadline:
+            text = (reports / "report.html").read_text(encoding="utf-8")
+            if 'id="previous-unfinished"' in text or 'id="aperture-summary"' in text:
+                break
+            time.sleep(0.05)
+        assert 'id="previous-unfinished"' in text, text[:2000]
+        assert f"run id {left['run_id']}" in text
+    finally:
+        assert following.wait().ret == 0, following.output()[-3000:]
