@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aperture_verify.execution.results import Outcome
+from aperture_verify.execution.results import CarriedOver, Outcome
 from aperture_verify.execution.resume import PreviousRun
 from aperture_verify.history.bands import Band, Usual
 from aperture_verify.plan.model import Phase, Plan, ServerSettings, WorkflowSpec
@@ -256,3 +256,20 @@ def test_resume_reads_the_results_json_of_a_run_left_running(tmp_path: Path) -> 
     previous = PreviousRun.from_data(data, "results.json")
     assert previous.run_id == "run-1" and previous.verdict == "running"
     assert {label: r.outcome for label, r in previous.results.items()} == {"W1": Outcome.PASSED}
+
+
+def test_carried_over_workflows_stay_off_the_live_timeline(tmp_path: Path) -> None:
+    """Their jobs ran hours before, in another run: the axis would stretch back to them."""
+    clock = Clock()
+    report = live(tmp_path, clock)
+    report.start(background=False)
+    old = ran("W1", "load", -7200.0, -7100.0)
+    old.carried_over_from = CarriedOver("run-0", at(-7300))
+    report.workflow_ended(old)
+    report.workflow_started("W2")
+    clock.t = at(10)
+    report.write()
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'data-label="W1" data-state="passed"' in page  # in the table, passed
+    assert 'class="bar bar-passed" data-label="W1"' not in page  # not on the timeline
+    assert "0 = 02:00:00 UTC" in page  # the axis starts with this run's first job

@@ -190,7 +190,10 @@ class LiveReport:
             self._thread.start()
 
     def expect(self, labels: set[str]) -> None:
-        """Only these workflows run (collection applied -k, -m, the modules given)."""
+        """Only these workflows run (collection applied -k, -m, the modules given);
+        an empty collection (an error, or not heard of yet) changes nothing."""
+        if not labels:
+            return
         with self._lock:
             self.workflows = [w for w in self.workflows if w.label in labels]
             self._changed()
@@ -358,7 +361,7 @@ class LiveReport:
             server_url=self.server_url,
             started_at=self.started_at,
             finished_at=now if final else None,
-            results=[r for r in finished],
+            results=list(finished),
             run_id=self.run_id,
         )
         return {
@@ -386,8 +389,15 @@ class LiveReport:
             "expected_in": format_duration(left) if expected_end else None,
             "unknown": unknown,
             "previous_unfinished": self.previous_unfinished,
+            # carried-over jobs ran in an earlier run: on this run's axis they would
+            # stretch it back hours (the final report draws them apart)
             "timeline": render_timeline(
-                finished, phases, now=now, running=running, pending=pending, links=self.links
+                [r for r in finished if r.carried_over_from is None],
+                phases,
+                now=now,
+                running=running,
+                pending=pending,
+                links=self.links,
             ),
         }
 
