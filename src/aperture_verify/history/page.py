@@ -15,6 +15,7 @@ may not, and then draws the bands alone).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
@@ -219,14 +220,15 @@ def _workflow_charts(
     runs: Sequence[WorkflowRun], limits: Limits | None
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     lim = limits or Limits()
-    rule = {"anomaly": lim.anomaly, "min_runs": lim.min_runs, "window": lim.window}
-    duration = chart(
+    judged = functools.partial(
+        chart, anomaly=lim.anomaly, min_runs=lim.min_runs, window=lim.window
+    )  # as the runs were judged
+    duration = judged(
         [Point(r.started_at, r.outcome, r.duration) for r in runs],
         low=lim.min_duration,
         high=lim.max_duration,
         warn_low=lim.warn_min,
         warn_high=lim.warn_max,
-        **rule,  # type: ignore[arg-type]
     )
     rows = []
     for (step, metric), rl in lim.rows.items():
@@ -241,9 +243,9 @@ def _workflow_charts(
         rows.append(
             {
                 "title": f'step "{step}" {metric}',
-                "chart": chart(
+                "chart": judged(
                     points, low=rl.min, high=rl.max, warn_low=rl.warn_min,
-                    warn_high=rl.warn_max, rule=ROWS_RULE, unit="rows", **rule,  # type: ignore[arg-type]
+                    warn_high=rl.warn_max, rule=ROWS_RULE, unit="rows",
                 ),
             }
         )  # fmt: skip
