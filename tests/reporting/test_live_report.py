@@ -273,3 +273,14 @@ def test_carried_over_workflows_stay_off_the_live_timeline(tmp_path: Path) -> No
     assert 'data-label="W1" data-state="passed"' in page  # in the table, passed
     assert 'class="bar bar-passed" data-label="W1"' not in page  # not on the timeline
     assert "0 = 02:00:00 UTC" in page  # the axis starts with this run's first job
+
+
+def test_more_workers_bring_the_expected_end_closer(tmp_path: Path) -> None:
+    clock = Clock()
+    report = live(tmp_path, clock)  # 2 slots: W2 (40 s) and W3 (5 s) side by side
+    report.start(background=False)
+    report.workflow_ended(ran("W1", "load", 0.0, 1.5))
+    report.set_slots(1)  # one worker: W2 then W3, then Wö 5 (3 s)
+    report.write()
+    doc = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert doc["progress"]["expected_end"] == "2026-01-05T02:00:48.000Z"

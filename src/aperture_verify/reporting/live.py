@@ -198,6 +198,12 @@ class LiveReport:
             self.workflows = [w for w in self.workflows if w.label in labels]
             self._changed()
 
+    def set_slots(self, slots: int) -> None:
+        """As many workflows can run at once (xdist's workers, capped by max_parallel)."""
+        with self._lock:
+            self.slots = max(1, slots)
+            self._changed()
+
     def workflow_started(self, label: str, at: datetime | None = None) -> None:
         phase = self._phase_of(label)
         with self._lock:
