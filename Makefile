@@ -29,7 +29,7 @@ $(STAMP): $(RUNTIME)
 demo: $(RUNTIME)
 	$(BIN)/pytest -n auto -p no:hypothesispytest
 
-# Six workers on two cores: the end-to-end tests mostly wait (README "Development");
+# Six workers on two cores: the end-to-end tests mostly wait (docs/development.md);
 # work stealing keeps them busy to the end.
 test: $(STAMP)
 	$(BIN)/pytest tests -n 6 --dist worksteal

@@ -44,7 +44,7 @@ from aperture_verify.history.records import run_from_results
 from aperture_verify.history.sparkline import sparkline_svg
 from aperture_verify.history.store import HistoryStore
 from aperture_verify.plan import Plan, load_plan_text
-from aperture_verify.plugin.history import RunHistory
+from aperture_verify.plugin.past_runs import RunHistory
 
 RECORD_TARGET = 0.050
 LOAD_TARGET = 1.0

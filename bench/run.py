@@ -18,7 +18,7 @@ emulator, one phase module per phase) in a temporary directory and runs
 
 Each run gets a fresh emulator, so its job records and request log are that
 run's alone. The figures (all from the emulator's clock, which is the same
-host clock the suite uses) are described in the README's Benchmark section. Durations are
+host clock the suite uses) are described in docs/development.md (Benchmark). Durations are
 drawn with a fixed seed, so every run benchmarks the same plans.
 
 Peak memory is read from ``/proc`` (Linux): the sum of the resident set sizes
@@ -108,11 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     began = time.monotonic()
     print(f"machine: {machine()}", flush=True)
     if extra:
-        print(f"pytest runs get {' '.join(extra)} (see the README's Benchmark section)", flush=True)
+        print(f"pytest runs get {' '.join(extra)} (see docs/development.md, Benchmark)", flush=True)
     if "PYTHONDONTWRITEBYTECODE" in os.environ and not args.keep_bytecode_setting:
         print(
             "note: PYTHONDONTWRITEBYTECODE is set in this shell; it is removed for the runs "
-            "(see the README's Benchmark section)",
+            "(see docs/development.md, Benchmark)",
             flush=True,
         )
     base = Path(tempfile.mkdtemp(prefix="aperture-bench-"))

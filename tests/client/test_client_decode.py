@@ -192,7 +192,7 @@ def test_a_workflow_s_parameter_and_source_names_when_listed(
 
 @pytest.mark.parametrize(
     "body",
-    [{"name": "x"}, {"externalLabel": "x", "published": "yes"}, {"externalLabel": "x", "id": []}],
+    [{"name": "x"}, {"externalLabel": "x", "name": 5}, {"externalLabel": "x", "id": []}],
 )
 def test_bad_workflows_are_protocol_errors(body: dict[str, Any]) -> None:
     with pytest.raises(ProtocolError, match=re.escape("GET http://127.0.0.1")):

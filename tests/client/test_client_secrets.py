@@ -12,7 +12,7 @@ import pytest
 from aperture_verify.client.client import DataStudioClient, RetryPolicy
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.profile import ApiProfile
-from aperture_verify.common.secrets import MASK
+from aperture_verify.common.redaction import MASK
 from aperture_verify.emulator import Emulator, Fault, WorkflowScript
 from aperture_verify.errors import ApertureError, ClientError
 

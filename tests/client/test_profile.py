@@ -232,3 +232,26 @@ def test_a_token_that_is_not_a_jwt_has_no_lifetime() -> None:
     assert jwt_lifetime("opaque-token") is None
     assert jwt_lifetime("a.!!!.c") is None
     assert jwt_lifetime("a." + json.dumps({"exp": "x"}) + ".c") is None
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (
+            "/api/v1/my space/workflows",
+            "server.profile.workflows_path: '/api/v1/my space/workflows' holds a space, which "
+            "a URL path must percent-encode; write it encoded (a space is %20): "
+            '"/api/v1/my%20space/workflows"',
+        ),
+        (
+            "/api/v1/a|b c/workflows",
+            "server.profile.workflows_path: '/api/v1/a|b c/workflows' holds '|' (U+007C), a "
+            "space, which a URL path must percent-encode; write it encoded (| is %7C, a space "
+            'is %20): "/api/v1/a%7Cb%20c/workflows"',
+        ),
+    ],
+)
+def test_a_path_needing_percent_encoding_gets_the_encoded_form(path: str, expected: str) -> None:
+    with pytest.raises(PlanError) as err:
+        apply_overrides(ApiProfile(), {"workflows_path": path}, "plans.toml", "server.profile")
+    assert str(err.value) == f"plans.toml: {expected}"

@@ -9,7 +9,7 @@ import pytest
 from aperture_verify.client.dialect import load_dialect
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.doctor.document import DocumentError, read_document
-from aperture_verify.doctor.infer import infer
+from aperture_verify.doctor.mapping import infer
 from aperture_verify.emulator.openapi import openapi_document, swagger2
 
 JOB: dict[str, Any] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aperture_verify.client.models import Workflow
-from aperture_verify.execution.readiness import preflight, readiness_problem
+from aperture_verify.execution.readiness import not_ready, readiness_problem
 from aperture_verify.plan.model import WorkflowSpec
 
 
@@ -51,11 +51,31 @@ def test_names_are_not_checked_where_the_server_lists_none() -> None:
     assert readiness_problem(s, CATALOG) is None
 
 
-def test_preflight_collects_every_problem_by_label() -> None:
-    found = preflight(
+def test_not_ready_collects_every_problem_by_label() -> None:
+    found = not_ready(
         [spec("W1", parameters=(("x", 1),)), spec("Draft"), spec("Missing"), spec("Unlisted")],
         CATALOG,
     )
     assert list(found) == ["W1", "Draft", "Missing"]
     assert "no published version" in found["Draft"]
     assert "no workflow with external label 'Missing'" in found["Missing"]
+
+
+def test_a_label_the_server_spells_decomposed_is_the_same_workflow() -> None:
+    from aperture_verify.execution.readiness import listed_as
+
+    server_spelling = "Adressen pru\u0308fen"  # NFD, as some servers keep what was typed
+    catalog = [listed(server_spelling)]
+    s = spec("Adressen pr\u00fcfen")  # plans.toml's labels are NFC
+    assert readiness_problem(s, catalog) is None
+    (found,) = listed_as(s, catalog)
+    assert found.label == server_spelling, "the execute must send the server's spelling"
+
+
+def test_a_label_that_only_looks_like_a_listed_one_names_the_code_points() -> None:
+    problem = readiness_problem(spec("W\u04301"), [listed("Wa1")])  # a Cyrillic "a"
+    assert problem == (
+        "no workflow with external label 'W\u04301' in space 'Demo'; did you mean 'Wa1'? (the "
+        "text given has U+0430 CYRILLIC SMALL LETTER A where it has U+0061 LATIN SMALL LETTER "
+        "A) check the external label in Data Studio and in plans.toml"
+    )

@@ -11,7 +11,7 @@ import pytest
 from aperture_verify.errors import PlanError
 from aperture_verify.execution.resume import PreviousRun, plan_resume
 from aperture_verify.plan import load_plan_text
-from aperture_verify.plan.fingerprint import plan_fingerprint
+from aperture_verify.plan.fingerprint import plan_fingerprint, workflow_specs
 
 PLAN = load_plan_text(
     """
@@ -136,3 +136,145 @@ def test_a_phase_whose_check_failed_runs_again_with_its_workflows() -> None:
     # without the failed check the same run passed: nothing to resume
     with pytest.raises(PlanError, match="passed: nothing to resume"):
         plan_resume(PLAN, plan_fingerprint(PLAN), previous(outcomes))
+
+
+# -- a plan changed since: carried-over results judged again ------------------------
+
+CHANGING = """
+[server]
+url = "https://ads.example.com"
+[defaults]
+min_duration = "1s"
+max_duration = "10s"
+[plans.main]
+phases = ["a", "b"]
+[phases.a]
+workflows = ["Adressen prüfen", "W2"]
+[phases.b]
+workflows = ["W3"]
+[workflows."Adressen prüfen"]
+steps."Laden" = { rowsOut = { min = 100 } }
+{extra}
+"""
+
+
+def changing(extra: str = "", text: str = CHANGING) -> Any:
+    return load_plan_text(text.replace("{extra}", extra))
+
+
+def run_of(plan: Any) -> PreviousRun:
+    """Phase a passed (Adressen prüfen took 8.5 s, loaded 120 rows), W3 failed."""
+    entry = {
+        "label": "Adressen prüfen", "phase": "a", "outcome": "passed", "job_id": "job-1",
+        "state": "COMPLETED", "duration": 8.5, "started_at": "2026-11-28T05:00:01.000Z",
+        "steps": [{"name": "Laden", "type": "SOURCE", "state": "COMPLETED", "rowsOut": 120}],
+        "checks": [{"name": "duration", "expected": "1s..10s", "actual": "8.5s", "ok": True}],
+        "warnings": [{"kind": "anomaly_duration", "message": "unusual", "value": 8.5,
+                      "expected": "2.0s..3.0s"}],
+    }  # fmt: skip
+    data = {
+        "version": 1, "run_id": "run-1", "started_at": "2026-11-28T05:00:00.000Z",
+        "verdict": "failed",
+        "plan": {
+            "name": "main", "fingerprint": plan_fingerprint(plan),
+            "phases": [{"name": p.name, "workflows": [w.label for w in p.workflows]}
+                       for p in plan.phases],
+            "specs": workflow_specs(plan),
+        },
+        "phase_checks": [
+            {"phase": "a", "test": "test_rows_agree", "outcome": "passed"},
+            {"phase": "b", "test": "test_export", "outcome": "failed"},
+        ],
+        "workflows": [
+            entry,
+            {"label": "W2", "phase": "a", "outcome": "passed", "state": "COMPLETED",
+             "duration": 2.0},
+            {"label": "W3", "phase": "b", "outcome": "failed", "state": "FAILED"},
+        ],
+    }  # fmt: skip
+    return PreviousRun.from_data(json.loads(json.dumps(data)), "reports/results.json")
+
+
+def test_a_raised_limit_a_wider_range_and_a_new_warn_limit_are_judged_again() -> None:
+    before = changing()
+    text = (
+        CHANGING.replace('max_duration = "10s"', 'max_duration = "20s"')
+        .replace("rowsOut = { min = 100 }", "rowsOut = { min = 50 }")
+        .replace("{extra}", 'warn_max_duration = "8s"')
+    )
+    after = changing("", text)
+    resume = plan_resume(after, plan_fingerprint(after), run_of(before))
+
+    assert resume.to_run == {"W3"} and resume.first_phase == "b"
+    assert resume.rejudged == (
+        "plan 'main' changed since run run-1; judged again under today's expectations, the "
+        "carried-over results still pass: Adressen prüfen (max_duration, steps, "
+        "warn_max_duration); W2 (max_duration)"
+    )
+    carried = {r.label: r for r in resume.carried}
+    judged = carried["Adressen prüfen"]
+    assert [(c.name, c.expected, c.actual, c.ok) for c in judged.checks] == [
+        ("state", "COMPLETED", "COMPLETED", True),
+        ("duration", "1s..20s", "8.5s", True),
+        ('step "Laden" rowsOut', "≥ 50", "120", True),
+    ]
+    assert (judged.min_duration, judged.max_duration) == (1.0, 20.0)
+    assert [(w.kind, w.message) for w in judged.warnings] == [
+        ("duration", "Adressen prüfen took 8.5s, above warn_max_duration 8.0s"),
+        ("anomaly_duration", "unusual"),  # what the history said then stays
+    ]
+    assert judged.carried_over_from is not None and judged.carried_over_from.run_id == "run-1"
+    # phase a is carried over whole: its passed check with it; b's runs again
+    assert [(c.phase, c.test, c.carried_over_from.run_id if c.carried_over_from else None)
+            for c in resume.carried_checks] == [("a", "test_rows_agree", "run-1")]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (("max_duration = \"10s\"", "max_duration = \"8s\""),
+         "workflow 'Adressen prüfen' would fail now under its changed max_duration: "
+         "duration = 8.5s (too long), expected 1s..8s"),
+        (("rowsOut = { min = 100 }", "rowsOut = { min = 121 }"),
+         "workflow 'Adressen prüfen' would fail now under its changed steps: "
+         'step "Laden" rowsOut = 120, expected ≥ 121'),
+        (('steps."Laden"', 'version = "PreferDraft"\nsteps."Laden"'),
+         "workflow 'Adressen prüfen': its version changed, so what it ran then is not what "
+         "it runs now"),
+        (('phases = ["a", "b"]', 'phases = ["b", "a"]'),
+         "plans.main.phases was [a, b], now [b, a] (a changed phase order or membership is "
+         "not resumed)"),
+        (('workflows = ["Adressen prüfen", "W2"]', 'workflows = ["Adressen prüfen"]'),
+         "phases.a.workflows: workflow 'W2' left it (a changed phase membership is not "
+         "resumed)"),
+    ],
+)  # fmt: skip
+def test_a_change_the_recorded_result_cannot_answer_is_refused(
+    change: tuple[str, str], problem: str
+) -> None:
+    after = changing("", CHANGING.replace(*change))
+    with pytest.raises(PlanError) as err:
+        plan_resume(after, plan_fingerprint(after), run_of(changing()))
+    assert str(err.value) == (
+        f"--resume: plan 'main' changed since run run-1: {problem}; run without --resume to "
+        "run the whole plan"
+    )
+
+
+def test_a_change_only_to_a_workflow_that_runs_again_is_accepted() -> None:
+    after = changing('[workflows."W3"]\nspace = "Other"\nmax_duration = "1h"')
+    resume = plan_resume(after, plan_fingerprint(after), run_of(changing()))
+    assert resume.to_run == {"W3"}
+    assert resume.rejudged == (
+        "plan 'main' changed since run run-1, only in workflows that run again"
+    )
+    first = resume.carried[0]
+    assert [c.expected for c in first.checks] == ["1s..10s"], "left as recorded"
+
+
+def test_a_changed_plan_with_an_older_results_file_is_refused_as_before() -> None:
+    old = run_of(changing())
+    old = PreviousRun(**{**old.__dict__, "specs": None})
+    after = changing("", CHANGING.replace('max_duration = "10s"', 'max_duration = "20s"'))
+    with pytest.raises(PlanError, match="does not say which"):
+        plan_resume(after, plan_fingerprint(after), old)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from aperture_verify.client.models import Job, Step
-from aperture_verify.execution.checks import check_job, describe_range
 from aperture_verify.execution.exitcodes import exit_status_for
+from aperture_verify.execution.expectations import check_job, describe_range
 from aperture_verify.execution.results import (
     CheckResult,
     FailureKind,

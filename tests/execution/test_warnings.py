@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from aperture_verify.client.models import Job, Step
 from aperture_verify.execution.results import WorkflowResult
-from aperture_verify.execution.warnings import warnings_for
+from aperture_verify.execution.warning_rules import warnings_for
 from aperture_verify.history.bands import Usual, band, usual
 from aperture_verify.plan.model import Range, StepExpectation, WorkflowSpec
 

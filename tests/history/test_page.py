@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 import xml.etree.ElementTree as ET
@@ -134,3 +135,22 @@ def test_the_command_writes_the_page_and_names_an_unknown_plan(
     assert main(["--history", str(store), "report", "--plan", "nope", "-o", str(out)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"aperture-history: error: {store}: no runs of plan 'nope'; known: nightly"]
+
+
+def test_runs_on_two_servers_are_charted_apart(tmp_path: Path) -> None:
+    """Bands come from one server's runs: the page has a section per plan and server,
+    and a run's own page only its server's."""
+    path = tmp_path / "h.sqlite"
+    with HistoryStore.open(path) as s:
+        for n in range(3):
+            s.record(record(n, 10.0, 100))
+            other = record(n + 10, 50.0, 100)
+            s.record(dataclasses.replace(other, server_url="https://other.example.com/"))
+        both = history_page(s, ["nightly"])
+        mine = history_page(s, ["nightly"], server="https://ads.example.com")
+    sections = re.findall(r'<section class="plan" data-plan="nightly" data-server="([^"]*)">', both)
+    assert sections == ["https://ads.example.com", "https://other.example.com"]
+    ids = re.findall(r'<div class="chart" id="([^"]+)"', both)
+    assert len(ids) == 4 and len(set(ids)) == 4  # Müller and W2 twice, each id once
+    assert re.findall(r'data-server="([^"]*)"', mine) == ["https://ads.example.com"]
+    assert len(re.findall(r'class="night night-passed"', mine)) == 3

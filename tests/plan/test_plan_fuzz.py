@@ -21,7 +21,7 @@ from aperture_verify.client.profile import ApiProfile
 from aperture_verify.errors import PlanError
 from aperture_verify.plan.loader import PHASE_KEYS, PLAN_KEYS, TOP_KEYS
 from aperture_verify.plan.model import Plan
-from aperture_verify.plan.server import SERVER_KEYS
+from aperture_verify.plan.server_keys import SERVER_KEYS
 from aperture_verify.plan.workflows import DEFAULT_KEYS, RANGE_KEYS, STEP_KEYS, WORKFLOW_KEYS
 
 FUZZ = settings(derandomize=True, database=None, deadline=None,

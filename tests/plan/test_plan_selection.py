@@ -94,3 +94,60 @@ def test_an_adhoc_plan_from_the_file_defaults_and_tables() -> None:
     assert [p.name for p in plan.phases] == ["phase-1", "phase-2"]
     assert [w.max_duration for w in plan.workflows] == [300.0, 120.0, 120.0]
     assert plan.max_parallel == 2 and plan.on_failure == "stop"
+
+
+# -- labels compared in NFC ---------------------------------------------------------
+
+NFC_LABEL = "Adressen pr\u00fcfen"
+NFD_LABEL = "Adressen pru\u0308fen"
+UMLAUT_PLAN = """
+[server]
+url = "https://ads.example.com"
+[plans."n\u00e4chtlich"]
+phases = ["pr\u00fcfen", "bericht"]
+[phases."pru\u0308fen"]
+workflows = ["Adressen pru\u0308fen"]
+[phases.bericht]
+workflows = ["Bericht"]
+[workflows."Adressen pr\u00fcfen"]
+max_duration = "5m"
+"""
+
+
+def test_labels_in_plans_toml_are_matched_in_nfc() -> None:
+    """A phase table and a label written decomposed, the list and the table composed."""
+    plan = load_plan_text(UMLAUT_PLAN, plan_name="na\u0308chtlich")
+    assert plan.name == "n\u00e4chtlich"
+    assert [p.name for p in plan.phases] == ["pr\u00fcfen", "bericht"]
+    (spec, _) = plan.workflows
+    assert spec.label == NFC_LABEL and spec.max_duration == 300.0
+
+
+@pytest.mark.parametrize("typed", [NFC_LABEL, NFD_LABEL])
+def test_selection_flags_match_a_label_typed_in_either_form(typed: str) -> None:
+    plan = load_plan_text(UMLAUT_PLAN)
+    assert select(plan, workflows=(typed, "--workflows")).labels == {NFC_LABEL}
+    assert select(plan, phases=(typed.split()[1], "--phases")).labels == {NFC_LABEL}
+    assert select(plan, to_phase=("pru\u0308fen", "--to-phase")).labels == {NFC_LABEL}
+
+
+def test_a_label_that_only_looks_alike_is_told_apart_by_code_point() -> None:
+    plan = load_plan_text(UMLAUT_PLAN)
+    with pytest.raises(PlanError) as err:
+        select(plan, workflows=("B\u0435richt", "--workflows"))  # a Cyrillic "e"
+    assert str(err.value) == (
+        "--workflows: no workflow 'B\u0435richt' in plan 'n\u00e4chtlich'; did you mean "
+        "'Bericht'? (the text given has U+0435 CYRILLIC SMALL LETTER IE where it has U+0065 "
+        "LATIN SMALL LETTER E) use one of: 'Adressen pr\u00fcfen', 'Bericht'"
+    )
+
+
+def test_two_tables_for_one_label_in_two_unicode_forms_are_refused() -> None:
+    text = UMLAUT_PLAN + '[workflows."Adressen pru\u0308fen"]\nmin_duration = "1s"\n'
+    with pytest.raises(PlanError) as err:
+        load_plan_text(text)
+    assert str(err.value) == (
+        'plans.toml: workflows."Adressen pru\u0308fen": a second table for the same workflow '
+        "(the two labels differ only in how their accented letters are encoded, NFC or NFD); "
+        "merge the two tables into one"
+    )

@@ -180,7 +180,8 @@ def test_two_runs_at_once_share_one_store(project: Project, tmp_path: Path) -> N
         project.start(
             f"--reports-dir=reports-{n}",
             *(["-n", "2"] if n else []),
-            env={"APERTURE_HISTORY": str(shared)},
+            # two runs of one plan at once: what the run lock refuses (issue 22)
+            env={"APERTURE_HISTORY": str(shared), "APERTURE_NO_LOCK": "1"},
             log=f"out-{n}.txt",
         )
         for n in (0, 1)
@@ -210,3 +211,36 @@ def test_aperture_history_imports_archived_results(
     assert history_main(["--history", store, "show", "--workflow", SLOW]) == 0
     out = capsys.readouterr().out
     assert "passed" in out and "Export rowsOut=5000" in out
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_bands_come_from_runs_of_the_same_plan_on_the_same_server(
+    project: Project, tmp_path: Path, workers: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Five nights against "another server" (the same emulator reached as localhost,
+    # a different URL), where SLOW takes 2.5 s: seeded from one real run's results.json.
+    add_all(project, slow=2.5)
+    project.write(PHASES)
+    emu_url = project.emulator.url  # http://127.0.0.1:<port>, the plan's [server] url
+    other = emu_url.replace("127.0.0.1", "localhost")
+    project.run("-n", "0", "--server-url", other).assert_outcomes(passed=3)
+    seeded = results_doc(project)
+    for night in range(4):
+        doc = dict(seeded, run_id=f"seed-{night}", started_at=f"2026-11-0{night + 1}T02:00:00Z")
+        archived = tmp_path / f"seed-{night}.json"
+        archived.write_text(json.dumps(doc), encoding="utf-8")
+        assert history_main(["--history", str(store_path(project)), "import", str(archived)]) == 0
+    capsys.readouterr()
+
+    add_all(project, slow=0.3)  # against the plan's own server SLOW takes 0.3 s
+    result = project.run("-n", workers)
+
+    assert result.ret == 0, result.stdout.str()
+    # five runs elsewhere at 2.5 s say nothing about this server: no band, no warning
+    assert warnings_of(project) == {"W1": [], SLOW: [], FEWER: []}
+    store = str(store_path(project))
+    assert history_main(["--history", store, "show", "--server", other]) == 0
+    assert capsys.readouterr().out.count(f"  {other}") == 5
+    assert history_main(["--history", store, "show", "--server", emu_url]) == 0
+    (row,) = [ln for ln in capsys.readouterr().out.splitlines() if ln.endswith(emu_url)]
+    assert str(results_doc(project)["run_id"]) in row

@@ -123,3 +123,28 @@ def _strings(value: Any) -> Any:
     elif isinstance(value, list):
         for item in value:
             yield from _strings(item)
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_label_typed_decomposed_selects_and_runs_the_workflow(
+    project: Project, workers: str
+) -> None:
+    composed, decomposed = "Adressen pr\u00fcfen", "Adressen pru\u0308fen"
+    project.emulator.add_workflow(workflow(decomposed, 0.3))  # the server keeps NFD
+    project.emulator.add_workflow(workflow("Bericht", 0.3))
+    project.write({"pr\u00fcfen": [composed, "Bericht"]})  # plans.toml in NFC
+    plans = project.path / "plans.toml"  # the helper writes a bare key: quote it
+    plans.write_text(plans.read_text().replace("[phases.pr\u00fcfen]", '[phases."pr\u00fcfen"]'))
+    folder = project.path / "test_phases"  # a file system that keeps file names decomposed
+    (folder / "test_pr\u00fcfen.py").unlink()
+    unmarked = "def test_workflow(workflow, verify):\n    verify(workflow)\n"  # phase: its name
+    (folder / "test_pru\u0308fen.py").write_text(unmarked)
+
+    by_k = project.run("-n", workers, "-k", "pru\u0308fen", timeout=120)  # typed in NFD
+
+    assert by_k.ret == 0, by_k.stdout.str() + by_k.stderr.str()
+    by_k.assert_outcomes(passed=1)  # (xdist leaves deselections out of the count)
+    assert [j.label for j in project.jobs()] == [decomposed], "executed as the server spells it"
+    by_flag = project.run("-n", workers, "--workflows", decomposed, timeout=120)
+    assert by_flag.ret == 0, by_flag.stdout.str() + by_flag.stderr.str()
+    assert [j.label for j in project.jobs()] == [decomposed, decomposed]

@@ -216,6 +216,29 @@ def test_an_outage_longer_than_the_budget_fails_as_server_unreachable(
     assert "server unreachable" in html and "never answered again" in html
 
 
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_budget_shorter_than_the_interval_is_used_to_its_end(
+    project: Project, workers: str
+) -> None:
+    emu = project.emulator
+    emu.add_workflow(workflow("W1", 4.0))
+    project.write({"first": ["W1"]})
+    # 20 s of 503 against a budget of 6 s: the ride-out interval (5-6.25 s) would
+    # overshoot it, so the last attempt must be cut to come at the budget's end
+    window = emu.add_outage(Outage("503", duration=20.0, after="job_start", delay=0.5))
+    result = project.run("-n", workers, "--outage-budget=6s", timeout=120)
+    out = result.stdout.str()
+    assert result.ret == EXIT_SERVER_UNREACHABLE, out
+    failed = [r.at for r in emu.requests if r.outage == "503"]
+    assert 5.9 <= failed[-1] - failed[0] <= 7.0, failed
+    message = project.results()["W1"]["message"]
+    assert "the server could not be reached for 6s (since " in message, message
+    assert f"{len(failed)} failed requests; outage budget 6s)" in message, (message, failed)
+    assert window.hits == len(failed)
+    (job,) = emu.jobs
+    assert not job.cancelled
+
+
 def test_a_job_still_running_when_contact_returns_past_its_deadline_is_cancelled_then(
     project: Project,
 ) -> None:

@@ -58,7 +58,7 @@ def test_a_workflow_not_ready_in_a_later_phase_stops_the_run_before_any_execute(
     junit = ET.parse(project.pytester.path / "reports" / "junit.xml").getroot()
     skipped = [s.text or "" for s in junit.iter("skipped")]
     assert len(skipped) == 4, skipped
-    for text in skipped:  # the reason only: no ".../hooks.py:275:" in front of it
+    for text in skipped:  # the reason only: no ".../worker.py:170:" in front of it
         assert text.startswith("not run: preflight failed: Unpublished"), text
 
 

@@ -195,12 +195,17 @@ def test_resume_is_refused_when_the_plan_changed(project: Project) -> None:
     failing_in_phase_three(project, "0")
     emu = project.emulator
     emu.clear_requests()
-    project.write(PHASES, defaults='min_duration = "0s"\nmax_duration = "25s"')
+    # W1..W4 and W6 passed in 0.3 s: a limit of 0.2 s fails them now
+    project.write(PHASES, defaults='min_duration = "0s"\nmax_duration = "0.2s"')
 
     result = project.run("--resume")
 
     assert result.ret == USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: --resume: plan 'main' changed since run *"])
+    result.stderr.fnmatch_lines([
+        "ERROR: --resume: plan 'main' changed since run *: workflow 'W1' would fail now under "
+        "its changed max_duration: duration = 0.3s (too long), expected 0s..0.2s; run without "
+        "--resume to run the whole plan"
+    ])  # fmt: skip
     assert len([ln for ln in result.stderr.lines if ln.startswith("ERROR")]) == 1
     assert "Traceback" not in result.stderr.str()
     assert emu.requests == [], "nothing may reach the server"
@@ -209,6 +214,90 @@ def test_resume_is_refused_when_the_plan_changed(project: Project) -> None:
     emu.add_workflow(workflow("W5", 0.3))
     again = project.run("--resume")
     assert again.ret == 0, again.stdout.str()
+    assert "judged again" not in again.stdout.str(), "the fingerprint did not change"
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_raised_limit_is_resumed_judging_the_carried_over_results_again(
+    project: Project, workers: str
+) -> None:
+    before = failing_in_phase_three(project, workers)
+    emu = project.emulator
+    emu.add_workflow(workflow("W5", 0.3))
+    # the operator raises the limit (W5 was stuck) and adds a warn limit W2's 0.3 s passes
+    project.write(
+        PHASES,
+        defaults='min_duration = "0s"\nmax_duration = "25s"',
+        extra='[workflows.W2]\nwarn_max_duration = "0.2s"',
+    )
+    done = len(emu.jobs)
+
+    second = project.run("-n", workers, "--resume")
+
+    output = second.stdout.str()
+    assert second.ret == 0, output
+    assert [j.label for j in emu.jobs[done:]] == ["W5", "W7"]
+    said = (
+        f"aperture: plan 'main' changed since run {before['run_id']}; judged again under "
+        "today's expectations, the carried-over results still pass: W1 (max_duration); "
+        "W2 (max_duration, warn_max_duration); W3 (max_duration); W4 (max_duration); "
+        "W6 (max_duration)"
+    )
+    assert output.count(said) == 1, output
+    after = {w["label"]: w for w in results(project)["workflows"]}
+    assert {k for k, w in after.items() if w["carried_over"]} == {"W1", "W2", "W3", "W4", "W6"}
+    assert after["W1"]["max_duration"] == 25.0
+    assert [(c["name"], c["expected"], c["actual"]) for c in after["W1"]["checks"]] == [
+        ("state", "COMPLETED", "COMPLETED"),
+        ("duration", "0s..25s", "0.3s"),
+    ]
+    assert [w["message"] for w in after["W2"]["warnings"]] == [
+        "W2 took 0.3s, above warn_max_duration 0.2s"
+    ]
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_carried_over_phase_keeps_its_check_in_junit(project: Project, workers: str) -> None:
+    add_all(project)
+    project.emulator.add_workflow(workflow("W5", 0.3, outcome="FAILED", error="dataset missing"))
+    project.write(PHASES)
+    module = project.path / "test_phases" / "test_ingest.py"
+    module.write_text(module.read_text() + CHECK_PASSES)
+    first = project.run("-n", workers)
+    assert first.ret == EXIT_EXECUTION_FAILURE, first.stdout.str()
+    before = results(project)
+    first_cases = junit_cases(project)
+    assert len(first_cases) == 8 and "test_loaded_rows_agree" in first_cases
+    project.emulator.add_workflow(workflow("W5", 0.3))
+
+    second = project.run("-n", workers, "--resume")
+
+    assert second.ret == 0, second.stdout.str()
+    cases = junit_cases(project)
+    assert sorted(cases) == sorted(first_cases), "every case of the previous run is there"
+    check = cases["test_loaded_rows_agree"]
+    assert check.get("classname") == "main.ingest"
+    assert [c.tag for c in check if c.tag in ("failure", "error", "skipped")] == []
+    started = before["started_at"]
+    assert props(check) == {
+        "phase": "ingest",
+        "carried_over_from": f"{before['run_id']} (started {started})",
+    }
+    assert props(cases["W1"])["carried_over_from"] == props(check)["carried_over_from"]
+    root = ET.parse(project.pytester.path / "reports" / "junit.xml").getroot()
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    assert suite is not None and suite.get("tests") == "8" and suite.get("failures") == "0"
+    assert results(project)["phase_checks"] == [
+        {"phase": "ingest", "test": "test_loaded_rows_agree", "outcome": "passed",
+         "carried_over_from": {"run_id": before["run_id"], "started_at": started}},
+    ]  # fmt: skip
+
+
+CHECK_PASSES = """
+
+def test_loaded_rows_agree(phase_results):
+    assert list(phase_results) == ["W1"]
+"""
 
 
 def test_resume_is_refused_without_a_usable_previous_run(project: Project) -> None:

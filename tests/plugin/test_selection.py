@@ -17,6 +17,7 @@ from aperture_verify.emulator import WorkflowScript
 from aperture_verify.execution.exitcodes import EXIT_LOGIN_FAILURE, EXIT_READINESS_FAILURE
 from phase_project import (
     NIGHTLY,
+    RUN_ARGS,
     USAGE_ERROR,
     Project,
     assert_phase_order,
@@ -177,6 +178,57 @@ def test_dry_run_checks_readiness_prints_the_plan_and_executes_nothing(
         ("GET", "/api/v1/workflows")
     ] * 2, "the login check and the catalog: nothing else"
     assert not (project.pytester.path / "reports").exists(), "a dry run writes no report"
+
+
+GERMAN = {"ingest": ["Adressen prüfen", "Größe messen"], "cleanse": ["Straße säubern", "W4"]}
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_dry_run_lists_what_k_m_and_the_modules_given_select_as_a_real_run_would(
+    project: Project, workers: str
+) -> None:
+    add_all(project, [w for ws in GERMAN.values() for w in ws])
+    project.write(GERMAN)
+    cleanse = project.pytester.path / "test_phases" / "test_cleanse.py"
+    wash = "\npytestmark = [pytestmark, pytest.mark.wash]\n"  # for -m wash
+    cleanse.write_text(cleanse.read_text() + CHECK + wash)
+    (project.pytester.path / "pytest.ini").write_text("[pytest]\nmarkers =\n    wash: cleaning\n")
+
+    by_k = project.run("-n", workers, "--dry-run", "-k", "größe or Straße")
+
+    assert by_k.ret == 0, by_k.stdout.str()
+    by_k.stdout.fnmatch_lines(
+        [
+            "plan 'main' (plans.toml): 2 phase(s), 2 workflow(s);*",
+            "phase 1 'ingest':",
+            "  Größe messen * ready *",
+            "phase 2 'cleanse':",
+            "  Straße säubern * ready *",
+            "not run (deselected): ingest (Adressen prüfen); cleanse (W4)",
+            "dry run: 2 workflow(s) ready; exit status 0; nothing executed, no report written",
+        ]
+    )
+    assert "Adressen prüfen * ready" not in by_k.stdout.str()
+    real = project.run("-n", workers, "-k", "größe or Straße")
+    assert real.ret == 0, real.stdout.str()
+    assert sorted(executed(project)) == ["Größe messen", "Straße säubern"], "as the dry run said"
+
+    by_m = project.run("-n", workers, "--dry-run", "-m", "wash")
+    by_module = project.pytester.runpytest_subprocess(
+        "test_phases/test_cleanse.py", *RUN_ARGS, "-n", workers, "--dry-run"
+    )
+    for result in (by_m, by_module):
+        assert result.ret == 0, result.stdout.str()
+        result.stdout.fnmatch_lines(
+            [
+                "plan 'main' (plans.toml): 1 phase(s), 2 workflow(s);*",
+                "phase 1 'cleanse':",
+                "  Straße säubern * ready *",
+                "  W4 * ready *",
+                "not run (deselected): ingest (all 2)",
+            ]
+        )
+    assert len(executed(project)) == 2, "a dry run executes nothing"
 
 
 @pytest.mark.parametrize("workers", ["0", "2"])

@@ -214,3 +214,55 @@ def test_the_schema_rejects_what_jenkins_would_not_read(tmp_path: Path) -> None:
     assert schema.is_valid(good)
     assert not schema.is_valid(good.replace(' name="p"', ""))  # a suite needs its name
     assert not schema.is_valid(good.replace("<properties>", "<properties><x/>"))
+
+
+def test_a_carried_over_phase_check_is_a_passed_case_with_its_origin(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from aperture_verify.execution.results import CarriedOver, PhaseCheck
+    from aperture_verify.reporting.carried import carried_reports
+    from aperture_verify.reporting.junit import check_case_names
+
+    xml = make_xml(tmp_path)
+    origin = CarriedOver("run-7", datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    check = PhaseCheck("load", "test_rows_agree", "passed", origin)
+    nodeid = "carried-over/load::test_rows_agree"
+    feed(xml, carried_reports(nodeid, None, "load"))
+    xml.pytest_sessionfinish()
+    name = check_case_names("nightly", "load", nodeid)
+    assert name == ("nightly.load", "test_rows_agree")
+    finish_file(tmp_path / "junit.xml", "nightly", {nodeid: name}, {}, checks={name: check})
+    (suite,) = ET.parse(tmp_path / "junit.xml").getroot()
+    (case,) = suite.findall("testcase")
+    assert (case.get("classname"), case.get("name")) == name
+    assert [c.tag for c in case if c.tag in ("failure", "error", "skipped")] == []
+    assert [(p.get("name"), p.get("value")) for p in case.iter("property")] == [
+        ("phase", "load"),
+        ("carried_over_from", "run-7 (started 2026-12-01T02:00:00.000Z)"),
+    ]
+    assert "carried over from run run-7 (started 2026-12-01T02:00:00.000Z): passed there" in (
+        case.findtext("system-out") or ""
+    )
+    xmlschema.XMLSchema11(str(schema_path())).validate(str(tmp_path / "junit.xml"))
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "expected"),
+    [
+        (["passed", "passed", "passed"], "passed"),
+        (["passed", "failed", "passed"], "failed"),
+        (["skipped", "passed"], "skipped"),
+        (["passed", "skipped", "failed"], "failed"),
+        (["passed", "passed", "failed"], "failed"),  # a teardown error fails it too
+    ],
+)
+def test_a_phase_check_ends_as_the_worst_of_its_reports(outcomes: list[str], expected: str) -> None:
+    from aperture_verify.execution.results import PhaseCheck
+    from aperture_verify.reporting.carried import note_phase_check
+
+    checks: dict[str, PhaseCheck] = {}
+    for outcome in outcomes:
+        note_phase_check(checks, "test_phases/test_load.py::TestX::test_y", "load", outcome)
+    assert checks == {
+        "test_phases/test_load.py::TestX::test_y": PhaseCheck("load", "TestX::test_y", expected)
+    }

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aperture_verify.common.secrets import safe_url
+from aperture_verify.common.redaction import safe_url
 from aperture_verify.execution.results import (
     Outcome,
     WorkflowResult,

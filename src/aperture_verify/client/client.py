@@ -16,22 +16,24 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypedDict, Unpack
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 
 from aperture_verify.client.body import now_values, render
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.http import ApiSession, ClientStats
-from aperture_verify.client.jobbook import JobBook
 from aperture_verify.client.models import Job, Workflow
-from aperture_verify.client.outage import RideOuts, ServerUnreachableError
-from aperture_verify.client.profile import MISSING, ApiProfile, get_path
+from aperture_verify.client.paging import MAX_PAGES, fetch_list
+from aperture_verify.client.profile import ApiProfile
 from aperture_verify.client.retry import RetryPolicy
+from aperture_verify.client.rideout import RideOuts, ServerUnreachableError
+from aperture_verify.client.seen_jobs import JobBook
 from aperture_verify.errors import (
     AuthenticationError,
     ClientError,
     JobLostError,
+    ProtocolError,
     ServerRefusedError,
     TransportError,
     WorkflowNotReadyError,
@@ -97,7 +99,7 @@ class DataStudioClient:
 
     @property
     def riding_out(self) -> RideOuts:
-        """``with client.riding_out(budget, during):`` -- see ``client/outage.py``."""
+        """``with client.riding_out(budget, during):`` -- see ``client/rideout.py``."""
         return self.http.riding_out
 
     @property
@@ -134,21 +136,41 @@ class DataStudioClient:
 
     # -- the verbs -------------------------------------------------------------
 
-    def check_credentials(self) -> None:
-        """Prove the credentials work: v1 logs in, v2 lists workflows.
+    def check_credentials(self, spaces: Iterable[str] | None = None) -> None:
+        """Prove the credentials work: v1 logs in, v2 lists workflows (of *spaces*
+        when the workflow list is read per space; the job list without any).
 
         Raises ``AuthenticationError`` when they are refused.
         """
         if self.api == "v1":
             self.http.log_in()
+        elif self.profile.workflows_per_space and not spaces:
+            self._fetch_list("jobs", self.profile.path("jobs"), None, first_page_only=True)
         else:
-            self.list_workflows()
+            self.list_workflows(spaces)
 
-    def list_workflows(self) -> list[Workflow]:
-        """Every workflow the credential can see."""
-        path = self.profile.path("workflows")
-        decoder = self.http.decoder(self.profile.method("workflows"), path)
-        return [decoder.workflow(item) for item in self._fetch_list("workflows", path, None)]
+    def list_workflows(self, spaces: Iterable[str] | None = None) -> list[Workflow]:
+        """Every workflow the credential can see; with ``{space}`` in the profile's
+        workflows route, every workflow of each of *spaces* (a workflow that does
+        not name its space is of the space it was listed under)."""
+        p = self.profile
+        if not p.workflows_per_space:
+            path = p.path("workflows")
+            decoder = self.http.decoder(p.method("workflows"), path)
+            return [decoder.workflow(item) for item in self._fetch_list("workflows", path, None)]
+        wanted = list(dict.fromkeys(spaces or ()))
+        if not wanted:
+            raise ProtocolError(
+                f"workflows_path {p.workflows_path!r} lists one space at a time and no space "
+                "was given (set space in [server] or for the workflow in plans.toml)"
+            )
+        found: list[Workflow] = []
+        for space in wanted:
+            path = p.path("workflows", space=space)
+            decoder = self.http.decoder(p.method("workflows"), path)
+            entries = self._fetch_list("workflows", path, None)
+            found += [decoder.workflow(item, space=space) for item in entries]
+        return found
 
     def execute(
         self,
@@ -294,49 +316,21 @@ class DataStudioClient:
             self._jobs.note_state(job)
         return jobs
 
-    MAX_PAGES = 1000
+    MAX_PAGES = MAX_PAGES
 
-    def _fetch_list(self, route: str, path: str, params: dict[str, str] | None) -> list[Any]:
-        """Every entry of a list route, following the profile's pages to the last one."""
-        p = self.profile
-        method = p.method(route)
-        decoder = self.http.decoder(method, path)
-        query = dict(params or {})
-        if p.paged and p.page_size_param and p.page_size:
-            query[p.page_size_param] = str(p.page_size)
-        entries: list[Any] = []
-        page_path, page_no = path, 0
-        for _ in range(self.MAX_PAGES):
-            body = self.http.request(method, page_path, params=query or None)
-            items = decoder.items(body, f"the {route} list")
-            entries += items
-            if not p.paged or not items:
-                return entries
-            if p.list_next_field:
-                link = get_path(body, p.list_next_field)
-                if link is MISSING or link is None or link == "":
-                    return entries
-                if not isinstance(link, str):
-                    raise decoder.fail(f"the page's '{p.list_next_field}' is not a link")
-                page_path, query = self._same_server(link, path, decoder), {}
-            elif p.list_last_field:
-                last = get_path(body, p.list_last_field)
-                if last is True:
-                    return entries
-                if last is not False:
-                    raise decoder.fail(f"the page has no true/false '{p.list_last_field}'")
-                page_no += 1
-                query[p.page_param] = str(page_no)
-            else:
-                return entries
-        raise decoder.fail(f"the {route} list goes on past {self.MAX_PAGES} pages")
-
-    def _same_server(self, link: str, path: str, decoder: Any) -> str:
-        base = self.http.base_url
-        url = urljoin(base + path, link)
-        if not url.startswith(base + "/"):
-            raise decoder.fail(f"the next page's link {link[:80]!r} leaves the server")
-        return url[len(base) :]
+    def _fetch_list(
+        self,
+        route: str,
+        path: str,
+        params: dict[str, str] | None,
+        *,
+        first_page_only: bool = False,
+    ) -> list[Any]:
+        """Every entry of a list route (``client/paging.py``)."""
+        return fetch_list(
+            self.http, route, path, params, first_page_only=first_page_only,
+            max_pages=self.MAX_PAGES,
+        )  # fmt: skip
 
     def _location_id(self, headers: Mapping[str, str], decoder: Any) -> str:
         location = next((v for k, v in headers.items() if k.lower() == "location"), "")

@@ -130,6 +130,18 @@ class Decoder:
             raise self.fail(f"{what} '{key}' is {_kind(value)}, expected true or false")
         return value
 
+    def present(self, data: dict[str, Any], key: str) -> bool:
+        """A published/draft field: true, a number above zero, or any other value that
+        is present and not null (a version object, a date); false when absent."""
+        value = self.get(data, key)
+        if value is None or value is False:
+            return False
+        if isinstance(value, bool):
+            return True
+        if isinstance(value, int | float):
+            return value > 0
+        return bool(value != "" and value != [] and value != {})
+
     def time(self, data: dict[str, Any], key: str, what: str) -> datetime | None:
         fmt = self.profile.timestamp_format
         if fmt != "iso":
@@ -166,7 +178,8 @@ class Decoder:
 
     # -- models --------------------------------------------------------------
 
-    def workflow(self, value: object) -> Workflow:
+    def workflow(self, value: object, *, space: str | None = None) -> Workflow:
+        """A workflow; *space* is the space it was listed under, when it names none."""
         p = self.profile
         data = self.as_obj(value, "a workflow")
         label = self.req_text(data, p.workflow_label_field, "a workflow")
@@ -177,9 +190,9 @@ class Decoder:
         return Workflow(
             label=label,
             name=self.text(data, p.workflow_name_field, what, required=False) or label,
-            space=self.text(data, p.workflow_space_field, what, required=False) or "",
-            published=self.flag(data, p.workflow_published_field, what, default=False),
-            has_draft=self.flag(data, p.workflow_draft_field, what, default=False),
+            space=self.text(data, p.workflow_space_field, what, required=False) or space or "",
+            published=self.present(data, p.workflow_published_field),
+            has_draft=self.present(data, p.workflow_draft_field),
             id=None if raw_id is None else str(raw_id),
             parameters=_names(self.get(data, p.workflow_parameters_field)),
             sources=_names(self.get(data, p.workflow_sources_field)),

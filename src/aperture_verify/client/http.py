@@ -27,12 +27,12 @@ from aperture_verify.client.auth import ApiKeyAuth, Auth, TokenAuth
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.decode import Decoder
 from aperture_verify.client.failures import Failure, auth_hint, response_failure, transport_failure
-from aperture_verify.client.outage import RideOuts
 from aperture_verify.client.profile import MISSING, ApiProfile, get_path
 from aperture_verify.client.retry import NO_RETRY, RetryPolicy
+from aperture_verify.client.rideout import RideOuts
 from aperture_verify.client.tokens import jwt_lifetime
 from aperture_verify.common.durations import parse_duration
-from aperture_verify.common.secrets import redact, safe_url
+from aperture_verify.common.redaction import redact, safe_url
 from aperture_verify.errors import (
     AuthenticationError,
     ClientError,
@@ -100,7 +100,7 @@ class ApiSession:
         self._stats = ClientStats()
         self._clock: Callable[[], float] = time.monotonic
         self._sleep: Callable[[float], None] = time.sleep
-        # ``with session.riding_out(budget, during):`` -- see client/outage.py
+        # ``with session.riding_out(budget, during):`` -- see client/rideout.py
         self.riding_out = RideOuts(self.retry.seed)
         self._auth: Auth
         self._token_auth: TokenAuth | None = None

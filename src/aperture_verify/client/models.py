@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from aperture_verify.common.labels import same_label
+
 
 @dataclass(frozen=True)
 class Workflow:
@@ -82,6 +84,6 @@ class Job:
 
     def step(self, name: str) -> Step | None:
         for step in self.steps:
-            if step.name == name:
+            if same_label(step.name, name):  # "Prüfen" typed in NFD is the same step
                 return step
         return None

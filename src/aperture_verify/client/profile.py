@@ -21,6 +21,11 @@ CANONICAL = {c: c.upper() for c in CATEGORIES}
 """The state names the suite reports and plans use, whatever the server calls them."""
 
 MISSING = object()
+PAGING_KEYS = (
+    "list_next_field", "list_next_header", "list_last_field",
+    "list_total_pages_field", "list_total_elements_field",
+)  # fmt: skip
+"""The keys that each say how a paged list ends; at most one is set."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +33,8 @@ class ApiProfile:
     """Routes, bodies, field paths and state names of one Data Studio REST API dialect."""
 
     # routes: path templates relative to the server URL; {label}, {space} and
-    # {job_id} are filled in URL-encoded (profile_keys says which route takes which)
+    # {job_id} are filled in URL-encoded (profile_keys says which route takes which);
+    # a workflows_path with {space} is listed once per space the plan uses
     login_path: str = "/api/v1/login"
     workflows_path: str = "/api/v1/workflows"
     execute_path: str = "/api/v1/workflows/execute"
@@ -70,11 +76,19 @@ class ApiProfile:
     jobs_state_param: str = "state"
 
     # lists: "" = a bare JSON array; else the path of the array in a page object,
-    # followed page by page through list_next_field (a link) or list_last_field (a flag)
+    # followed to the last page by ONE of: a next link in the body (list_next_field)
+    # or in a header (list_next_header, RFC 8288 rel="next"), a last flag
+    # (list_last_field), a total-pages or a total-elements count; the counted and
+    # flagged ways ask for page page_first + n through page_param. page_size is
+    # only asked for: a server may cap it, so the end is never judged by it.
     list_items_field: str = ""
     list_next_field: str = ""
+    list_next_header: str = ""
     list_last_field: str = ""
+    list_total_pages_field: str = ""
+    list_total_elements_field: str = ""
     page_param: str = ""
+    page_first: int = 0
     page_size_param: str = ""
     page_size: int = 0
 
@@ -83,6 +97,8 @@ class ApiProfile:
     workflow_name_field: str = "name"
     workflow_label_field: str = "externalLabel"
     workflow_space_field: str = "space"
+    # published / draft: true when the value is true, a number above zero, or any
+    # other value that is present and not null (a version object, a date)
     workflow_published_field: str = "published"
     workflow_draft_field: str = "hasDraft"
     # read when present: names of the workflow's parameters and Source steps
@@ -210,7 +226,21 @@ class ApiProfile:
 
     @property
     def paged(self) -> bool:
-        return bool(self.list_items_field)
+        """Lists come in pages: in a page object, or bare arrays linked by a header."""
+        return bool(self.list_items_field or self.list_next_header)
+
+    @property
+    def paging(self) -> str:
+        """How a paged list is followed: the key that says when it ends, or ``""``."""
+        for key in PAGING_KEYS:
+            if getattr(self, key):
+                return key
+        return ""
+
+    @property
+    def workflows_per_space(self) -> bool:
+        """The workflow list is read one space at a time (``{space}`` in its route)."""
+        return "{space}" in self.workflows_path
 
     # -- keys --------------------------------------------------------------------------
 

@@ -14,14 +14,15 @@ import re
 import string
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
-from aperture_verify.client.profile import ROUTES, ApiProfile
+from aperture_verify.client.profile import PAGING_KEYS, ROUTES, ApiProfile
 from aperture_verify.common.durations import parse_duration
 from aperture_verify.errors import PlanError
 
 PATH_PLACEHOLDERS = {
     "login": (),
-    "workflows": (),
+    "workflows": ("space",),
     "execute": ("label", "space"),
     "jobs": (),
     "job": ("job_id",),
@@ -39,6 +40,7 @@ CHOICES = {
 # keys that may be "" (meaning: none)
 OPTIONAL_FIELDS = (
     "list_items_field", "list_next_field", "list_last_field", "page_param", "page_size_param",
+    "list_next_header", "list_total_pages_field", "list_total_elements_field",
     "job_workflow_label_field", "job_error_field", "job_steps_field", "job_submitted_field",
     "expires_in_field", "job_workflow_field", "workflow_id_field", "workflow_name_field",
     "workflow_space_field", "workflow_published_field", "workflow_draft_field",
@@ -91,17 +93,19 @@ def check_profile(p: ApiProfile, source: str, prefix: str) -> None:
             "names no workflow: neither it nor execute_path holds {label}",
             'add e.g. externalLabel = "{label}"',
         )
-    if p.list_last_field and not p.page_param:
+    ways = [key for key in PAGING_KEYS if getattr(p, key)]
+    if len(ways) > 1:
         raise PlanError(
-            source, f"{prefix}.page_param", "is needed to follow list_last_field",
+            source, f"{prefix}.{ways[1]}", f"and {ways[0]} are both set",
+            "keep the one the server's pages carry (one way to find the last page)",
+        )  # fmt: skip
+    numbered = ("list_last_field", "list_total_pages_field", "list_total_elements_field")
+    if ways and ways[0] in numbered and not p.page_param:
+        raise PlanError(
+            source, f"{prefix}.page_param", f"is needed to follow {ways[0]}",
             'set page_param = "page" (the query parameter of the page number)',
         )  # fmt: skip
-    if p.list_next_field and p.list_last_field:
-        raise PlanError(
-            source, f"{prefix}.list_last_field", "and list_next_field are both set",
-            "keep the one the server's pages carry",
-        )  # fmt: skip
-    if (p.list_next_field or p.list_last_field) and not p.list_items_field:
+    if ways and ways[0] != "list_next_header" and not p.list_items_field:
         raise PlanError(
             source, f"{prefix}.list_items_field", "is needed for paged lists",
             'set it to the field of the page that holds the entries, e.g. "content"',
@@ -122,6 +126,13 @@ def _read(key: str, value: Any, default: Any, source: str, at: str) -> Any:
     if key == "page_size":
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10000:
             raise fail("must be a whole number from 0 to 10000", "write e.g. page_size = 100")
+        return value
+    if key == "page_first":
+        if isinstance(value, bool) or value not in (0, 1):
+            raise fail(
+                f"is {value!r}, not 0 or 1",
+                "write page_first = 0 (pages counted from 0, as Spring does) or 1",
+            )
         return value
     if isinstance(default, tuple):
         if isinstance(value, str):
@@ -161,6 +172,10 @@ def _read(key: str, value: Any, default: Any, source: str, at: str) -> Any:
         raise fail("must not be empty", f'write it as {key} = "..."')
     if key.endswith("_param"):
         return value
+    if key == "list_next_header":
+        if not re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", value):
+            raise fail(f"{value!r} is not a header name", 'write it as list_next_header = "Link"')
+        return value
     if key.endswith("_field") and not _FIELD_PATH.fullmatch(value):
         raise fail(
             f"{value!r} cannot be a field path",
@@ -169,9 +184,23 @@ def _read(key: str, value: Any, default: Any, source: str, at: str) -> Any:
     return value
 
 
+#: ASCII a URL path cannot hold as it is (RFC 3986): it must be percent-encoded. "{}" are
+#: placeholders, "?" may start a query; non-ASCII is left to requests, which encodes it.
+_MUST_ENCODE = frozenset(' "<>\\^`|#[]') | {chr(c) for c in (*range(32), 127)}
+
+
 def _read_path(route: str, value: str, fail: Any) -> str:
-    if not value.startswith("/") or " " in value:
+    if not value.startswith("/"):
         raise fail(f"{value!r} is not a path", 'write it as "/api/v1/..."')
+    bad = list(dict.fromkeys(c for c in value if c in _MUST_ENCODE))
+    if bad:
+        named = ", ".join("a space" if c == " " else f"{c!r} (U+{ord(c):04X})" for c in bad)
+        codes = ", ".join(f"{'a space' if c == ' ' else c} is {quote(c, safe='')}" for c in bad)
+        raise fail(
+            f"{value!r} holds {named}, which a URL path must percent-encode",
+            f"write it encoded ({codes}): "
+            f'"{quote(value, safe="".join(set(value) - _MUST_ENCODE))}"',
+        )
     allowed = PATH_PLACEHOLDERS.get(route, ())
     try:
         names = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]

@@ -1,7 +1,10 @@
-"""The one timestamp format: ISO 8601, UTC, milliseconds, ``Z``.
+"""The one timestamp format: ISO 8601, UTC, milliseconds, ``Z``; and the one for people.
 
 The API contract, results.json, the run directory's files and the emulator
 all write ``2026-05-04T09:30:00.125Z``; reading accepts any ISO-8601 text.
+What a person reads the next morning (the terminal log, notifications) is in
+the machine's local time with its zone named, or in UTC marked as such
+(``local_time``): never a bare clock time.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import overload
 
-__all__ = ["format_timestamp", "parse_timestamp"]
+__all__ = ["format_timestamp", "local_time", "parse_timestamp"]
 
 
 @overload
@@ -42,3 +45,22 @@ def parse_timestamp(value: str) -> datetime:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when
+
+
+def local_time(
+    value: datetime, *, utc: bool = False, date: bool = True, millis: bool = False
+) -> str:
+    """*value* for a person: ``2026-12-07 05:09:57 CET`` in the machine's local zone (the
+    zone's name always shown), or in UTC with *utc* (``2026-12-07 04:09:57 UTC``).
+
+    Without *date*, the clock time and zone only; *millis* adds milliseconds. A naive
+    datetime is taken as UTC.
+    """
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC) if utc else value.astimezone()
+    clock = "%H:%M:%S.%f" if millis else "%H:%M:%S"
+    text = value.strftime(f"%Y-%m-%d {clock}" if date else clock)
+    if millis:
+        text = text[:-3]
+    return f"{text} {value.tzname() or value.strftime('%z')}"

@@ -13,34 +13,25 @@ import dataclasses
 import os
 import secrets
 import sys
+import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 import requests
 
-from aperture_verify.client.client import DataStudioClient
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.dialect import Dialect, load_dialect, load_profile_file
-from aperture_verify.client.profile import ApiProfile
-from aperture_verify.client.profile_keys import apply_overrides
-from aperture_verify.common.files import write_atomic
-from aperture_verify.doctor.checks import CheckResult, run_checks
-from aperture_verify.doctor.discover import discover, same_server
-from aperture_verify.doctor.document import DocumentError, read_document
-from aperture_verify.doctor.infer import Finding, Inference, infer
+from aperture_verify.doctor.diagnose import PROG, USAGE, check_configured, diagnose
+from aperture_verify.doctor.discover import same_server
 from aperture_verify.doctor.ini import read_ini
-from aperture_verify.doctor.write import render_block, updated_text
 from aperture_verify.errors import PlanError
-from aperture_verify.plan.loader import load_plan, load_plan_text
+from aperture_verify.plan.loader import load_plan_text
 from aperture_verify.plan.model import Plan
-from aperture_verify.plan.server import API_ENV, URL_ENV
+from aperture_verify.plan.selection import parse_chain
+from aperture_verify.plan.server_keys import API_ENV, URL_ENV
 
-PROG = "aperture-doctor"
 PLAN_ENV = "APERTURE_PLAN"
-OK, USAGE, LOGIN, READINESS = 0, 4, 10, 11
-NO_DOCUMENT, DIFFERS, INCOMPLETE = 20, 21, 22
-MARK = {"ok": "ok", "differs": "differs", "missing": "MISSING", "ambiguous": "AMBIGUOUS"}
 
 
 class _Usage(Exception):
@@ -66,8 +57,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--server-url", default=None, metavar="URL", help="server ($APERTURE_URL)")
     parser.add_argument("--api", default=None, choices=("v1", "v2"), help="auth ($APERTURE_API)")
     parser.add_argument(
-        "--write", action="store_true", help="put the proposed block into the plans file"
-    )
+        "--run", default=None, metavar="CHAIN",
+        help='an ad-hoc plan as for pytest: "W1; W2, W3" (ini aperture_run)',
+    )  # fmt: skip
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--write", action="store_true",
+        help="put what was established into the plans file (TODO lines for the rest)",
+    )  # fmt: skip
+    mode.add_argument(
+        "--check", action="store_true",
+        help="prove the profile configured in the plans file on the live server, read-only",
+    )  # fmt: skip
     return parser
 
 
@@ -82,16 +83,52 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         args.server_url = args.server_url or _unless(env, URL_ENV, ini.get("aperture_server_url"))
         args.api = args.api or _unless(env, API_ENV, ini.get("aperture_api"))
         plan_name = args.plan or env.get(PLAN_ENV) or ini.get("aperture_plan")
-        plan = load_plan(path, plan_name, url=args.server_url, api=args.api, environ=env)
+        chain_text = args.run or ini.get("aperture_run")
+        plan = _load(path, plan_name, chain_text, args, env)
         credentials, emulator = _credentials(plan, env)
     except (_Usage, PlanError) as e:
         print(f"ERROR: {e}", file=sys.stderr)
         return USAGE
+    for note in credentials.notes:  # issue 22/25: a stripped value, a key file others can read
+        print(f"WARNING: {note}", file=sys.stderr)
     try:
         return _doctor(args, path, plan, credentials, emulator, out, env)
     finally:
         if emulator is not None:
             emulator.stop()
+
+
+def _load(
+    path: Path, name: str | None, chain_text: str | None, args: argparse.Namespace,
+    env: dict[str, str],
+) -> Plan:  # fmt: skip
+    """The plan as the suite would load it; a plans file with ``[server]`` alone (or none,
+    with the environment) gives a plan without workflows unless ``--run`` names some."""
+    chain = parse_chain(chain_text, "--run") if chain_text else None
+    if chain is not None and name:
+        raise PlanError("--run", "", "an ad-hoc plan cannot be combined with --plan",
+                        "drop one of the two")  # fmt: skip
+    if not path.is_file():
+        if chain is None and path.exists():
+            raise PlanError(str(path), "", "is not a file", "fix --plans")
+        text, source = "", f"--run (no {path.name})"
+    else:
+        text, source = path.read_text(encoding="utf-8-sig"), str(path)
+    has_plans = "plans" in (tomllib.loads(text) if text else {}) if _toml_ok(text) else True
+    placeholder = chain is None and not has_plans
+    plan = load_plan_text(
+        text, source, name, url=args.server_url, api=args.api, environ=env,
+        adhoc=(("-",),) if placeholder else chain, base_dir=path.parent,
+    )  # fmt: skip
+    return dataclasses.replace(plan, phases=()) if placeholder else plan
+
+
+def _toml_ok(text: str) -> bool:
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return False  # the loader reports it, as one line
+    return True
 
 
 def _unless(env: dict[str, str], var: str, value: str | None) -> str | None:
@@ -111,132 +148,9 @@ def _doctor(
     server = plan.server
     url = emulator.url if emulator is not None else server.url
     out(f"{PROG}: plan '{plan.name}' on {url} (api {server.api}, dialect '{server.dialect}')")
-    found = discover(url, _getter(server, credentials))
-    inference: Inference | None = None
-    if found.document is None:
-        out("API document: not found. Tried:")
-        for problem in found.problems or found.tried:
-            out(f"  {problem}")
-        out("  (give the suite's [server.profile] by hand: docs/api.md lists every key)")
-    else:
-        try:
-            document = read_document(found.document)
-            inference = infer(document, server.profile, server.api)
-        except DocumentError as e:
-            out(f"API document: {found.url} cannot be read: {e}")
-        except Exception as e:  # any shape a server's document may take must not crash us
-            out(f"API document: {found.url} cannot be read ({type(e).__name__}: {e})")
-        else:
-            out(f"API document: {found.url} ({document.version}), found through {found.via}")
-    profile = server.profile
-    status = NO_DOCUMENT
-    if inference is not None:
-        _print_findings(inference.findings, out)
-        proposal = inference.proposal
-        try:
-            proposed = apply_overrides(
-                load_dialect(server.dialect).profile, proposal, "the proposal"
-            )
-        except PlanError as e:
-            out(f"The proposal is not a valid profile ({e}); fix it by hand.")
-            proposed = None
-        if proposed is not None:
-            complete = inference.complete
-            what = "complete" if complete else "partial: complete the keys marked above by hand"
-            out(f"\nProposed [server.profile] ({what}):\n")
-            out(render_block(proposal))
-            profile = proposed
-            same = all(f.status == "ok" for f in inference.findings)
-            status = OK if same else DIFFERS if complete else INCOMPLETE
-            if args.write and complete and not same:
-                status = _write(path, plan, proposal, out, env, args)
-    checks = _checks(url, plan, credentials, profile, out)
-    if checks.login_error is not None:
-        return LOGIN
-    if checks.not_ready:
-        return READINESS
-    out(_verdict(status, path))
-    return status
-
-
-def _write(
-    path: Path,
-    plan: Plan,
-    proposal: dict[str, Any],
-    out: _Out,
-    env: dict[str, str],
-    args: argparse.Namespace,
-) -> int:
-    text = path.read_text(encoding="utf-8-sig")
-    new = updated_text(text, proposal)
-    try:  # the file as it will be must load, or it is not written
-        load_plan_text(new, str(path), plan.name, url=args.server_url, api=args.api, environ=env)
-    except PlanError as e:
-        out(f"Not written: the new {path} would not load ({e})")
-        return DIFFERS
-    write_atomic(path, new)
-    out(f"Wrote [server.profile] into {path} (comments and every other key kept).")
-    return OK
-
-
-def _checks(
-    url: str, plan: Plan, credentials: Credentials, profile: ApiProfile, out: _Out
-) -> CheckResult:
-    server = plan.server
-    verify: bool | str = server.verify_tls
-    if server.verify_tls and server.ca_bundle is not None:
-        verify = str(server.ca_bundle)
-    with DataStudioClient(
-        url,
-        credentials,
-        api=server.api,
-        environment=server.environment,
-        profile=profile,
-        connect_timeout=server.connect_timeout,
-        read_timeout=server.read_timeout,
-        verify=verify,
-    ) as client:
-        result = run_checks(client, plan)
-    if result.login_error is not None:
-        what = "refused" if result.refused else "could not be checked"
-        out(f"\nCredentials: {what}: {result.login_error}")
-        return result
-    how = "login" if server.api == "v1" else f"{profile.workflows_method} {profile.workflows_path}"
-    out(f"\nCredentials: accepted (read-only: {how})")
-    total = len(plan.workflows)
-    out(f"Workflows of plan '{plan.name}': {len(result.ready)} of {total} ready to run as asked")
-    for label, why in result.not_ready:
-        out(f"  {label}: {why}")
-    return result
-
-
-def _verdict(status: int, path: Path) -> str:
-    return {
-        OK: "Result: every need is mapped and found; credentials and workflows are fine (exit 0)",
-        DIFFERS: f"Result: the server's API differs from the configured profile; run "
-        f"'{PROG} --write' to put the block above into {path} (exit 21)",
-        INCOMPLETE: "Result: some needs are missing from the document or ambiguous; complete "
-        "the block above by hand (exit 22)",
-        NO_DOCUMENT: "Result: no API document could be read; credentials and workflows are "
-        "fine (exit 20)",
-    }[status]
-
-
-def _print_findings(findings: list[Finding], out: _Out) -> None:
-    out("\nWhat the suite needs, in the server's document:")
-    width = max(len(f.need) for f in findings)
-    for f in findings:
-        if f.status == "ok":
-            text = f.found
-        elif f.status == "differs":
-            text = f"{f.found}   (configured: {f.configured or '-'})"
-        elif f.status == "ambiguous":
-            text = "candidates: " + " | ".join(f.candidates) + " (none chosen)"
-        else:
-            text = f"not in the document (configured: {f.configured or '-'})"
-        if f.note:
-            text += f"; {f.note}"
-        out(f"  {f.need:<{width}}  {MARK[f.status]:<9}  {text}")
+    if args.check:
+        return check_configured(url, plan, credentials, path, out)
+    return diagnose(args, path, plan, credentials, url, _getter(server, credentials), out, env)
 
 
 def _credentials(plan: Plan, env: dict[str, str]) -> tuple[Credentials, Any]:
@@ -293,8 +207,3 @@ def _getter(plan_server: Any, credentials: Credentials) -> Callable[[str], reque
 class _Out:
     def __call__(self, text: str) -> None:
         print(text, flush=True)
-
-
-def run() -> None:
-    """The console script."""
-    sys.exit(main())

@@ -18,8 +18,8 @@ from aperture_verify.doctor.fields import (
     state_fields,
 )
 from aperture_verify.doctor.recorder import Recorder
-from aperture_verify.doctor.shapes import ID_NAMES, LABEL_NAMES, format_of, list_items
-from aperture_verify.doctor.shapes import pages as describe_pages
+from aperture_verify.doctor.vocabulary import ID_NAMES, LABEL_NAMES, format_of, list_items
+from aperture_verify.doctor.vocabulary import pages as describe_pages
 
 
 class FieldRules(Recorder):
@@ -44,6 +44,10 @@ class FieldRules(Recorder):
             {"job_id_field": ids[0]} if ids else {},
         )
         label = named(fields, LABEL_NAMES, "string")
+        if not label:  # 1.x-like: the workflow by its name ("workflow_name", "workflowName")
+            label = [f for f, s in fields if kind_of(s) == "string" and "workflow" in norm(f)
+                     and not norm(f).endswith("id")]  # fmt: skip
+            label = label if len(label) == 1 else []
         configured = (
             p.job_workflow_label_field or f"{p.job_workflow_field}.{p.workflow_label_field}"
         )
@@ -146,6 +150,10 @@ class FieldRules(Recorder):
         for key, names in wanted.items():
             hits = named(fields, names)
             need = key.removesuffix("_field").replace("_", " ")
+            if not hits and key != "step_name_field":  # a count the server does not keep
+                shown = getattr(p, key) or "none"
+                self.add(need, "none", shown, {key: ""}, note="the steps carry none")
+                continue
             self.add(
                 need, hits[0] if hits else None, getattr(p, key), {key: hits[0]} if hits else {}
             )
@@ -200,6 +208,8 @@ class FieldRules(Recorder):
                             "workflow",
                             "workflowLabel",
                             "workflowExternalLabel",
+                            "workflowName",
+                            "name",
                         ),
                     ),
                     ("jobs_state_param", ("state", "status")),
@@ -223,6 +233,8 @@ class FieldRules(Recorder):
                         "list_last_field",
                         "page_param",
                         "page_size_param",
+                        "list_total_pages_field",
+                        "list_next_header",
                     ),
                     page,
                     strict=True,
@@ -234,6 +246,8 @@ class FieldRules(Recorder):
                 p.list_last_field,
                 p.page_param,
                 p.page_size_param,
+                p.list_total_pages_field,
+                p.list_next_header,
             )
             self.add("list pages", describe_pages(page), describe_pages(now_pages), keys)
         elif len(pages) > 1:
@@ -247,11 +261,14 @@ class FieldRules(Recorder):
             )
 
     def paging(self, op: Operation, items: str) -> tuple[str, ...]:
+        status, _ = op.success
+        link = next((h for h in op.headers.get(status, ()) if h.lower() == "link"), "")
         if not items:
-            return ("", "", "", "", "")
+            return ("", "", "", "", "", "", link)
         fields = leaves(op.success[1])
-        nxt = named(fields, ("next", "nextPage", "nextLink", "nextUrl"), "string")
-        lst = named(fields, ("last", "isLast", "lastPage"), "boolean")
+        nxt = [] if link else named(fields, ("next", "nextPage", "nextLink", "nextUrl"), "string")
+        total = [] if link or nxt else named(fields, ("totalPages", "total_pages"), "integer")
+        lst = [] if total else named(fields, ("last", "isLast", "lastPage"), "boolean")
         page = [
             q
             for n in ("page", "pageNumber", "pageIndex")
@@ -270,6 +287,8 @@ class FieldRules(Recorder):
             "" if nxt or not lst else lst[0],
             page[0] if page and not nxt else "",
             size[0] if size else "",
+            total[0] if total else "",
+            link,
         )
 
     def workflow_fields(self, item: dict[str, Any]) -> None:
@@ -283,7 +302,9 @@ class FieldRules(Recorder):
             "workflow_space_field": named(
                 others, ("space", "spaceLabel", "spaceExternalLabel", "spaceName")
             ),
-            "workflow_published_field": named(others, ("published", "isPublished")),
+            "workflow_published_field": named(
+                others, ("published", "isPublished", "publishedVersion", "publishedVersionId")
+            ),
             "workflow_draft_field": named(others, ("hasDraft", "draft", "isDraft")),
             "workflow_id_field": named(others, ("id", "uid", "workflowId")),
         }

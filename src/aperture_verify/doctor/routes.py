@@ -15,7 +15,7 @@ from aperture_verify.doctor.fields import (
     state_fields,
 )
 from aperture_verify.doctor.recorder import Recorder
-from aperture_verify.doctor.shapes import BODY_NAMES, id_from, lifetime, shape
+from aperture_verify.doctor.vocabulary import BODY_NAMES, id_from, lifetime, shape
 
 
 class RouteRules(Recorder):

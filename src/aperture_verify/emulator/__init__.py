@@ -11,9 +11,9 @@ tests, and standalone (``python -m aperture_verify.emulator``)::
 
 from __future__ import annotations
 
-from aperture_verify.emulator.core import Emulator
+from aperture_verify.emulator.emulator import Emulator
 from aperture_verify.emulator.faults import Fault
-from aperture_verify.emulator.outages import Outage
+from aperture_verify.emulator.outage_windows import Outage
 from aperture_verify.emulator.scenario import (
     Scenario,
     StepScript,

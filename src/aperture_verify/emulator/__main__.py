@@ -27,7 +27,7 @@ from aperture_verify.client.dialect import (
     load_profile_file,
 )
 from aperture_verify.common.durations import parse_duration
-from aperture_verify.emulator.core import Emulator
+from aperture_verify.emulator.emulator import Emulator
 from aperture_verify.emulator.scenario import load_scenario
 from aperture_verify.emulator.wire import RecordedRequest
 from aperture_verify.errors import PlanError

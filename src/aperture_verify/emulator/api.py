@@ -27,7 +27,7 @@ from aperture_verify.emulator.faults import FaultSet, fault_response
 from aperture_verify.emulator.incoming import BadRequest, header, read_execute
 from aperture_verify.emulator.incoming import pattern as route_pattern
 from aperture_verify.emulator.openapi import DocSite
-from aperture_verify.emulator.outages import Outage, OutageSchedule
+from aperture_verify.emulator.outage_windows import Outage, OutageSchedule
 from aperture_verify.emulator.scenario import WorkflowScript
 from aperture_verify.emulator.state import JobRecord, JobStore
 from aperture_verify.emulator.wire import (
@@ -254,16 +254,21 @@ class Api:
             what = "execute workflows" if name == "execute" else "cancel jobs"
             return self.error(403, f"This API key does not have permission to {what}", path)
         try:
-            if name == "workflows":
-                entries = [workflow_json(self.profile, i, wf) for i, wf in self.workflow_list()]
-                return self.json(200, list_page(self.profile, entries, path, query, self.page_size))
+            if name == "workflows":  # of one space, when the route names it
+                entries = [workflow_json(self.profile, i, wf) for i, wf in self.workflow_list()
+                           if params.get("space", wf.space) == wf.space]  # fmt: skip
+                return self.json(
+                    200, *list_page(self.profile, entries, path, query, self.page_size)
+                )
             if name == "execute":
                 return self._execute(path, params, body, body_ok)
             if name == "jobs":
                 label = query.get(self.profile.jobs_label_param) or None
                 state = query.get(self.profile.jobs_state_param) or None
                 entries = [self.job_json(j) for j in self.jobs.all(label, state)]
-                return self.json(200, list_page(self.profile, entries, path, query, self.page_size))
+                return self.json(
+                    200, *list_page(self.profile, entries, path, query, self.page_size)
+                )
             if name == "job":
                 record = self.jobs.get(params["job_id"])
                 if record is None:

@@ -192,13 +192,17 @@ def openapi_document(profile: ApiProfile) -> dict[str, Any]:
                 )
             if p.list_last_field:
                 page.append((p.list_last_field, {"type": "boolean"}))
-            schemas[f"{what}Page"] = _nest(page)
+            for counted in (p.list_total_pages_field, p.list_total_elements_field):
+                if counted and counted != "totalElements":
+                    page.append((counted, {"type": "integer", "format": "int64"}))
+            if p.list_items_field:
+                schemas[f"{what}Page"] = _nest(page)
         for name in (p.page_param, p.page_size_param):
             if name:
                 list_params.append({"name": name, "in": "query", "schema": {"type": "integer"}})
 
     def listing(what: str) -> dict[str, Any]:
-        if p.paged:
+        if p.list_items_field:
             return {"$ref": _REF + f"{what}Page"}
         return {"type": "array", "items": {"$ref": _REF + what}}
 
@@ -266,6 +270,9 @@ def openapi_document(profile: ApiProfile) -> dict[str, Any]:
         path, params = _path(getattr(p, f"{name}_path"))
         op: dict[str, Any] = {"operationId": name, "summary": summary, **operation}
         op["parameters"] = params + op.get("parameters", [])
+        if name in ("workflows", "jobs") and p.list_next_header:  # RFC 8288 pages
+            link = {"description": 'the next page: <url>; rel="next"', "schema": {"type": "string"}}
+            op["responses"]["200"]["headers"] = {p.list_next_header: link}
         paths.setdefault(path, {})[p.method(name).lower()] = op
     return {
         "openapi": "3.0.1",

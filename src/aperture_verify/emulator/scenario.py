@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aperture_verify.emulator.outages import SCENARIO_CREDENTIALS, Outage, outages_from_toml
+from aperture_verify.emulator.outage_windows import SCENARIO_CREDENTIALS, Outage, outages_from_toml
 from aperture_verify.plan.schema import (
     Where,
     check_keys,

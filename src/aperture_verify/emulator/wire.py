@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aperture_verify.client.profile import ApiProfile, put_path
-from aperture_verify.common.secrets import MASK, is_secret_key
+from aperture_verify.common.redaction import MASK, is_secret_key
 from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.emulator.scenario import WorkflowScript
 from aperture_verify.emulator.state import JobRecord
@@ -89,35 +89,46 @@ def list_page(
     path: str,
     query: Mapping[str, str],
     default_size: int,
-) -> Any:
-    """A list answer: the bare array, or one page of it in the profile's wrapper.
+) -> tuple[Any, tuple[tuple[str, str], ...]]:
+    """A list answer and its headers: the bare array, or one page of it in the
+    profile's wrapper, with the profile's way to the next page (a link in the body
+    or in a ``Link`` header, a last flag, a count of pages or entries).
 
     Pages hold ``page_size_param`` entries when the client asks, else
-    *default_size* (small, so clients must follow pages).
+    *default_size* (small, so clients must follow pages); numbered from ``page_first``.
     """
     p = profile
     if not p.paged:
-        return entries
+        return entries, ()
     size = default_size
     asked = query.get(p.page_size_param) if p.page_size_param else None
     if asked is not None and asked.isdigit() and int(asked) > 0:
         size = int(asked)
     page_key = p.page_param or "page"
-    number = int(query[page_key]) if query.get(page_key, "").isdigit() else 0
-    chunk = entries[number * size : (number + 1) * size]
-    last = (number + 1) * size >= len(entries)
+    given = query.get(page_key, "")
+    number = int(given) if given.isdigit() else p.page_first
+    index = max(0, number - p.page_first)
+    chunk = entries[index * size : (index + 1) * size]
+    last = (index + 1) * size >= len(entries)
+    following = None if last else path + "?" + urlencode({**query, page_key: str(number + 1)})
+    headers: tuple[tuple[str, str], ...] = ()
+    if p.list_next_header and following is not None:
+        headers = ((p.list_next_header, f'<{following}>; rel="next"'),)
+    if not p.list_items_field:
+        return chunk, headers
     page: dict[str, Any] = {}
     put_path(page, p.list_items_field, chunk)
     if p.list_next_field:
-        following = None
-        if not last:
-            following = path + "?" + urlencode({**query, page_key: str(number + 1)})
         put_path(page, p.list_next_field, following)
     if p.list_last_field:
         put_path(page, p.list_last_field, last)
+    if p.list_total_pages_field:
+        put_path(page, p.list_total_pages_field, max(1, -(-len(entries) // size)))
+    if p.list_total_elements_field:
+        put_path(page, p.list_total_elements_field, len(entries))
     page.setdefault("totalElements", len(entries))
     page.setdefault("number", number)
-    return page
+    return page, headers
 
 
 def json_response(status: int, payload: Any, headers: tuple[tuple[str, str], ...] = ()) -> Response:

@@ -15,11 +15,17 @@ A scheduler script can react to these without parsing output:
 13    a worker process crashed while running a workflow
 14    server unreachable: the server could not be reached for longer than the outage budget
       while a workflow was being started or watched (its job may still be running)
+15    already running: another run of the same plan against the same server holds the
+      run lock (execution/runlock.py); nothing was sent, no report was written
 ====  =====================================================================
 
 When several kinds happen in one run the lowest status wins (10 before 11
 before 12 before 13 before 14): the earliest stage, the one to fix first; a
-server outage is no fault of the workflows, so it comes last.
+server outage is no fault of the workflows, so it comes last. Status 15 is never
+mixed with the others: a refused run ran nothing.
+
+Task Scheduler shows these as "Last Run Result" in hexadecimal (0x0, 0x1, 0x2,
+0x4, 0xA ... 0xF); docs/scheduling.md has the table.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ EXIT_READINESS_FAILURE = 11
 EXIT_EXECUTION_FAILURE = 12
 EXIT_WORKER_CRASH = 13
 EXIT_SERVER_UNREACHABLE = 14
+EXIT_ALREADY_RUNNING = 15
 
 _BY_KIND = {
     FailureKind.LOGIN: EXIT_LOGIN_FAILURE,
@@ -53,3 +60,23 @@ def exit_status_for(pytest_status: int, results: Iterable[WorkflowResult]) -> in
         if r.outcome is Outcome.FAILED and r.failure_kind is not None
     ]
     return min(codes) if codes else pytest_status
+
+
+_PYTEST_KINDS = {
+    0: "passed",
+    1: "a phase check failed",
+    2: "interrupted",
+    3: "internal error",
+    4: "usage error",
+    5: "no tests collected",
+}
+
+
+def describe_exit_status(status: int) -> str:
+    """What *status* means, in the words of the table above: ``execution failure``."""
+    if status in _PYTEST_KINDS:
+        return _PYTEST_KINDS[status]
+    for kind, code in _BY_KIND.items():
+        if code == status:
+            return kind.label
+    return f"exit status {status}"

@@ -1,8 +1,8 @@
-"""Readiness of a whole plan for the dry run: ``readiness.preflight`` over the runner's
+"""Readiness of a whole plan for the dry run: ``readiness.not_ready`` over the runner's
 catalog, and when the catalog cannot be listed, that failure for every workflow.
 
-No pytest here. (A real run's preflight uses the catalog its context fetched at the
-login check: ``RunContext``.)
+No pytest here. (A real run's preflight uses the catalog the controller fetched at
+the login check: ``plugin.connection.connect``.)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from aperture_verify.execution.readiness import preflight as problems_of
+from aperture_verify.execution.readiness import not_ready as problems_of
 from aperture_verify.execution.results import FailureKind
 from aperture_verify.execution.runner import WorkflowFailed, WorkflowRunner
 from aperture_verify.plan.model import WorkflowSpec

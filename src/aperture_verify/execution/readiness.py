@@ -9,18 +9,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from aperture_verify.client.models import Workflow
+from aperture_verify.common.labels import same_label
 from aperture_verify.plan.model import WorkflowSpec
+from aperture_verify.plan.schema import suggest
 
 
 def readiness_problem(spec: WorkflowSpec, catalog: Sequence[Workflow]) -> str | None:
     """Why *spec* cannot run as asked on a server listing *catalog*, or None."""
-    in_space = [w for w in catalog if w.label == spec.label and w.space == spec.space]
+    in_space = listed_as(spec, catalog)
     if not in_space:
-        elsewhere = sorted({w.space for w in catalog if w.label == spec.label})
+        elsewhere = sorted(
+            {w.space for w in catalog if same_label(w.label, spec.label) and w.space}
+        )
         hint = (
             f"it exists in space(s) {', '.join(elsewhere)}; set space in plans.toml"
             if elsewhere
-            else "check the external label in Data Studio and in plans.toml"
+            else suggest(
+                spec.label, sorted({w.label for w in catalog if w.space in (spec.space, "")})
+            )
+            + "check the external label in Data Studio and in plans.toml"
         )
         return f"no workflow with external label '{spec.label}' in space '{spec.space}'; {hint}"
     listed = in_space[0]
@@ -44,7 +51,14 @@ def readiness_problem(spec: WorkflowSpec, catalog: Sequence[Workflow]) -> str | 
     return None
 
 
-def preflight(specs: Iterable[WorkflowSpec], catalog: Sequence[Workflow]) -> dict[str, str]:
+def listed_as(spec: WorkflowSpec, catalog: Sequence[Workflow]) -> list[Workflow]:
+    """The catalog's entries for *spec*: labels compared in NFC (so the server's own
+    spelling is what an execute must send), in its space unless the server's listing
+    names no space (a server without spaces, like 1.x)."""
+    return [w for w in catalog if same_label(w.label, spec.label) and w.space in (spec.space, "")]
+
+
+def not_ready(specs: Iterable[WorkflowSpec], catalog: Sequence[Workflow]) -> dict[str, str]:
     """Each workflow of *specs* that cannot run, by label, with the reason."""
     found: dict[str, str] = {}
     for spec in specs:

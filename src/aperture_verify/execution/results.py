@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from aperture_verify.client.models import Job, Step
-from aperture_verify.client.outage import OutageRecord
+from aperture_verify.client.rideout import OutageRecord
 from aperture_verify.common.timestamps import format_timestamp, parse_timestamp
 
 
@@ -120,6 +120,36 @@ class CarriedOver:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CarriedOver:
         return cls(str(d["run_id"]), _parse(d.get("started_at")))
+
+
+@dataclass(frozen=True)
+class PhaseCheck:
+    """A phase module's own test in a run's results.json, and how it ended."""
+
+    phase: str
+    test: str  # its name in the module: ``test_x``, ``TestY::test_z``
+    outcome: str  # "passed", "failed", "skipped"
+    carried_over_from: CarriedOver | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "phase": self.phase,
+            "test": self.test,
+            "outcome": self.outcome,
+            "carried_over_from": self.carried_over_from.to_dict()
+            if self.carried_over_from
+            else None,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PhaseCheck:
+        origin = d.get("carried_over_from")
+        return cls(
+            str(d["phase"]),
+            str(d["test"]),
+            str(d["outcome"]),
+            CarriedOver.from_dict(origin) if origin else None,
+        )
 
 
 @dataclass

@@ -5,10 +5,20 @@ resumed run executes the workflows that did not pass — failed, interrupted,
 skipped or absent, or of a phase whose own checks failed — and every workflow
 of the phases after the first phase holding one of them; the workflows that
 passed before that point are *carried over*: their earlier results stand in
-the reports, marked with the run they really ran in. Resuming is refused (a
-one-line ``PlanError``) when it would not mean what it says: no previous run,
-an unreadable file, another plan, a plan whose workflows or expectations
-changed since (its fingerprint), or a previous run that passed.
+the reports, marked with the run they really ran in. So do the hand-written
+checks of a phase whose workflows are all carried over (they passed then).
+Resuming is refused (a one-line ``PlanError``) when it would not mean what it
+says: no previous run, an unreadable file, another plan, a previous run that
+passed, or a plan that changed since (its fingerprint) in a way that the
+previous run's results cannot answer.
+
+A plan that changed only in expectations (a raised ``max_duration``, a wider
+row range, a new warn limit) does not throw away what passed: each
+carried-over workflow's recorded result is judged again under today's
+expectations (``execution.expectations``). It still passes: carried over, with the
+checks and warn limits of today, and the change said once. It would fail now,
+or what it runs changed (space, version, parameters, ...), or the phases'
+order or membership changed: refused, naming the workflow and the key.
 """
 
 from __future__ import annotations
@@ -16,16 +26,28 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from aperture_verify.client.models import Job
 from aperture_verify.errors import PlanError
-from aperture_verify.execution.results import CarriedOver, Outcome, WorkflowResult
-from aperture_verify.plan.model import Plan
+from aperture_verify.execution.expectations import check_job
+from aperture_verify.execution.results import CarriedOver, Outcome, PhaseCheck, WorkflowResult
+from aperture_verify.execution.warning_rules import limit_warnings
+from aperture_verify.plan.fingerprint import spec_data
+from aperture_verify.plan.model import Plan, WorkflowSpec
 
 OPTION = "--resume"
 _FRESH = "run without --resume to run the whole plan"
+
+#: The keys of a workflow whose change a recorded result can answer: it is judged
+#: again under them. Any other key (space, version, dependencies, refresh_sources,
+#: parameters, sources) changes what the workflow runs: what passed proves nothing.
+REJUDGED_KEYS = (
+    "state", "min_duration", "max_duration", "steps", "warn_min_duration",
+    "warn_max_duration", "anomaly", "anomaly_min_runs", "anomaly_window",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -41,6 +63,12 @@ class PreviousRun:
     results: Mapping[str, WorkflowResult]  # by label
     #: Phases whose hand-written checks failed: their workflows passed, the phase did not.
     failed_check_phases: frozenset[str] = frozenset()
+    #: The plan's phases then: (name, labels), in order (None: not recorded).
+    phases: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+    #: Each workflow's expectations then, as data (None: written before they were kept).
+    specs: Mapping[str, Mapping[str, Any]] | None = None
+    #: Every hand-written phase check of the run (empty: none, or not recorded).
+    phase_checks: tuple[PhaseCheck, ...] = ()
 
     @classmethod
     def read(cls, path: Path) -> PreviousRun:
@@ -84,6 +112,16 @@ class PreviousRun:
             entries = data["workflows"]
             results = {r.label: r for r in (WorkflowResult.from_dict(d) for d in entries)}
             checks = frozenset(str(c["phase"]) for c in data.get("phase_checks_failed") or ())
+            phases = (
+                tuple(
+                    (str(p["name"]), tuple(str(lb) for lb in p["workflows"]))
+                    for p in plan["phases"]
+                )
+                if isinstance(plan.get("phases"), list)
+                else None
+            )
+            specs = plan.get("specs") if isinstance(plan.get("specs"), dict) else None
+            phase_checks = tuple(PhaseCheck.from_dict(c) for c in data.get("phase_checks") or ())
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise bad(f"its workflows cannot be read ({type(e).__name__}: {e})") from None
         return cls(
@@ -95,6 +133,9 @@ class PreviousRun:
             str(data.get("verdict", "")),
             results,
             checks,
+            phases,
+            specs,
+            phase_checks,
         )
 
 
@@ -106,6 +147,10 @@ class Resume:
     carried: tuple[WorkflowResult, ...]  # marked with where they ran
     to_run: frozenset[str]  # labels
     first_phase: str  # the first phase with a workflow that did not pass
+    #: Said once when the plan changed since and the carried-over results still pass.
+    rejudged: str | None = None
+    #: The phase checks carried over with their phase, marked with where they ran.
+    carried_checks: tuple[PhaseCheck, ...] = ()
 
 
 def plan_resume(plan: Plan, fingerprint: str, previous: PreviousRun) -> Resume:
@@ -116,12 +161,9 @@ def plan_resume(plan: Plan, fingerprint: str, previous: PreviousRun) -> Resume:
             OPTION, "", f"the previous run in {src} is of plan '{previous.plan}', not "
             f"'{plan.name}'", f"resume it with --plan {previous.plan}, or {_FRESH}",
         )  # fmt: skip
-    if previous.fingerprint != fingerprint:
-        raise PlanError(
-            OPTION, "", f"plan '{plan.name}' changed since run {previous.run_id} (its phases, "
-            "workflows or expectations differ, so what passed then proves nothing now)",
-            _FRESH,
-        )  # fmt: skip
+    changed = previous.fingerprint != fingerprint
+    if changed:
+        _refuse_changed_phases(plan, previous)
     # A workflow counts as proven only if its phase passed too: a failed phase check
     # (a test in the phase module) makes the whole phase run again.
     passed = {
@@ -138,26 +180,165 @@ def plan_resume(plan: Plan, fingerprint: str, previous: PreviousRun) -> Resume:
         (i for i, (_name, labels) in enumerate(order) if any(lb not in passed for lb in labels)),
         None,
     )
-    if first is None:
+    if first is None and not changed:
         raise PlanError(
             OPTION, "", f"the previous run {previous.run_id} of plan '{plan.name}' passed: "
             "nothing to resume", _FRESH,
         )  # fmt: skip
-    to_run = {lb for lb in order[first][1] if lb not in passed}
-    to_run |= {lb for _name, labels in order[first + 1 :] for lb in labels}
-    carried = tuple(
+    to_run: set[str] = set()
+    if first is not None:
+        to_run = {lb for lb in order[first][1] if lb not in passed}
+        to_run |= {lb for _name, labels in order[first + 1 :] for lb in labels}
+    carried = [
         _carried(previous.results[w.label], previous)
         for w in plan.workflows
         if w.label not in to_run
+    ]
+    rejudged = None
+    if changed:
+        carried, rejudged = _rejudge(plan, previous, carried)
+    if first is None:  # it passed then, and still passes under today's expectations
+        raise PlanError(
+            OPTION, "", f"the previous run {previous.run_id} of plan '{plan.name}' passed "
+            "(and still passes under the plan's changed expectations): nothing to resume",
+            _FRESH,
+        )  # fmt: skip
+    carried_labels = {r.label for r in carried}
+    whole = {p.name for p in plan.phases if all(w.label in carried_labels for w in p.workflows)}
+    checks = tuple(
+        replace(c, carried_over_from=c.carried_over_from or _origin(previous))
+        for c in previous.phase_checks
+        if c.phase in whole and c.outcome == Outcome.PASSED.value
     )
-    return Resume(previous, carried, frozenset(to_run), order[first][0])
+    return Resume(previous, tuple(carried), frozenset(to_run), order[first][0], rejudged, checks)
+
+
+def _refuse(plan: Plan, previous: PreviousRun, what: str) -> PlanError:
+    return PlanError(
+        OPTION, "", f"plan '{plan.name}' changed since run {previous.run_id}: {what}", _FRESH
+    )
+
+
+def _refuse_changed_phases(plan: Plan, previous: PreviousRun) -> None:
+    """Refused unless the phases hold the same workflows in the same order as then."""
+    if previous.phases is None or previous.specs is None:  # an older results.json
+        raise _refuse(
+            plan, previous, "its phases, workflows or expectations differ, and that run's "
+            "file does not say which, so what passed then proves nothing now",
+        )  # fmt: skip
+    then = [name for name, _labels in previous.phases]
+    now = [p.name for p in plan.phases]
+    if then != now:
+        raise _refuse(
+            plan, previous, f"plans.{plan.name}.phases was [{', '.join(then)}], now "
+            f"[{', '.join(now)}] (a changed phase order or membership is not resumed)",
+        )  # fmt: skip
+    for (name, labels), phase in zip(previous.phases, plan.phases, strict=True):
+        mine = tuple(w.label for w in phase.workflows)
+        if labels != mine:
+            gone = [lb for lb in labels if lb not in mine]
+            new = [lb for lb in mine if lb not in labels]
+            what = (
+                f"workflow '{gone[0]}' left it"
+                if gone
+                else f"workflow '{new[0]}' joined it"
+                if new
+                else "its workflows' order changed"
+            )
+            raise _refuse(
+                plan, previous, f"phases.{name}.workflows: {what} (a changed phase "
+                "membership is not resumed)",
+            )  # fmt: skip
+
+
+def _rejudge(
+    plan: Plan, previous: PreviousRun, carried: list[WorkflowResult]
+) -> tuple[list[WorkflowResult], str]:
+    """*carried* judged again under *plan*'s expectations, and the line that says so."""
+    assert previous.specs is not None  # _refuse_changed_phases saw to it
+    specs = {w.label: w for w in plan.workflows}
+    judged: list[WorkflowResult] = []
+    said: list[str] = []
+    for result in carried:
+        spec = specs[result.label]
+        then = previous.specs.get(result.label)
+        keys = _changed_keys(then, spec_data(spec))
+        if not keys:
+            judged.append(result)
+            continue
+        runs = [k for k in keys if k not in REJUDGED_KEYS]
+        if runs:
+            raise _refuse(
+                plan, previous, f"workflow '{result.label}': its {runs[0]} changed, so "
+                "what it ran then is not what it runs now",
+            )  # fmt: skip
+        judged.append(_judged(result, spec, keys, plan, previous))
+        said.append(f"{result.label} ({', '.join(keys)})")
+    if said:
+        line = (
+            f"plan '{plan.name}' changed since run {previous.run_id}; judged again under "
+            f"today's expectations, the carried-over results still pass: {'; '.join(said)}"
+        )
+    else:
+        line = (
+            f"plan '{plan.name}' changed since run {previous.run_id}, only in workflows "
+            "that run again"
+        )
+    return judged, line
+
+
+def _changed_keys(then: Mapping[str, Any] | None, now: Mapping[str, Any]) -> list[str]:
+    if then is None:
+        return ["label"]  # not in that run's plan: cannot be (carried over) -- defensive
+    return [k for k in now if then.get(k) != now[k]] + [k for k in then if k not in now]
+
+
+def _judged(
+    result: WorkflowResult, spec: WorkflowSpec, keys: list[str], plan: Plan, previous: PreviousRun
+) -> WorkflowResult:
+    """*result* under *spec*: a refusal naming the key, or the result with today's checks."""
+    job = _recorded_job(result)
+    checks = check_job(spec, job)
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        c = failed[0]
+        raise _refuse(
+            plan, previous, f"workflow '{result.label}' would fail now under its changed "
+            f"{', '.join(keys)}: {c.name} = {c.actual}, expected {c.expected}",
+        )  # fmt: skip
+    history = [w for w in result.warnings if w.kind.startswith("anomaly")]
+    return replace(
+        result,
+        checks=checks,
+        min_duration=spec.min_duration,
+        max_duration=spec.max_duration,
+        warnings=limit_warnings(spec, job) + history,
+    )
+
+
+def _recorded_job(result: WorkflowResult) -> Job:
+    """The job as the result recorded it: its state, its steps, its duration."""
+    start = result.started_at or datetime(2000, 1, 1, tzinfo=UTC)
+    finish = start + timedelta(seconds=result.duration) if result.duration is not None else None
+    return Job(
+        result.job_id or "",
+        result.state or "",
+        result.label,
+        started_at=start if finish is not None else None,
+        finished_at=finish,
+        steps=tuple(result.steps),
+    )
 
 
 def _same_phase(plan: Plan, result: WorkflowResult) -> bool:
     return any(w.label == result.label and w.phase == result.phase for w in plan.workflows)
 
 
+def _origin(previous: PreviousRun) -> CarriedOver:
+    return CarriedOver(previous.run_id, previous.started_at)
+
+
 def _carried(result: WorkflowResult, previous: PreviousRun) -> WorkflowResult:
     """*result* marked as carried over from the run it really ran in."""
-    origin = result.carried_over_from or CarriedOver(previous.run_id, previous.started_at)
+    origin = result.carried_over_from or _origin(previous)
     return replace(result, carried_over_from=origin)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from aperture_verify.client.client import DataStudioClient
 from aperture_verify.client.models import Job, Workflow
-from aperture_verify.client.outage import (
+from aperture_verify.client.rideout import (
     DEFAULT_OUTAGE_BUDGET,
     OutageRecord,
     ServerUnreachableError,
@@ -28,11 +28,11 @@ from aperture_verify.errors import (
     JobLostError,
     WorkflowNotReadyError,
 )
-from aperture_verify.execution.checks import check_job
+from aperture_verify.execution.expectations import check_job
 from aperture_verify.execution.polling import PollSchedule
-from aperture_verify.execution.readiness import readiness_problem
+from aperture_verify.execution.readiness import listed_as, readiness_problem
 from aperture_verify.execution.results import FailureKind, Outcome, Transition, WorkflowResult
-from aperture_verify.execution.warnings import warnings_for
+from aperture_verify.execution.warning_rules import warnings_for
 from aperture_verify.history.bands import Usual
 from aperture_verify.plan.model import WorkflowSpec
 
@@ -91,6 +91,7 @@ class WorkflowRunner:
     ) -> None:
         self.client = client
         self.catalog = list(catalog) if catalog is not None else None
+        self._listed: set[str] = set()  # spaces this runner listed itself (per-space routes)
         self.poll = poll or PollSchedule()
         self.job_url = job_url
         self.deadline_grace = deadline_grace
@@ -106,12 +107,17 @@ class WorkflowRunner:
 
     # -- readiness -------------------------------------------------------
 
-    def workflows(self) -> list[Workflow]:
-        """The server's catalog, fetched once; a refusal is a login failure, any other
-        failure to list it a readiness failure (``WorkflowFailed``)."""
-        if self.catalog is None:
+    def workflows(self, spaces: Sequence[str] | None = None) -> list[Workflow]:
+        """The server's catalog (of *spaces*, when it is listed per space), fetched once;
+        a refusal is a login failure, any other failure to list it a readiness failure
+        (``WorkflowFailed``)."""
+        per_space = self.client.profile.workflows_per_space
+        missing = [sp for sp in spaces or () if sp not in self._listed] if per_space else []
+        if self.catalog is None or (self._listed and missing):
             try:
-                self.catalog = self.client.list_workflows()
+                found = self.client.list_workflows(missing or spaces)
+                self.catalog = (self.catalog or []) + found
+                self._listed.update(missing or spaces or ())
             except AuthenticationError as e:
                 raise WorkflowFailed(FailureKind.LOGIN, str(e)) from e
             except ClientError as e:
@@ -120,11 +126,11 @@ class WorkflowRunner:
 
     def check_ready(self, spec: WorkflowSpec) -> Workflow:
         """The workflow exists in its space and can run with the version asked for."""
-        catalog = self.workflows()
+        catalog = self.workflows([spec.space])
         problem = readiness_problem(spec, catalog)
         if problem is not None:
             raise WorkflowFailed(FailureKind.READINESS, problem)
-        return next(w for w in catalog if w.label == spec.label and w.space == spec.space)
+        return listed_as(spec, catalog)[0]
 
     # -- execution -------------------------------------------------------
 
@@ -137,9 +143,9 @@ class WorkflowRunner:
         result.max_duration = spec.max_duration
         try:
             with self._riding_out(result, "readiness"):
-                self.check_ready(spec)
+                listed = self.check_ready(spec)
             with self._riding_out(result, "execute"):
-                job = self._execute(spec)
+                job = self._execute(spec, listed.label)  # as the server spells it
             result.record_job(job)
             if self.job_url:
                 result.job_url = self.job_url.format(job_id=job.id)
@@ -174,10 +180,10 @@ class WorkflowRunner:
         ):
             yield
 
-    def _execute(self, spec: WorkflowSpec) -> Job:
+    def _execute(self, spec: WorkflowSpec, label: str) -> Job:
         try:
             job = self.client.execute(
-                spec.label,
+                label,
                 space=spec.space,
                 version=spec.version,
                 dependencies=spec.dependencies,
@@ -202,12 +208,11 @@ class WorkflowRunner:
 
     def _wait(self, spec: WorkflowSpec, job: Job, result: WorkflowResult) -> Job:
         """Poll until the job is terminal; cancel it past the deadline."""
-        profile = self.client.profile
         start = self._clock()
         deadline = start + spec.max_duration + self.deadline_grace
         result.transitions.append(Transition(job.state, _now()))
         try:
-            while not profile.is_terminal(job.state):
+            while not self._ended(job):
                 now = self._clock()
                 if now >= deadline:
                     cancelled = self._cancel(job, result)
@@ -267,6 +272,15 @@ class WorkflowRunner:
         result.recorded_at = _now()
         self._on_ended(job.id)
         return job
+
+    def _ended(self, job: Job) -> bool:
+        """Final by its state, or -- a state the profile does not know (an
+        administrator stopped it, say) -- by the end time the server gave it; such
+        a job is then judged like any other, its state named in the failure."""
+        profile = self.client.profile
+        if profile.is_terminal(job.state):
+            return True
+        return not profile.is_known(job.state) and job.finished_at is not None
 
     def _where(self, job_id: str | None = None) -> str:
         if job_id is not None and self.job_url:

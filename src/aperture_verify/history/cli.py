@@ -1,7 +1,7 @@
 """``aperture-history``: seed, read and trim the run history.
 
     aperture-history import reports/results.json archive/*/results.json
-    aperture-history show [--plan P] [--workflow LABEL] [--last N]
+    aperture-history show [--plan P] [--server URL] [--workflow LABEL] [--last N]
     aperture-history prune [--keep N] [--plan P]
     aperture-history report [--plan P] [--last N] [--output history.html]
 
@@ -22,11 +22,12 @@ from pathlib import Path
 from aperture_verify.common.columns import pad
 from aperture_verify.common.files import write_atomic
 from aperture_verify.history.page import DEFAULT_LAST, HISTORY_FILE, history_page
-from aperture_verify.history.records import HistoryError, run_from_results
+from aperture_verify.history.records import HistoryError, run_from_results, server_key
 from aperture_verify.history.store import DEFAULT_KEEP, HistoryStore, RunRow
 
 DEFAULT_PATH = Path(".aperture") / "history.sqlite"
 HISTORY_ENV = "APERTURE_HISTORY"
+KEEP_HELP = "runs kept per plan and server"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             return _import(path, args.files, args.keep)
         if args.command == "show":
-            return _show(path, args.plan, args.workflow, args.last)
+            return _show(path, args.plan, args.workflow, args.last, args.server)
         if args.command == "report":
             return _report(path, args.plan, args.last, Path(args.output))
         return _prune(path, args.keep, args.plan)
@@ -60,13 +61,18 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="{import,show,prune,report}")
     imp = sub.add_parser("import", help="add archived results.json files (already stored: skipped)")
     imp.add_argument("files", nargs="+", metavar="FILE")
-    imp.add_argument("--keep", type=_positive, default=DEFAULT_KEEP, help="runs kept per plan")
+    imp.add_argument("--keep", type=_positive, default=DEFAULT_KEEP, help=KEEP_HELP)
     show = sub.add_parser("show", help="a table of runs, or of one workflow's durations and rows")
     show.add_argument("--plan", help="only this plan (needed with --workflow if several)")
+    show.add_argument(
+        "--server",
+        metavar="URL",
+        help="only the runs against this server (its URL, or 'emulator')",
+    )
     show.add_argument("--workflow", metavar="LABEL", help="one workflow's runs")
     show.add_argument("--last", type=_positive, default=20, help="how many runs (default 20)")
-    prune = sub.add_parser("prune", help="keep only the last runs of each plan")
-    prune.add_argument("--keep", type=_positive, default=DEFAULT_KEEP, help="runs kept per plan")
+    prune = sub.add_parser("prune", help="keep only the last runs of each plan on each server")
+    prune.add_argument("--keep", type=_positive, default=DEFAULT_KEEP, help=KEEP_HELP)
     prune.add_argument("--plan", help="only this plan")
     report = sub.add_parser(
         "report", help="a page of charts: each plan's verdicts, each workflow's durations"
@@ -117,10 +123,21 @@ def _import(path: Path, files: list[str], keep: int) -> int:
     return 0
 
 
-def _show(path: Path, plan: str | None, workflow: str | None, last: int) -> int:
+def _show(
+    path: Path, plan: str | None, workflow: str | None, last: int, server: str | None = None
+) -> int:
     with HistoryStore.open(path, create=False) as store:
+        if server is not None:
+            server = server_key(server)
+            known = store.servers(plan)
+            if server not in known:
+                of = f" of plan {plan!r}" if plan is not None else ""
+                raise HistoryError(
+                    f"{path}: no runs{of} on server {server!r}; known: "
+                    f"{', '.join(repr(k) for k in known) or 'none'}"
+                )
         if workflow is None:
-            _print_runs(store.runs(plan, last))
+            _print_runs(store.runs(plan, last, server))
             return 0
         plans = store.plans()
         if plan is None:
@@ -132,15 +149,22 @@ def _show(path: Path, plan: str | None, workflow: str | None, last: int) -> int:
             plan = plans[0]
         elif plan not in plans:
             raise HistoryError(f"{path}: no runs of plan {plan!r}; known: {', '.join(plans)}")
-        runs = store.workflow_runs(plan, workflow, last)
+        runs = store.workflow_runs(plan, workflow, last, server)
         if not runs:
             raise HistoryError(f"{path}: plan {plan!r} has no runs of workflow {workflow!r}")
-    print(f"{workflow} in plan {plan}:")
-    print(f"{'started':24}  {'outcome':11}  {'state':10}  {'duration':>9}  rows")
+    where = f" on {server}" if server is not None else ""
+    print(f"{workflow} in plan {plan}{where}:")
+    # several servers: each row says which (their bands are apart too)
+    several = len({r.server for r in runs}) > 1
+    print(
+        f"{'started':24}  {'outcome':11}  {'state':10}  {'duration':>9}  rows"
+        + ("  server" if several else "")
+    )
     for r in runs:
         rows = ", ".join(f"{s} {m}={v}" for s, m, v in r.rows) or "-"
         dur = "-" if r.duration is None else f"{r.duration:.1f}s"
-        print(f"{r.started_at:24}  {r.outcome:11}  {r.state or '-':10}  {dur:>9}  {rows}")
+        line = f"{r.started_at:24}  {r.outcome:11}  {r.state or '-':10}  {dur:>9}  {rows}"
+        print(line + (f"  {r.server or '-'}" if several else ""))
     return 0
 
 
@@ -148,12 +172,17 @@ def _print_runs(runs: list[RunRow]) -> None:
     if not runs:
         print("no runs stored")
         return
-    print(f"{'started':24}  {'plan':16}  {'verdict':11}  exit  {'passed':>7}  run id")
+    ids = max(len("run id"), *(len(r.run_id) for r in runs))
+    head = f"{'started':24}  {'plan':16}  {'verdict':11}  exit  {'passed':>7}  {'run id':{ids}}"
+    print(f"{head}  server")
     for r in runs:
         status = "-" if r.exit_status is None else str(r.exit_status)
         counts = f"{r.passed}/{r.workflows}"
         plan = pad(r.plan, 16)
-        print(f"{r.started_at:24}  {plan}  {r.verdict:11}  {status:>4}  {counts:>7}  {r.run_id}")
+        print(
+            f"{r.started_at:24}  {plan}  {r.verdict:11}  {status:>4}  {counts:>7}  "
+            f"{r.run_id:{ids}}  {r.server or '-'}"
+        )
 
 
 def _report(path: Path, plans: list[str] | None, last: int, output: Path) -> int:
@@ -178,7 +207,7 @@ def _report(path: Path, plans: list[str] | None, last: int, output: Path) -> int
 def _prune(path: Path, keep: int, plan: str | None) -> int:
     with HistoryStore.open(path, create=False) as store:
         removed = store.prune(keep, plan)
-    print(f"{path}: removed {removed} run(s), kept at most {keep} per plan")
+    print(f"{path}: removed {removed} run(s), kept at most {keep} per plan and server")
     return 0
 
 

@@ -258,23 +258,37 @@ def history_page(
     *,
     last: int = DEFAULT_LAST,
     limits: Mapping[str, Limits] | None = None,
+    server: str | None = None,
     now: datetime | None = None,
 ) -> str:
-    """The page for *plans* (every plan in the store when ``None``)."""
+    """The page for *plans* (every plan in the store when ``None``), one section per
+    plan and server (only *server*'s runs when given: a run's own page)."""
     limits = limits or {}
     sections = []
+    anchors: set[str] = set()
     for plan in plans if plans is not None else store.plans():
-        runs = store.runs(plan, last)
-        labels = list(store.workflow_history(plan, last))
-        workflows = []
-        for label in labels:
-            duration, rows = _workflow_charts(
-                store.workflow_runs(plan, label, last), limits.get(label)
-            )
-            workflows.append(
-                {"label": label, "anchor": chart_anchor(label), "chart": duration, "rows": rows}
-            )
-        sections.append({"plan": plan, "runs": runs, "workflows": workflows})
+        servers = [server] if server is not None else store.servers(plan)
+        for where in servers:
+            runs = store.runs(plan, last, where)
+            labels = list(store.workflow_history(plan, last, where))
+            workflows = []
+            for label in labels:
+                duration, rows = _workflow_charts(
+                    store.workflow_runs(plan, label, last, where), limits.get(label)
+                )
+                anchor = chart_anchor(label)  # the first section's is the one report.html links
+                n = 1
+                while anchor in anchors:
+                    n += 1
+                    anchor = f"{chart_anchor(label)}-{n}"
+                anchors.add(anchor)
+                workflows.append(
+                    {"label": label, "anchor": anchor, "chart": duration, "rows": rows}
+                )
+            sections.append(
+                {"plan": plan, "server": where if len(servers) > 1 or server else "",
+                 "runs": runs, "workflows": workflows}
+            )  # fmt: skip
     when = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M:%S %Z")
     return str(
         render(

@@ -1,8 +1,14 @@
 """What the history keeps of a run, read from a ``results.json`` document.
 
 Recording at the end of a run and ``aperture-history import`` build their
-records from the same data — the results.json document (README "results.json,
+records from the same data — the results.json document (docs/reports.md, "results.json,
 version 1") — so an imported Jenkins artefact and a live run look alike.
+
+A run is kept under its plan *and its server*: the same plan against a test,
+a staging and a production server makes three histories, each with its own
+bands. The server is its URL without credentials, query or default port
+(``server_key``), or ``emulator`` for the bundled emulator (whose port changes
+from run to run).
 """
 
 from __future__ import annotations
@@ -11,13 +17,46 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from aperture_verify.common.redaction import safe_url
 from aperture_verify.errors import ApertureError
 
 #: The step metrics kept per step.
 ROW_METRICS = ("rowsIn", "rowsOut", "passedRows", "failedRows")
 
 _NAMESPACE = uuid.UUID("5b0c3c3e-8f0e-4e43-9a53-6a7e3b0c2d11")
+
+#: The server key of runs against the bundled emulator.
+EMULATOR = "emulator"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def server_key(url: str, emulator: bool = False) -> str:
+    """The server a run is kept under: ``https://ads.example.com:7701/base``.
+
+    The URL without ``user:password@``, query or fragment, with the scheme and
+    host in lower case, without a default port or a trailing ``/``; ``emulator``
+    for the bundled emulator. ``""`` when the URL is not known.
+    """
+    url = url.strip()
+    if emulator or url == EMULATOR:
+        return EMULATOR
+    safe = safe_url(url)
+    try:
+        parts = urlsplit(safe)
+        port = parts.port
+    except ValueError:
+        return safe.rstrip("/")
+    if not parts.scheme or not parts.hostname:
+        return safe.rstrip("/")
+    scheme = parts.scheme.lower()
+    host = parts.hostname  # lower case, brackets of an IPv6 address removed
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}{parts.path.rstrip('/')}"
 
 
 class HistoryError(ApertureError):
@@ -45,6 +84,12 @@ class RunRecord:
     verdict: str
     server_url: str
     workflows: tuple[WorkflowRecord, ...]
+    emulator: bool = False  # run against the bundled emulator
+
+    @property
+    def server(self) -> str:
+        """The server the run is kept under (``server_key``)."""
+        return server_key(self.server_url, self.emulator)
 
 
 def run_id_of(doc: Mapping[str, Any]) -> str:
@@ -99,8 +144,9 @@ def run_from_results(doc: object, source: str = "results.json") -> RunRecord:
         finished_at=finished if isinstance(finished, str) else None,
         exit_status=status if isinstance(status, int) else None,
         verdict=str(doc.get("verdict") or "unknown"),
-        server_url=url if isinstance(url, str) else "",
+        server_url=safe_url(url) if isinstance(url, str) else "",
         workflows=tuple(workflows),
+        emulator=isinstance(server, dict) and server.get("emulator") is True,
     )
 
 

@@ -6,6 +6,12 @@ WAL mode and every connection waits (busy timeout) rather than fail when
 another holds the write lock. A ``schema_version`` table lets later releases
 migrate; a file written by a newer release is refused, never altered. Every
 problem is a one-line :class:`HistoryError` naming the file.
+
+Runs are kept by plan and server (``records.server_key``): bands, trends and
+pruning read the runs of one plan on one server. Schema 1 had no server key;
+opening such a file migrates it in one transaction (schema 2): each run's key
+is derived from the URL it already stored, and that URL loses any credential
+an imported file held.
 """
 
 from __future__ import annotations
@@ -19,42 +25,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aperture_verify.common.redaction import safe_url
 from aperture_verify.common.timestamps import format_timestamp
+from aperture_verify.history import schema
 from aperture_verify.history.records import HistoryError, RunRecord
+from aperture_verify.history.schema import create_tables, migrate
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = schema.SCHEMA_VERSION  # the schema this release writes
+
 DEFAULT_KEEP = 200
 BUSY_TIMEOUT = 10.0  # seconds another run may hold the write lock
-
-_SCHEMA = """
-CREATE TABLE schema_version (version INTEGER NOT NULL);
-CREATE TABLE runs (
-    id INTEGER PRIMARY KEY,
-    run_id TEXT NOT NULL UNIQUE,
-    plan TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    exit_status INTEGER,
-    verdict TEXT NOT NULL,
-    server_url TEXT NOT NULL,
-    recorded_at TEXT NOT NULL
-);
-CREATE INDEX runs_by_plan ON runs (plan, started_at);
-CREATE TABLE workflows (
-    run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    label TEXT NOT NULL,
-    phase TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    job_id TEXT,
-    state TEXT,
-    duration REAL,
-    rows TEXT NOT NULL,
-    PRIMARY KEY (run, label)
-) WITHOUT ROWID;
-"""
-# ``workflows.rows``: the step row counts as a JSON array of [step, metric, value],
-# in the job's order. One column rather than a row per count: a 200-workflow run
-# is 200 inserts, not thousands, and the counts are only ever read per workflow.
 
 
 @dataclass(frozen=True)
@@ -70,6 +50,7 @@ class RunRow:
     server_url: str
     workflows: int
     passed: int
+    server: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +63,7 @@ class WorkflowRun:
     duration: float | None
     job_id: str | None
     rows: list[tuple[str, str, int]]
+    server: str = ""
 
 
 @dataclass
@@ -172,10 +154,7 @@ class HistoryStore:
                     )
                 if not create:
                     raise HistoryError(f"{self.path}: the history is empty")
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+                create_tables(conn)
             else:
                 row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
                 version = row[0] if row else None
@@ -187,6 +166,8 @@ class HistoryStore:
                         f"{version}, this release knows {SCHEMA_VERSION}); upgrade, or point "
                         "--history at another file"
                     )
+                if version < SCHEMA_VERSION:
+                    migrate(conn, version, self.path)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -234,10 +215,10 @@ class HistoryStore:
                 return False
             cur = conn.execute(
                 "INSERT INTO runs (run_id, plan, started_at, finished_at, exit_status, verdict,"
-                " server_url, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " server_url, recorded_at, server) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.run_id, run.plan, run.started_at, run.finished_at, run.exit_status,
-                    run.verdict, run.server_url, _now(),
+                    run.verdict, safe_url(run.server_url), _now(), run.server,
                 ),
             )  # fmt: skip
             rid = cur.lastrowid
@@ -251,48 +232,55 @@ class HistoryStore:
                     for w in run.workflows
                 ],
             )  # fmt: skip
-            self._prune(conn, keep, run.plan)
+            self._prune(conn, keep, run.plan, run.server)
         return True
 
     def prune(self, keep: int, plan: str | None = None) -> int:
-        """Keep the last *keep* runs of *plan* (every plan when ``None``); the number removed."""
+        """Keep the last *keep* runs of *plan* (every plan when ``None``) on each server;
+        the number removed."""
         with self._write() as conn:
             return self._prune(conn, keep, plan)
 
     @staticmethod
-    def _prune(conn: sqlite3.Connection, keep: int, plan: str | None) -> int:
-        plans = (
-            [plan]
-            if plan is not None
-            else [r[0] for r in conn.execute("SELECT DISTINCT plan FROM runs")]
-        )
+    def _prune(
+        conn: sqlite3.Connection, keep: int, plan: str | None, server: str | None = None
+    ) -> int:
+        if plan is not None and server is not None:
+            groups = [(plan, server)]
+        else:
+            where, args = ("WHERE plan = ?", [plan]) if plan is not None else ("", [])
+            groups = conn.execute(
+                f"SELECT DISTINCT plan, server FROM runs {where}", args
+            ).fetchall()
         removed = 0
-        for name in plans:
+        for name, host in groups:
             # The newest run past the ones kept, found by walking the index: nothing to do
             # (the usual case) costs *keep* index steps, not a scan of the plan's runs.
             first_gone = conn.execute(
-                "SELECT started_at, id FROM runs WHERE plan = ?"
+                "SELECT started_at, id FROM runs WHERE plan = ? AND server = ?"
                 " ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?",
-                (name, max(0, keep)),
+                (name, host, max(0, keep)),
             ).fetchone()
             if first_gone is None:
                 continue
             cur = conn.execute(
-                "DELETE FROM runs WHERE plan = ? AND (started_at, id) <= (?, ?)",
-                (name, *first_gone),
+                "DELETE FROM runs WHERE plan = ? AND server = ? AND (started_at, id) <= (?, ?)",
+                (name, host, *first_gone),
             )
             removed += cur.rowcount
         return removed
 
     # -- reading -----------------------------------------------------------------
 
-    def runs(self, plan: str | None = None, last: int = 20) -> list[RunRow]:
-        """The last *last* runs (of *plan*), oldest first."""
-        where, args = ("WHERE plan = ?", [plan]) if plan is not None else ("", [])
+    def runs(
+        self, plan: str | None = None, last: int = 20, server: str | None = None
+    ) -> list[RunRow]:
+        """The last *last* runs (of *plan*, on *server*), oldest first."""
+        where, args = _where(plan, server)
         with self._guard():
             rows = self._conn.execute(
                 "SELECT r.run_id, r.plan, r.started_at, r.finished_at, r.exit_status, r.verdict,"
-                " r.server_url, count(w.label), coalesce(sum(w.outcome = 'passed'), 0)"
+                " r.server_url, count(w.label), coalesce(sum(w.outcome = 'passed'), 0), r.server"
                 " FROM runs r LEFT JOIN workflows w ON w.run = r.id"
                 f" WHERE r.id IN (SELECT id FROM runs {where}"
                 " ORDER BY started_at DESC, id DESC LIMIT ?)"
@@ -305,16 +293,27 @@ class HistoryStore:
         with self._guard():
             return [r[0] for r in self._conn.execute("SELECT DISTINCT plan FROM runs ORDER BY 1")]
 
-    def workflow_history(self, plan: str, last: int) -> dict[str, WorkflowHistory]:
-        """Per workflow, its part of the last *last* runs of *plan*, oldest first."""
+    def servers(self, plan: str | None = None) -> list[str]:
+        """The servers runs (of *plan*) are kept under."""
+        where, args = _where(plan, None)
+        with self._guard():
+            found = self._conn.execute(f"SELECT DISTINCT server FROM runs {where} ORDER BY 1", args)
+            return [r[0] for r in found]
+
+    def workflow_history(
+        self, plan: str, last: int, server: str | None = None
+    ) -> dict[str, WorkflowHistory]:
+        """Per workflow, its part of the last *last* runs of *plan* (on *server*: of one
+        server, as the run's bands must be), oldest first."""
+        where, args = _where(plan, server)
         with self._guard():
             found = self._conn.execute(
                 "SELECT w.label, w.outcome, w.duration, w.rows, r.started_at"
                 " FROM runs r JOIN workflows w ON w.run = r.id"
-                " WHERE r.id IN (SELECT id FROM runs WHERE plan = ?"
+                f" WHERE r.id IN (SELECT id FROM runs {where}"
                 " ORDER BY started_at DESC, id DESC LIMIT ?)"
                 " ORDER BY r.started_at, r.id",
-                (plan, max(0, last)),
+                (*args, max(0, last)),
             ).fetchall()
         result: dict[str, WorkflowHistory] = {}
         for label, outcome, duration, rows, started in found:
@@ -327,23 +326,35 @@ class HistoryStore:
                     wh.rows.setdefault((step, metric), []).append(float(value))
         return result
 
-    def workflow_runs(self, plan: str, label: str, last: int) -> list[WorkflowRun]:
-        """One workflow's last *last* runs of *plan*, oldest first, with its step rows."""
+    def workflow_runs(
+        self, plan: str, label: str, last: int, server: str | None = None
+    ) -> list[WorkflowRun]:
+        """One workflow's last *last* runs of *plan* (on *server*), oldest first, with
+        its step rows."""
+        extra, args = ("AND r.server = ?", [server]) if server is not None else ("", [])
         with self._guard():
             found = self._conn.execute(
-                "SELECT r.started_at, w.outcome, w.state, w.duration, w.job_id, w.rows"
+                "SELECT r.started_at, w.outcome, w.state, w.duration, w.job_id, w.rows, r.server"
                 " FROM workflows w JOIN runs r ON r.id = w.run WHERE r.plan = ? AND w.label = ?"
-                " ORDER BY r.started_at DESC, r.id DESC LIMIT ?",
-                (plan, label, max(0, last)),
+                f" {extra} ORDER BY r.started_at DESC, r.id DESC LIMIT ?",
+                (plan, label, *args, max(0, last)),
             ).fetchall()
         return [
-            WorkflowRun(started, outcome, state, duration, job_id, _rows(rows))
-            for started, outcome, state, duration, job_id, rows in reversed(found)
+            WorkflowRun(started, outcome, state, duration, job_id, _rows(rows), host)
+            for started, outcome, state, duration, job_id, rows, host in reversed(found)
         ]
 
     def integrity(self) -> str:
         with self._guard():
             return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _where(plan: str | None, server: str | None) -> tuple[str, list[str]]:
+    """A ``WHERE`` on the runs table for *plan* and *server* (each ``None``: any)."""
+    terms = [(t, v) for t, v in (("plan = ?", plan), ("server = ?", server)) if v is not None]
+    if not terms:
+        return "", []
+    return "WHERE " + " AND ".join(t for t, _ in terms), [v for _, v in terms if v is not None]
 
 
 def _rows(text: str) -> list[tuple[str, str, int]]:

@@ -7,7 +7,9 @@ validation, so it is checked like any plan and each workflow gets its
 expectations the usual way: its ``[workflows."<label>"]`` table when
 plans.toml has one, ``[defaults]`` otherwise, and the ``[server]`` of the file.
 Without a plans file the chain runs against the server of the environment
-(``APERTURE_URL``, ``--server-url``) with the built-in defaults.
+(``APERTURE_URL``, ``--server-url``, ``--dialect``) with the built-in defaults.
+``--min-duration`` and ``--max-duration`` (*expect*) are written into each
+chain workflow's table, over what plans.toml says: the command line wins.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ ADHOC_PLAN = "adhoc"
 
 
 def add_adhoc_plan(
-    parsed: Mapping[str, object], chain: Sequence[Sequence[str]]
+    parsed: Mapping[str, object],
+    chain: Sequence[Sequence[str]],
+    expect: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Any], str]:
     """*parsed* (a plans file, or ``{}``) with the chain's plan added, and its name.
 
@@ -41,4 +45,12 @@ def add_adhoc_plan(
     # Like Experian's scheduling script: a phase's workflows all start together.
     plans[name] = {"phases": names, "on_failure": "stop", "max_parallel": max(1, widest)}
     raw["phases"], raw["plans"] = phases, plans
+    given_workflows = raw.get("workflows", {})
+    if expect and isinstance(given_workflows, dict):
+        workflows = dict(given_workflows)
+        for label in (label for labels in chain for label in labels):
+            table = workflows.get(label, {})
+            if isinstance(table, dict):
+                workflows[label] = {**table, **expect}
+        raw["workflows"] = workflows
     return raw, name

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from aperture_verify.common.labels import nfc
 from aperture_verify.errors import PlanError
 from aperture_verify.plan.adhoc import add_adhoc_plan
-from aperture_verify.plan.history import read_history
+from aperture_verify.plan.history_keys import read_history
 from aperture_verify.plan.model import Phase, Plan, WorkflowSpec
+from aperture_verify.plan.notify import read_notify
 from aperture_verify.plan.schema import (
     Where,
     check_keys,
@@ -35,7 +37,7 @@ from aperture_verify.plan.schema import (
     show,
     suggest,
 )
-from aperture_verify.plan.server import (
+from aperture_verify.plan.server_keys import (
     SERVER_KEYS,
     given,
     read_dialect,
@@ -56,7 +58,7 @@ DEFAULT_MAX_PARALLEL = 4
 
 TOP_KEYS = (
     "default_plan", "server", "defaults", "plans", "phases", "workflows", "history",
-    "history_keep",
+    "history_keep", "notify",
 )  # fmt: skip
 PLAN_KEYS = ("phases", "on_failure", "max_parallel")
 PHASE_KEYS = ("workflows",)
@@ -131,6 +133,7 @@ class PlanLoader:
             source=Path(self.source),
             defined_phases=tuple(phases),
             history=read_history(raw, root, self.base_dir),
+            notify=read_notify(raw, root, self.base_dir),
         )
 
     @staticmethod
@@ -174,12 +177,22 @@ class PlanLoader:
         if not table:
             raise where.error("no phases defined", fix)
         result: dict[str, tuple[str, ...]] = {}
-        for name, item in table.items():
-            w = where / check_label(name, where / name, "phase")
-            phase = read_table(item, w, f"write it as [phases.{quote_key(name)}]")
+        for typed, item in table.items():
+            w = where / check_label(typed, where / typed, "phase")
+            name = nfc(typed)  # labels are compared in NFC (common/labels.py)
+            if name in result:
+                raise w.error(
+                    "a second table for the same phase (the two names differ only in how "
+                    "their accented letters are encoded, NFC or NFD)",
+                    "merge the two tables into one",
+                )
+            phase = read_table(item, w, f"write it as [phases.{quote_key(typed)}]")
             check_keys(phase, w, PHASE_KEYS, required={
                 "workflows": 'list the workflows: workflows = ["Workflow 1"]'})  # fmt: skip
-            labels = read_str_list(phase["workflows"], w / "workflows", '"Workflow 1"')
+            labels = tuple(
+                nfc(label)
+                for label in read_str_list(phase["workflows"], w / "workflows", '"Workflow 1"')
+            )
             for i, label in enumerate(labels):
                 check_no_control(label, w / "workflows" / i, "workflow label")
                 if label in labels[:i]:
@@ -197,12 +210,15 @@ class PlanLoader:
         if not table:
             raise where.error("no plans defined", fix)
         result: dict[str, _PlanTable] = {}
-        for name, item in table.items():
-            w = where / check_label(name, where / name, "plan")
-            plan = read_table(item, w, f"write it as [plans.{quote_key(name)}]")
+        for typed, item in table.items():
+            w = where / check_label(typed, where / typed, "plan")
+            name = nfc(typed)
+            plan = read_table(item, w, f"write it as [plans.{quote_key(typed)}]")
             check_keys(plan, w, PLAN_KEYS, required={
                 "phases": f"list the phases in order: phases = [{listing(phases)}]"})  # fmt: skip
-            order = read_str_list(plan["phases"], w / "phases", '"ingest", "publish"')
+            order = tuple(
+                nfc(p) for p in read_str_list(plan["phases"], w / "phases", '"ingest", "publish"')
+            )
             owner: dict[str, str] = {}
             for i, phase in enumerate(order):
                 if phase not in phases:
@@ -242,12 +258,13 @@ class PlanLoader:
         default = None
         if "default_plan" in raw:
             where = self.root / "default_plan"
-            default = read_str(raw["default_plan"], where, next(iter(plans)))
+            default = nfc(read_str(raw["default_plan"], where, next(iter(plans))))
             if default not in plans:
                 raise where.error(
                     f"no plan named {show(default)}", suggest(default, list(plans)) + known
                 )
         if wanted is not None:
+            wanted = nfc(wanted)
             if wanted not in plans:
                 raise PlanError(
                     "--plan", "", f"no plan named {show(wanted)} in {self.source}",
@@ -272,10 +289,15 @@ def load_plan(
     api: str | None = None,
     environ: Mapping[str, str] | None = None,
     adhoc: Sequence[Sequence[str]] | None = None,
+    server_keys: Mapping[str, str] | None = None,
+    adhoc_expect: Mapping[str, str] | None = None,
 ) -> Plan:
     """Read and validate *path*, select *plan_name* (or ``default_plan``).
 
-    With *adhoc* (``--run``'s phases of labels) that chain is the plan (plan/adhoc.py).
+    With *adhoc* (``--run``'s phases of labels) that chain is the plan (plan/adhoc.py),
+    its workflows' expectations overridden by *adhoc_expect* (``--min-duration``...).
+    *server_keys* (``--dialect``, ``--space`` and their variables, plan/overrides.py)
+    replace those keys of ``[server]``.
 
     *url* and *api* are the ``--server-url`` and ``--api`` options; they win over
     ``APERTURE_URL`` and ``APERTURE_API`` in *environ* (``os.environ`` when
@@ -285,7 +307,18 @@ def load_plan(
     """
     path = Path(path)
     read = functools.partial(read_toml_file, path)
-    return _load(str(path), read, path.parent, plan_name, url, api, environ, adhoc)
+    return _load(
+        str(path),
+        read,
+        path.parent,
+        plan_name,
+        url,
+        api,
+        environ,
+        adhoc,
+        server_keys,
+        adhoc_expect,
+    )
 
 
 def load_plan_text(
@@ -298,6 +331,8 @@ def load_plan_text(
     environ: Mapping[str, str] | None = None,
     base_dir: Path | None = None,
     adhoc: Sequence[Sequence[str]] | None = None,
+    server_keys: Mapping[str, str] | None = None,
+    adhoc_expect: Mapping[str, str] | None = None,
 ) -> Plan:
     """:func:`load_plan` on *text*, reported as *source*.
 
@@ -306,7 +341,7 @@ def load_plan_text(
     """
     base = Path(source).parent if base_dir is None else base_dir
     read = functools.partial(parse_toml, text, source)
-    return _load(source, read, base, plan_name, url, api, environ, adhoc)
+    return _load(source, read, base, plan_name, url, api, environ, adhoc, server_keys, adhoc_expect)
 
 
 def _load(
@@ -318,12 +353,17 @@ def _load(
     api: str | None,
     environ: Mapping[str, str] | None,
     adhoc: Sequence[Sequence[str]] | None = None,
+    server_keys: Mapping[str, str] | None = None,
+    adhoc_expect: Mapping[str, str] | None = None,
 ) -> Plan:
     env = os.environ if environ is None else environ
     try:
         raw = read()
         if adhoc is not None:
-            raw, plan_name = add_adhoc_plan(raw, adhoc)
+            raw, plan_name = add_adhoc_plan(raw, adhoc, adhoc_expect)
+        server = raw.get("server", {})
+        if server_keys and isinstance(server, dict):  # --dialect, --space (issue 22)
+            raw = {**raw, "server": {**server, **server_keys}}
         return PlanLoader(source, base).load(raw, plan_name, url=url, api=api, environ=env)
     except PlanError:
         raise

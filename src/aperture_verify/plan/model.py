@@ -65,6 +65,24 @@ class HistorySettings:
     keep: int = 200
 
 
+#: The kinds of finished run a notification target can be sent ("on" in [notify]):
+#: failure (exit status not 0), warning (passed with warnings), recovery (passed after
+#: a run that did not), success (passed), always (every run).
+NOTIFY_EVENTS = ("failure", "warning", "recovery", "success", "always")
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """The ``[notify]`` table. Holds no target: Apprise URLs carry secrets and come from
+    ``APERTURE_NOTIFY`` or the Apprise config file *config*."""
+
+    config: Path | None = None  # an Apprise config file (YAML or TEXT)
+    on: tuple[str, ...] = ("failure", "recovery")  # for targets without such a tag
+    report_url: str | None = None  # a link to report.html; ${VAR}s expanded at the end
+    timeout: float = 30.0  # seconds all notifications of a run may take together
+    ping_url: str | None = None  # a dead man's switch (Healthchecks, Cronitor)
+
+
 @dataclass(frozen=True)
 class Phase:
     """One phase of the selected plan: workflows that run together, in file order."""
@@ -110,6 +128,7 @@ class Plan:
     source: Path
     defined_phases: tuple[str, ...] = ()  # every phase in the file, used or not
     history: HistorySettings = field(default_factory=HistorySettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     def phase_index(self, name: str) -> int:
         for i, phase in enumerate(self.phases):

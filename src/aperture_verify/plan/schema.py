@@ -1,6 +1,6 @@
 """Typed reads of raw ``plans.toml`` values that fail as one-line ``PlanError``s.
 
-``plan.py`` assembles the plan; this module knows how to read one value: a
+``loader.py`` assembles the plan; this module knows how to read one value: a
 table with a fixed set of keys, a string from a list of choices, a duration, a
 row range, a URL. Every failure names the file, the dotted key and the fix.
 """
@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from aperture_verify.common.durations import parse_duration
-from aperture_verify.common.secrets import is_secret_key
+from aperture_verify.common.labels import difference, nfc
+from aperture_verify.common.redaction import is_secret_key
 from aperture_verify.errors import PlanError
 
 __all__ = [
@@ -176,12 +177,16 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
 
 def suggest(name: str, allowed: Sequence[str]) -> str:
     """``did you mean 'x'? `` for the closest of *allowed*, or ``""``."""
-    same = [a for a in allowed if _normalize(a) == _normalize(name)]
+    same = [a for a in allowed if _normalize(nfc(a)) == _normalize(nfc(name))]
     close = same or difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
     if not close:
         lowered = {a.lower(): a for a in allowed}
         close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=1)]
-    return f"did you mean {close[0]!r}? " if close else ""
+    if not close:
+        return ""
+    # texts that look alike (a no-break space, a lookalike letter): name what differs
+    differ = difference(name, close[0])
+    return f"did you mean {close[0]!r}? " + (f"(the text given has {differ}) " if differ else "")
 
 
 def read_table(value: object, where: Where, fix: str = "") -> dict[str, object]:

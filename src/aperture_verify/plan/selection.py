@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from aperture_verify.common.labels import nfc
 from aperture_verify.errors import PlanError
 from aperture_verify.plan.model import Plan, WorkflowSpec
 from aperture_verify.plan.schema import listing, show, suggest
@@ -47,6 +48,7 @@ def parse_labels(text: str, option: str) -> tuple[str, ...]:
 
 def _split(text: str, option: str, *, separators: str) -> tuple[tuple[str, ...], ...]:
     """Split *text* at *separators* (``;`` between groups, ``,`` inside), honouring quotes."""
+    text = nfc(text)  # a label typed in NFD (decomposed) is the same label
     groups: list[tuple[str, ...]] = []
     labels: list[str] = []
     fix = (
@@ -190,9 +192,9 @@ def select(
         selection = selection.narrowed(labels_of(chosen), f"{option} {text}")
     first, last = 0, len(names) - 1
     if from_phase is not None:
-        first = known_phase(from_phase[0].strip(), from_phase[1])
+        first = known_phase(nfc(from_phase[0].strip()), from_phase[1])
     if to_phase is not None:
-        last = known_phase(to_phase[0].strip(), to_phase[1])
+        last = known_phase(nfc(to_phase[0].strip()), to_phase[1])
     if first > last:
         assert from_phase is not None and to_phase is not None
         raise PlanError(

@@ -7,7 +7,8 @@ from dataclasses import astuple, dataclass
 
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.common.durations import format_duration
-from aperture_verify.common.secrets import is_secret_key
+from aperture_verify.common.labels import nfc
+from aperture_verify.common.redaction import is_secret_key
 from aperture_verify.history.bands import DEFAULT_MIN_RUNS, DEFAULT_WINDOW
 from aperture_verify.plan.model import ParamValue, Range, StepExpectation
 from aperture_verify.plan.schema import (
@@ -183,8 +184,15 @@ def read_workflows(
 ) -> dict[str, WorkflowTable]:
     """The ``[workflows]`` tables; each must name a workflow that some phase lists."""
     result: dict[str, WorkflowTable] = {}
-    for label, item in read_table(value, where).items():
-        w = where / label
+    for given, item in read_table(value, where).items():
+        w = where / given
+        label = nfc(given)  # labels are compared in NFC (common/labels.py)
+        if label in result:
+            raise w.error(
+                "a second table for the same workflow (the two labels differ only in how "
+                "their accented letters are encoded, NFC or NFD)",
+                "merge the two tables into one",
+            )
         if label not in listed:
             raise w.error(
                 "no phase lists this workflow (a typo?)",

@@ -1,6 +1,6 @@
 """What is checked on the controller before anything runs: the phase modules and the
 reports folder. A mistake in either is one usage-error line, before the server is
-contacted (README "Bad input")."""
+contacted (docs/checks.md, "Bad input")."""
 
 from __future__ import annotations
 
@@ -12,49 +12,32 @@ import pytest
 
 from aperture_verify.plan.model import Plan
 from aperture_verify.plugin import phasemodules
-from aperture_verify.plugin.options import path_option, phases_dir
 
 
-def check_phase_modules(config: pytest.Config, plan: Plan) -> None:
-    """The phase modules' mistakes, refused in one place (see phasemodules.py)."""
-    pdir = phases_dir(config)
+def check_phase_modules(
+    plan: Plan, phases_dir: Path, root: Path, patterns: list[str], *, whole_plan: bool
+) -> None:
+    """The phase modules' mistakes, refused in one place (see phasemodules.py);
+    *whole_plan*: the run asks for the whole phases directory, so every phase needs one."""
     try:
-        modules = phasemodules.scan(pdir, config.rootpath, config.getini("python_files"))
-        phasemodules.check(
-            modules, plan, config.rootpath, pdir, whole_plan=_whole_plan_selected(config, pdir)
-        )
+        modules = phasemodules.scan(phases_dir, root, patterns)
+        phasemodules.check(modules, plan, root, phases_dir, whole_plan=whole_plan)
     except phasemodules.PhaseModuleError as e:
         raise pytest.UsageError(str(e)) from None
 
 
-def _whole_plan_selected(config: pytest.Config, pdir: Path) -> bool:
-    """Whether the run asks for the whole phases directory (no file, -k or -m narrowing it)."""
-    target = pdir.resolve()
-    return (
-        any(
-            (config.invocation_params.dir / a.split("::")[0]).resolve() in (target, *target.parents)
-            for a in config.args
-        )
-        and not config.getoption("keyword")
-        and not config.getoption("markexpr")
-    )
-
-
-def check_report_paths(config: pytest.Config) -> None:
+def check_report_paths(reports: Path, html: Path | None, junit: Path | None) -> None:
     """The reports can be written where they go: checked before anything runs.
 
     Each report's folder is created if missing and a file is written to it and
     removed; a report path that is a folder is refused too.
     """
-    reports = path_option(config, "aperture_reports_dir", "reports")
     targets = [("--reports-dir / aperture_reports_dir", reports, True)]
-    html = getattr(config.option, "htmlpath", None)
-    if html:
-        targets.append(("--html", Path(html), False))
-    if config.option.xmlpath:
-        targets.append(("--junitxml", Path(config.option.xmlpath), False))
+    if html is not None:
+        targets.append(("--html", html, False))
+    if junit is not None:
+        targets.append(("--junitxml", junit, False))
     for flag, path, is_dir in targets:
-        path = path if path.is_absolute() else config.invocation_params.dir / path
         folder = path if is_dir else path.parent
         if not is_dir and path.is_dir():
             raise pytest.UsageError(f"{flag}: {path} is a folder; give a file path for the report")

@@ -10,16 +10,13 @@ workflows have ended.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from aperture_verify.common.files import write_atomic
+from aperture_verify.common.labels import nfc
 from aperture_verify.plan.model import Plan, WorkflowSpec
-from aperture_verify.plugin.scheduler import ItemKey
 
 WORKFLOW_FIXTURE = "workflow"
 PHASE_MARK = "phase"
@@ -29,10 +26,11 @@ CHECK_STAGE = 1
 
 def phase_of_module(path: Path, marker_phase: str | None, phases_dir: Path) -> str | None:
     """The phase a module belongs to, or None when it is not a phase module."""
+    # in NFC, as the plan's phases: a file system may keep "test_prüfen.py" decomposed
     if marker_phase is not None:
-        return marker_phase
+        return nfc(marker_phase)
     if phases_dir == path.parent and path.name.startswith("test_") and path.suffix == ".py":
-        return path.stem[len("test_") :]
+        return nfc(path.stem[len("test_") :])
     return None
 
 
@@ -80,6 +78,19 @@ def workflow_label(item: pytest.Item) -> str | None:
     return str(spec.params[WORKFLOW_FIXTURE].label)
 
 
+def is_selected(
+    item: pytest.Item, labels: Collection[str], phases: Collection[str], pdir: Path
+) -> bool:
+    """A workflow test runs when its workflow is selected; a phase check when a selected
+    workflow of its phase runs; other tests are left alone."""
+    spec = getattr(item, "callspec", None)
+    workflow = spec.params.get(WORKFLOW_FIXTURE) if spec is not None else None
+    if isinstance(workflow, WorkflowSpec):
+        return workflow.label in labels
+    phase = phase_of_item(item, pdir)
+    return phase is None or phase in phases
+
+
 def stage_of_item(item: pytest.Item) -> int:
     names = getattr(item, "fixturenames", ())
     return WORKFLOW_STAGE if WORKFLOW_FIXTURE in names else CHECK_STAGE
@@ -115,33 +126,3 @@ def add_barriers(items: list[pytest.Item]) -> dict[int, int]:
             items.append(barrier)
         mapping[index] = barrier_of_parent[key]
     return mapping
-
-
-def write_keys(path: Path, items: Sequence[pytest.Item], keys: dict[int, ItemKey]) -> None:
-    """Write the scheduler's view of the collection, and each workflow test's label,
-    for the controller to read."""
-    data: dict[str, Any] = {
-        items[i].nodeid: {
-            "stage": list(k.stage),
-            "barrier": k.barrier,
-            "label": workflow_label(items[i]),
-        }
-        for i, k in keys.items()
-    }
-    write_atomic(path, json.dumps(data))
-
-
-def read_labels(path: Path) -> dict[str, str]:
-    """Node id -> workflow label, from a worker's collection file."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {nodeid: entry["label"] for nodeid, entry in data.items() if entry.get("label")}
-
-
-def read_keys(path: Path, collection: Sequence[str]) -> dict[int, ItemKey]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    keys: dict[int, ItemKey] = {}
-    for index, nodeid in enumerate(collection):
-        entry = data[nodeid]
-        stage = entry["stage"]
-        keys[index] = ItemKey((int(stage[0]), int(stage[1])), entry["barrier"])
-    return keys

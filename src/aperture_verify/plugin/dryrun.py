@@ -15,17 +15,25 @@ from aperture_verify.common.durations import format_duration
 from aperture_verify.execution.exitcodes import EXIT_LOGIN_FAILURE, EXIT_READINESS_FAILURE
 from aperture_verify.execution.preflight import preflight
 from aperture_verify.execution.results import FailureKind
+from aperture_verify.execution.runner import WorkflowRunner
 from aperture_verify.plan.model import Range, WorkflowSpec
-from aperture_verify.plugin.context import RunContext
-from aperture_verify.plugin.options import MAX_AUTO_WORKERS
-from aperture_verify.plugin.selecting import RunSelection, by_phase
+from aperture_verify.plan.selection import Selection
+from aperture_verify.plugin.connection import Connection
+from aperture_verify.plugin.settings import RunSettings
+from aperture_verify.plugin.terminal import by_phase
 
 
-def dry_run(tr: Any, ctx: RunContext, run: RunSelection) -> int:
-    """Print the ordered plan with each selected workflow's readiness; the exit status."""
-    selection = run.selection
+def dry_run(tr: Any, settings: RunSettings, conn: Connection, collected: set[str]) -> int:
+    """Print the ordered plan with each workflow a real run would execute and its
+    readiness; the exit status.
+
+    *collected*: the workflows collected, after ``-k``, ``-m`` and the phase
+    modules given, exactly as a real run selects them.
+    """
+    chosen = settings.selection
+    selection = Selection(chosen.plan, chosen.labels & frozenset(collected), chosen.reasons)
     plan = selection.plan
-    workers = max(1, min(selection.widest_phase, plan.max_parallel, MAX_AUTO_WORKERS))
+    workers = settings.auto_workers
     write = tr.write_line
     tr.write_sep("=", f"aperture: DRY RUN of plan '{plan.name}': nothing is executed")
     write(
@@ -33,11 +41,12 @@ def dry_run(tr: Any, ctx: RunContext, run: RunSelection) -> int:
         f"{len(selection.labels)} workflow(s); on_failure = {plan.on_failure}, "
         f"max_parallel = {plan.max_parallel}; -n auto would start {workers} worker(s)"
     )
-    if ctx.login_error is not None:
-        write(f"LOGIN FAILED: {ctx.login_error}", red=True, bold=True)
+    if conn.login_error is not None or conn.client is None:
+        write(f"LOGIN FAILED: {conn.login_error}", red=True, bold=True)
         write(f"dry run: exit status {EXIT_LOGIN_FAILURE} (login failure); no report written")
         return EXIT_LOGIN_FAILURE
-    problems = {p.spec.label: p for p in preflight(ctx.runner, selection.workflows)}
+    runner = WorkflowRunner(conn.client, catalog=conn.catalog, job_url=plan.server.job_url)
+    problems = {p.spec.label: p for p in preflight(runner, selection.workflows)}
     index = 0
     for phase in plan.phases:
         specs = [w for w in phase.workflows if w.label in selection.labels]
@@ -51,12 +60,11 @@ def dry_run(tr: Any, ctx: RunContext, run: RunSelection) -> int:
                 write(f"  {pad(spec.label, 28)} ready      {expectations(spec)}", green=True)
             else:
                 write(f"  {pad(spec.label, 28)} NOT READY  {problem.message}", red=True)
-    if run.resume is not None:
-        carried = {r.label for r in run.resume.carried}
-        write(f"carried over from run {run.resume.previous.run_id}: {by_phase(plan, carried)}")
-    out = {w.label for w in selection.deselected} - (
-        {r.label for r in run.resume.carried} if run.resume else set()
-    )
+    resume = settings.resume
+    carried = {r.label for r in resume.carried} if resume is not None else set()
+    if resume is not None:
+        write(f"carried over from run {resume.previous.run_id}: {by_phase(plan, carried)}")
+    out = {w.label for w in selection.deselected} - carried
     if out:
         write(f"not run (deselected): {by_phase(plan, out)}")
     if any(p.kind is FailureKind.LOGIN for p in problems.values()):

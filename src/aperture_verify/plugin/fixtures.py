@@ -25,10 +25,7 @@ from aperture_verify.execution.results import FailureKind, Outcome, WorkflowResu
 from aperture_verify.execution.runner import WorkflowFailed
 from aperture_verify.plan.model import Plan, WorkflowSpec
 from aperture_verify.plugin.collection import phase_of_item
-from aperture_verify.plugin.context import CONTEXT_KEY
-
-#: A workflow test item's result, filled in as the workflow runs.
-RESULT_KEY = pytest.StashKey[WorkflowResult]()
+from aperture_verify.plugin.worker import RESULT_KEY, Worker
 
 Verify = Callable[[WorkflowSpec], WorkflowResult]
 
@@ -62,14 +59,14 @@ class PhaseResults(Mapping[str, WorkflowResult]):
 
 
 class AperturePhaseFixtures:
-    """Registered as a plugin object for an active run."""
+    """Registered beside the worker object, whose run they serve."""
 
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
 
     @pytest.fixture
     def verify(self, request: pytest.FixtureRequest) -> Verify:
-        ctx = self.config.stash[CONTEXT_KEY]
+        worker = self.worker
         item = request.node
 
         def run(spec: WorkflowSpec) -> WorkflowResult:
@@ -77,21 +74,24 @@ class AperturePhaseFixtures:
             result = WorkflowResult(spec.label, spec.phase)
             item.stash[RESULT_KEY] = result
             try:
-                if ctx.login_error is not None:
+                login_error = worker.outcome.login_error
+                if login_error is not None:
                     result.outcome = Outcome.FAILED
                     result.failure_kind = FailureKind.LOGIN
-                    result.message = f"not run: {ctx.login_error}"
+                    result.message = f"not run: {login_error}"
                     raise WorkflowFailed(FailureKind.LOGIN, result.message)
-                return ctx.runner.run(spec, result)
+                return worker.runner.run(spec, result)
             except WorkflowFailed as e:
-                pytest.fail(str(e), pytrace=False)
+                # from None: the failure is printed once, without "During handling of
+                # the above exception, another exception occurred" and itself again.
+                raise pytest.fail.Exception(str(e), pytrace=False) from None
             except KeyboardInterrupt:  # Ctrl-C or SIGTERM; the runner cancelled the job
                 result.outcome = Outcome.INTERRUPTED
                 result.message = "not finished: the run was interrupted while it ran"
                 if result.job_id and result.state == "CANCELLED":
                     result.message += f"; job {result.job_id} was cancelled"
-                if ctx.ledger.writer:  # no report will come: the ledger keeps its times
-                    ctx.ledger.record(result)
+                if worker.ledger.writer:  # no report will come: the ledger keeps its times
+                    worker.ledger.record(result)
                 raise
             finally:
                 _record_properties(item, result)
@@ -100,24 +100,21 @@ class AperturePhaseFixtures:
 
     @pytest.fixture
     def phase_results(self, request: pytest.FixtureRequest) -> PhaseResults:
-        from aperture_verify.plugin.options import phases_dir
-
-        ctx = self.config.stash[CONTEXT_KEY]
-        phase = phase_of_item(request.node, phases_dir(self.config))
+        phase = phase_of_item(request.node, self.worker.settings.phases_dir)
         if phase is None:
             raise pytest.UsageError(
                 f"{request.node.nodeid}: phase_results is only for tests in phase modules"
             )
-        results = [r for r in ctx.ledger.results() if r.phase == phase]
+        results = [r for r in self.worker.ledger.results() if r.phase == phase]
         return PhaseResults(phase, results)
 
     @pytest.fixture
     def plan(self) -> Plan:
-        return self.config.stash[CONTEXT_KEY].plan
+        return self.worker.plan
 
     @pytest.fixture
     def data_studio(self) -> DataStudioClient:
-        return self.config.stash[CONTEXT_KEY].client
+        return self.worker.client
 
 
 def _record_properties(item: Any, result: WorkflowResult) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from aperture_verify.common.labels import nfc
 from aperture_verify.plan.model import Plan
 
 PHASE_MARK = "phase"
@@ -97,7 +98,7 @@ def scan(
     if not phases_dir.is_dir():
         return modules
     for path in _candidates(phases_dir, patterns):
-        marks = list(dict.fromkeys(_mark_phases(path, root)))
+        marks = list(dict.fromkeys(nfc(m) for m in _mark_phases(path, root)))  # as the plan
         if len(marks) > 1:
             raise PhaseModuleError(
                 f"{_shown(path, root)}: marked with phases {', '.join(map(repr, marks))}; "
@@ -106,7 +107,7 @@ def scan(
         if marks:
             modules.append(PhaseModule(path, marks[0], by_mark=True))
         elif path.parent == phases_dir and path.name.startswith("test_"):
-            modules.append(PhaseModule(path, path.stem[len("test_") :], by_mark=False))
+            modules.append(PhaseModule(path, nfc(path.stem[len("test_") :]), by_mark=False))
     return modules
 
 

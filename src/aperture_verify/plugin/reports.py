@@ -1,11 +1,11 @@
 """The run's reports from the pytest side: report.html (pytest-html), junit.xml
 (pytest's LogXML), results.json.
 
-``ReportPlugin`` holds the controller-side hooks (registered by hooks.py on
-the xdist controller, or in the only process without xdist). Workers send
+``ReportPlugin`` holds the controller-side hooks (registered by the
+``Controller``, on the xdist controller or in the only process without xdist). Workers send
 their reports, each workflow's result attached as ``report.aperture``; the
 controller attaches the HTML details and notes each case's JUnit name. At the
-end of the session (``controller.EndOfSession`` calls it in order) it reports
+end of the session (``Controller.pytest_sessionfinish`` calls it in order) it reports
 the workflows that never ran as skipped, with the reason, writes results.json
 and, once pytest wrote junit.xml, rewrites that for Jenkins. Nothing here runs
 on a worker.
@@ -17,113 +17,122 @@ import os
 import time
 from datetime import UTC, datetime
 from html import escape
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
-from aperture_verify.common.secrets import is_secret_key, redact, safe_url
-from aperture_verify.execution.results import Outcome, WorkflowResult
-from aperture_verify.plan.model import WorkflowSpec
-from aperture_verify.plugin.context import RunContext
-from aperture_verify.plugin.history import RunHistory
-from aperture_verify.plugin.options import option
+from aperture_verify.common.redaction import is_secret_key, redact, safe_url
+from aperture_verify.execution.results import Outcome, PhaseCheck, WorkflowResult
+from aperture_verify.plan.model import Plan, WorkflowSpec
+from aperture_verify.plugin.connection import Connection
+from aperture_verify.plugin.past_runs import RunHistory
+from aperture_verify.plugin.rundir import RunLedger
+from aperture_verify.plugin.settings import RunSettings
 from aperture_verify.reporting import html as html_report
 from aperture_verify.reporting import junit
+from aperture_verify.reporting.carried import carried_reports, note_phase_check
 from aperture_verify.reporting.history_page import HISTORY_FILE, chart_link, write_history_page
 from aperture_verify.reporting.live import LiveReport, usual_durations
 from aperture_verify.reporting.results_json import write_results
 from aperture_verify.reporting.run import (
     RunSummary,
-    TestTally,
     ci_build,
     in_plan_order,
-    run_time_line,
 )
+from aperture_verify.reporting.tally import TestTally, run_time_line
 
 __all__ = ["RESULTS_FILE", "ReportPlugin"]
 
 RESULTS_FILE = "results.json"
 
 
+class RunRecord(Protocol):
+    """What the reports read of the controller."""
+
+    settings: RunSettings
+    plan: Plan
+    ledger: RunLedger
+    labels_by_nodeid: dict[str, str]
+    connection: Connection
+    run_id: str
+    history: RunHistory
+
+    @property
+    def resumed_from(self) -> tuple[str, datetime | None] | None: ...
+
+
 class ReportPlugin:
     """Controller-side hooks that make the three reports."""
 
-    def __init__(self, config: pytest.Config, ctx: RunContext, history: RunHistory) -> None:
+    def __init__(self, config: pytest.Config, run: RunRecord) -> None:
         self.config = config
-        self.ctx = ctx
-        self.history = history
+        self.run = run
+        self.settings = run.settings
+        self.history = run.history
+        self.run_line: str | None = None  # "run time 12.8s · 8 tests: 8 passed", at the end
         self.results_doc: dict[str, Any] | None = None  # results.json, once written
         self.started_at = datetime.now(UTC)
         self.finished_at: datetime | None = None
-        self.labels = {w.label: w for w in ctx.plan.workflows}
+        self.labels = {w.label: w for w in run.plan.workflows}
         self.started: set[str] = set()  # labels whose test began (a report arrived)
         self.verdicts: set[str] = set()  # labels whose verdict came with a report
         self.module_phase: dict[str, str] = {}  # module path -> phase, for phase checks
         self.case_names: dict[str, junit.CaseName] = {}  # test nodeid -> its JUnit case name
+        self.phase_checks: dict[str, PhaseCheck] = {}  # phase check nodeid -> how it ended
         self.carried_reported = False
         self.tally = TestTally()  # every test's outcome, for the run time line
-        xmlpath = config.option.xmlpath
-        self.junit_path = junit.xml_path(xmlpath) if xmlpath else None
-        htmlpath = getattr(config.option, "htmlpath", None)  # resolved as pytest-html does
-        self.html_path = (
-            Path.cwd() / Path(os.path.expandvars(htmlpath)).expanduser() if htmlpath else None
-        )
-        reports_dir = Path(option(config, "aperture_reports_dir") or "reports")
-        self.reports_dir = (
-            reports_dir if reports_dir.is_absolute() else (config.rootpath / reports_dir)
-        )
+        self.junit_path = self.settings.junit_path
+        self.html_path = self.settings.html_path
+        self.reports_dir = self.settings.reports_dir
         self.live: LiveReport | None = None  # report.html and results.json while running
+        self.workers = 0  # xdist workers ready (none: the run is in this process)
 
     # -- what the run contains ---------------------------------------------------
 
     @property
     def secrets(self) -> list[str]:
-        creds = self.ctx.credentials
-        return [s for s in (creds.api_key, creds.password) if s]
+        return self.run.connection.secrets
 
     def spec_for(self, report: Any) -> WorkflowSpec | None:
         """The workflow a test report is of: the label the report carries, or the one
         collected for its node id (never parsed from the id: pytest escapes it)."""
-        label = getattr(report, "aperture_label", None) or self.ctx.labels_by_nodeid.get(
+        label = getattr(report, "aperture_label", None) or self.run.labels_by_nodeid.get(
             report.nodeid
         )
         return self.labels.get(label) if label is not None else None
 
-    def _collected(self) -> None:
-        for nodeid, label in self.ctx.labels_by_nodeid.items():
+    def collected(self) -> None:
+        """The controller heard of a collection: each phase module's phase, for its checks."""
+        for nodeid, label in self.run.labels_by_nodeid.items():
             spec = self.labels.get(label)
             if spec is not None:
                 self.module_phase[nodeid.split("::")[0]] = spec.phase
         if self.live is not None:  # [live report] -k/-m and the phase modules given narrow it
-            self.live.expect(set(self.ctx.labels_by_nodeid.values()))
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self._collected()
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        self._collected()
+            self.live.expect(set(self.run.labels_by_nodeid.values()))
 
     def result_of(self, label: str) -> WorkflowResult | None:
-        return self.ctx.ledger.get(label)
+        return self.run.ledger.get(label)
+
+    @property
+    def carried_checks(self) -> tuple[PhaseCheck, ...]:  # --resume's, with their phases
+        return self.settings.resume.carried_checks if self.settings.resume else ()
 
     def summary(self) -> RunSummary:
+        run, conn = self.run, self.run.connection
         return RunSummary(
-            plan=self.ctx.plan,
-            server_url=safe_url(self.ctx.url),
+            plan=run.plan,
+            server_url=safe_url(conn.url),
             started_at=self.started_at,
             finished_at=self.finished_at,
-            results=in_plan_order(self.ctx.plan, self.ctx.ledger.results()),
+            results=in_plan_order(run.plan, run.ledger.results()),
             exit_status=None,
             ci=ci_build(os.environ),
-            run_id=self.ctx.run_id,
-            login_error=(
-                redact(self.ctx.login_error, self.secrets) if self.ctx.login_error else None
-            ),
-            resumed_from=self.ctx.resumed_from,
-            check_failures=self.ctx.ledger.check_failures(),
-            outages=list(self.ctx.login_outages),
+            run_id=run.run_id,
+            login_error=(redact(conn.login_error, self.secrets) if conn.login_error else None),
+            resumed_from=run.resumed_from,
+            check_failures=run.ledger.check_failures(),
+            outages=list(conn.login_outages),
+            phase_checks=[*self.carried_checks, *self.phase_checks.values()],
         )
 
     # -- environment table -------------------------------------------------------
@@ -144,27 +153,21 @@ class ReportPlugin:
         return chart_link(label) if label is not None else HISTORY_FILE
 
     def _start_live(self) -> None:
-        if self.html_path is None or self.config.getoption("collectonly"):
+        if self.html_path is None or self.settings.collect_only:
             return
-        # pytest-html's own running report (generate_report_on_test) keeps report.html
-        own = self.config.getini("generate_report_on_test")
-        carried = {r.label for r in self.ctx.ledger.results() if r.carried_over_from}
-        selected = self.ctx.selected
+        carried = {r.label for r in self.run.ledger.results() if r.carried_over_from}
+        selected = self.settings.selection.labels
         expected = [
-            w
-            for w in self.ctx.plan.workflows
-            if (selected is None or w.label in selected) and w.label not in carried
+            w for w in self.run.plan.workflows if w.label in selected and w.label not in carried
         ]
-        workers = getattr(self.config.option, "numprocesses", 0)
-        slots = min(self.ctx.plan.max_parallel, workers if isinstance(workers, int) else 1)
         self.live = LiveReport(
-            self.ctx.plan,
+            self.run.plan,
             expected,
-            None if own else self.html_path,
+            self.html_path,
             self.reports_dir / RESULTS_FILE,
-            server_url=safe_url(self.ctx.url),
-            run_id=self.ctx.run_id,
-            slots=max(1, slots),
+            server_url=safe_url(self.run.connection.url),
+            run_id=self.run.run_id,
+            slots=1,  # until xdist's workers are ready
             usual=usual_durations(self.history.usual, self.history.trend),
             links={w.label: link for w in expected if (link := self.history_link(w.label))},
             secrets=self.secrets,
@@ -172,8 +175,15 @@ class ReportPlugin:
         )
         self.live.start()
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodeready(self, node: Any) -> None:
+        """[live report] One more xdist worker: as many workflows can run at once."""
+        self.workers += 1
+        if self.live is not None:
+            self.live.set_slots(min(self.run.plan.max_parallel, self.workers))
+
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
-        label = self.ctx.labels_by_nodeid.get(nodeid)
+        label = self.run.labels_by_nodeid.get(nodeid)
         if self.live is not None and label is not None:  # [live report]
             self.live.workflow_started(label)
 
@@ -218,7 +228,7 @@ class ReportPlugin:
             return
         self.started.add(spec.label)
         self.case_names[report.nodeid] = junit.case_names(
-            self.ctx.plan.name, spec.phase, spec.label
+            self.run.plan.name, spec.phase, spec.label
         )
         data = getattr(report, "aperture", None)
         if data is not None or report.when == "call":  # a worker crash reports a bare call
@@ -243,14 +253,17 @@ class ReportPlugin:
     def _name_phase_check(self, report: pytest.TestReport) -> None:
         """A phase module's own checks go under their phase in Jenkins' tree too."""
         phase = self.module_phase.get(report.nodeid.split("::")[0])
-        if phase is not None:
-            self.case_names[report.nodeid] = junit.check_case_names(
-                self.ctx.plan.name, phase, report.nodeid
-            )
+        if phase is None or report.nodeid.startswith("carried-over/"):
+            return
+        self.case_names[report.nodeid] = junit.check_case_names(
+            self.run.plan.name, phase, report.nodeid
+        )
+        # how it ended, for results.json (a later --resume carries a passed one over)
+        note_phase_check(self.phase_checks, report.nodeid, phase, report.outcome)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_report_title(self, report: Any) -> None:
-        report.title = f"{self.ctx.plan.name} · aperture-verify"
+        report.title = f"{self.run.plan.name} · aperture-verify"
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
@@ -274,7 +287,7 @@ class ReportPlugin:
     ) -> None:
         run = self.summary()
         run.exit_status = int(session.exitstatus)
-        summary_block = html_report.summary_html(run, self.ctx.run_line, self.history_link())
+        summary_block = html_report.summary_html(run, self.run_line, self.history_link())
         prefix.append(redact(summary_block, self.secrets))
 
     # -- carried over (--resume) -------------------------------------------------
@@ -282,7 +295,7 @@ class ReportPlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> None:
         """Before the first test: the workflows an earlier run passed, in plan order."""
-        if not self.config.getoption("collectonly"):
+        if not self.settings.collect_only:
             self._report_carried_over()
 
     def _report_carried_over(self) -> None:
@@ -296,10 +309,11 @@ class ReportPlugin:
         self.carried_reported = True
         carried = [
             r
-            for r in in_plan_order(self.ctx.plan, self.ctx.ledger.results())
+            for r in in_plan_order(self.run.plan, self.run.ledger.results())
             if r.carried_over_from is not None
         ]
-        if not carried:
+        checks = self.carried_checks
+        if not carried and not checks:
             return
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
         hook = self.config.pluginmanager.subset_hook_caller(
@@ -307,8 +321,15 @@ class ReportPlugin:
         )
         for result in carried:
             nodeid = f"carried-over/{result.phase}::{result.label}"
-            self.ctx.labels_by_nodeid[nodeid] = result.label
-            for report in _carried_reports(nodeid, result):
+            self.run.labels_by_nodeid[nodeid] = result.label
+            for report in carried_reports(nodeid, result):
+                hook(report=report)
+        for check in checks:  # a carried-over phase's own checks: JUnit keeps every case
+            nodeid = f"carried-over/{check.phase}::{check.test}"
+            self.module_phase[nodeid.split("::")[0]] = check.phase
+            name = junit.check_case_names(self.run.plan.name, check.phase, nodeid)
+            self.case_names[nodeid] = name
+            for report in carried_reports(nodeid, None, check.phase):
                 hook(report=report)
 
     # -- end of the run ----------------------------------------------------------
@@ -318,13 +339,13 @@ class ReportPlugin:
         self.finished_at = datetime.now(UTC)
         if self.live is not None:  # [live report] stops before the final reports are written
             self.live.close()
-        if self.config.getoption("collectonly"):
+        if self.settings.collect_only:
             return
         self._report_carried_over()  # when the run stopped before its test loop
         self._report_not_run(session)
         run = self.summary()
         run.exit_status = int(session.exitstatus)
-        self.ctx.run_line = run_time_line(run.duration, self.tally)
+        self.run_line = run_time_line(run.duration, self.tally)
         self.results_doc = write_results(self.reports_dir / RESULTS_FILE, run)
         self._metadata()  # workers' metadata may have been merged in since the start
 
@@ -333,16 +354,21 @@ class ReportPlugin:
         if self.junit_path is None or not self.junit_path.is_file():
             return
         cases = {
-            junit.case_names(self.ctx.plan.name, r.phase, r.label): r
-            for r in self.ctx.ledger.results()
+            junit.case_names(self.run.plan.name, r.phase, r.label): r
+            for r in self.run.ledger.results()
+        }
+        checks = {
+            junit.check_case_names(self.run.plan.name, c.phase, c.test): c
+            for c in self.carried_checks
         }
         junit.finish_file(
             self.junit_path,
-            self.ctx.plan.name,
+            self.run.plan.name,
             self.case_names,
             cases,
             self.secrets,
-            prefix=self.config.option.junitprefix,
+            prefix=self.settings.junit_prefix,
+            checks=checks,
         )
 
     def write_history_page(self) -> None:
@@ -350,7 +376,10 @@ class ReportPlugin:
         if self.html_path is None or self.history.path is None or not self.history.recorded:
             return
         problem = write_history_page(
-            self.history.path, self.ctx.plan, self.html_path.parent / HISTORY_FILE
+            self.history.path,
+            self.run.plan,
+            self.html_path.parent / HISTORY_FILE,
+            self.history.server,
         )
         if problem is not None:
             self.history.problem = problem  # one line in the terminal summary
@@ -362,10 +391,11 @@ class ReportPlugin:
         before a phase started, also under xdist, so Jenkins' counts stay stable.
         """
         # The selected workflow tests; when nothing was collected, the whole plan.
-        selected = self.ctx.selected
-        collected = [self.labels[x] for x in self.ctx.labels_by_nodeid.values() if x in self.labels]
+        selected = self.settings.selection.labels
+        labels_by_nodeid = self.run.labels_by_nodeid
+        collected = [self.labels[x] for x in labels_by_nodeid.values() if x in self.labels]
         expected = list(dict.fromkeys(collected)) or [
-            w for w in self.ctx.plan.workflows if selected is None or w.label in selected
+            w for w in self.run.plan.workflows if w.label in selected
         ]
         # A workflow the recorder found running at an interruption has a result (its job
         # was cancelled) but no report: it needs one too, or JUnit would miss its case.
@@ -384,7 +414,7 @@ class ReportPlugin:
         hook = self.config.pluginmanager.subset_hook_caller(
             "pytest_runtest_logreport", remove_plugins=[tr] if tr is not None else []
         )
-        nodeid_of = {label: n for n, label in self.ctx.labels_by_nodeid.items()}
+        nodeid_of = {label: n for n, label in labels_by_nodeid.items()}
         for spec in missing:
             known = self.result_of(spec.label)  # e.g. its job cancelled at the interruption
             result = WorkflowResult(spec.label, spec.phase, outcome=Outcome.SKIPPED)
@@ -397,7 +427,7 @@ class ReportPlugin:
                 result.message = f"not run: {reason}"
             result.min_duration, result.max_duration = spec.min_duration, spec.max_duration
             nodeid = nodeid_of.get(spec.label) or f"{spec.phase}::{spec.label}"
-            self.ctx.labels_by_nodeid.setdefault(nodeid, spec.label)  # its JUnit case is named
+            labels_by_nodeid.setdefault(nodeid, spec.label)  # its JUnit case is named
             for report in _skipped_reports(nodeid, result):
                 hook(report=report)
 
@@ -426,23 +456,6 @@ def _skipped_reports(nodeid: str, result: WorkflowResult) -> list[pytest.TestRep
     )
     teardown.aperture_label = result.label  # type: ignore[attr-defined]
     return [setup, teardown]
-
-
-def _carried_reports(nodeid: str, result: WorkflowResult) -> list[pytest.TestReport]:
-    """A passed set-up, call and teardown carrying *result*, as pytest would report them."""
-    now = time.time()
-    path = nodeid.split("::")[0]
-    location = (path, None, nodeid.split("::")[-1])
-    reports = []
-    for when in ("setup", "call", "teardown"):
-        report = pytest.TestReport(
-            nodeid, location, {}, "passed", None, when, duration=0.0, start=now, stop=now,
-            user_properties=[("phase", result.phase)] if when == "call" else [],
-        )  # fmt: skip
-        if when == "call":
-            report.aperture = result.to_dict()  # type: ignore[attr-defined]
-        reports.append(report)
-    return reports
 
 
 def _extra(content: str, format_type: str, name: str | None = None) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""A run stopped by a usage error leaves reports that say so (README "Bad input").
+"""A run stopped by a usage error leaves reports that say so (docs/checks.md, "Bad input").
 
 Without this, the previous run's ``results.json`` (verdict "passed", say)
 would still be in the reports folder after an exit 4, and a CI job archiving
@@ -17,53 +17,36 @@ from typing import Any
 import pytest
 
 from aperture_verify.common.files import write_atomic
-from aperture_verify.common.secrets import redact
-from aperture_verify.plugin.options import PLAN_KEY, is_active, path_option
+from aperture_verify.common.redaction import redact
 from aperture_verify.reporting.usage_error import error_html, error_junit, error_results
 
 EXIT_USAGE_ERROR = int(pytest.ExitCode.USAGE_ERROR)
 SECRET_VARIABLES = ("APERTURE_API_KEY", "APERTURE_PASSWORD")
+_CASES = {int(pytest.ExitCode.INTERRUPTED): "interrupted"}  # junit.xml's case, by exit status
 
 
-def wants_reports(config: pytest.Config) -> bool:
-    """Whether this invocation is a run of the suite that writes reports."""
-    if hasattr(config, "workerinput") or config.getoption("collectonly", False):
-        return False
-    try:
-        return bool(is_active(config) or config.getoption("aperture_phases_dir"))
-    except Exception:  # the options themselves are what is wrong
-        return False
-
-
-def report_paths(config: pytest.Config) -> tuple[Path, Path, Path]:
-    """(results.json, junit.xml, report.html) where this run would have written them."""
-    reports = path_option(config, "aperture_reports_dir", "reports")
-    here = config.invocation_params.dir
-    html = getattr(config.option, "htmlpath", None)
-    xml = config.option.xmlpath
-    return (
-        reports / "results.json",
-        here / xml if xml else reports / "junit.xml",
-        here / html if html else reports / "report.html",
-    )
-
-
-def write_usage_error_reports(config: pytest.Config, message: str) -> None:
-    """The three reports, describing a run stopped by *message* (exit status 4).
+def write_usage_error_reports(
+    paths: tuple[Path, Path, Path],
+    plan: str | None,
+    message: str,
+    exit_status: int = EXIT_USAGE_ERROR,
+) -> None:
+    """The three reports at *paths* (results.json, junit.xml, report.html), describing a
+    run of *plan* stopped by *message* (exit status 4; or 2, a signal before the first
+    phase, issue 22).
 
     Best effort: a report that cannot be written (the usage error may be
     exactly that) is removed instead, if it can be.
     """
-    plan = config.stash[PLAN_KEY].name if PLAN_KEY in config.stash else None
     message = redact(message, [os.environ.get(v, "") for v in SECRET_VARIABLES])
     at = datetime.now(UTC)
-    results, junit, html = report_paths(config)
-    doc = error_results(message, EXIT_USAGE_ERROR, plan, at)
+    results, junit, html = paths
+    doc = error_results(message, exit_status, plan, at)
     doc["previous_run"] = _previous_run(results)  # what --resume resumes from
     for path, text in (
         (results, json.dumps(doc, indent=2, ensure_ascii=False) + "\n"),
-        (junit, error_junit(message, plan, at)),
-        (html, error_html(message, plan, at)),
+        (junit, error_junit(message, plan, at, _CASES.get(exit_status, "usage error"))),
+        (html, error_html(message, plan, at, exit_status)),
     ):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

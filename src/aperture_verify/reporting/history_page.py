@@ -46,11 +46,12 @@ def limits_of(plan: Plan) -> dict[str, Limits]:
     }
 
 
-def write_history_page(history: Path, plan: Plan, out: Path) -> str | None:
-    """Write the plan's history page to *out*; a problem as one line, else ``None``."""
+def write_history_page(history: Path, plan: Plan, out: Path, server: str) -> str | None:
+    """Write the plan's history page on *server* to *out*; a problem as one line, else
+    ``None``."""
     try:
         with HistoryStore.open(history, create=False) as store:
-            text = history_page(store, [plan.name], limits=limits_of(plan))
+            text = history_page(store, [plan.name], limits=limits_of(plan), server=server)
         write_atomic(out, text)
     except Exception as e:  # the history page never fails a run
         return f"history page not written: {out}: {type(e).__name__}: {e}"

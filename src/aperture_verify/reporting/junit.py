@@ -11,7 +11,10 @@ then rewrites it, reading and writing nothing but the XML:
   teardown error split in two become one; a workflow case's time is the job's
   duration and its properties and ``<system-out>`` (state transitions, server
   error) are there; the suite's counts are recounted; known secret values are
-  masked.
+  masked;
+* a phase check carried over by ``--resume`` (its phase was) gets the phase and
+  ``carried_over_from`` properties of a carried-over workflow, and the same
+  ``<system-out>`` line.
 
 The cases are found by the names LogXML gives them, which pytest documents as
 its output format: ``classname`` is the test's module path with dots (after
@@ -28,9 +31,9 @@ from importlib import resources
 from pathlib import Path
 
 from aperture_verify.common.files import write_atomic
-from aperture_verify.common.secrets import redact
+from aperture_verify.common.redaction import redact
 from aperture_verify.common.timestamps import format_timestamp
-from aperture_verify.execution.results import WorkflowResult
+from aperture_verify.execution.results import CarriedOver, PhaseCheck, WorkflowResult
 
 #: The schema the tests validate junit.xml against (see the file's header).
 SCHEMA_FILE = "junit-jenkins.xsd"
@@ -95,13 +98,24 @@ def workflow_properties(result: WorkflowResult) -> list[tuple[str, str]]:
     }
     origin = result.carried_over_from
     if origin is not None:  # the run it passed in, and its job's own times (server clock)
-        values["carried_over_from"] = (
-            f"{origin.run_id} (started {format_timestamp(origin.started_at)})"
-        )
+        values["carried_over_from"] = _origin_text(origin)
         values["job_submitted_at"] = format_timestamp(result.submitted_at)
         values["job_started_at"] = format_timestamp(result.started_at)
         values["job_finished_at"] = format_timestamp(result.finished_at)
     return [(k, v) for k in PROPERTY_NAMES if (v := values.get(k)) is not None]
+
+
+def _origin_text(origin: CarriedOver) -> str:
+    return f"{origin.run_id} (started {format_timestamp(origin.started_at)})"
+
+
+def check_properties(check: PhaseCheck) -> list[tuple[str, str]]:
+    """The testcase properties of a phase check: its phase, and where it ran when
+    carried over (the properties a carried-over workflow has, without a job)."""
+    found = [("phase", check.phase)]
+    if check.carried_over_from is not None:
+        found.append(("carried_over_from", _origin_text(check.carried_over_from)))
+    return found
 
 
 def finish_file(
@@ -111,12 +125,13 @@ def finish_file(
     workflows: Mapping[CaseName, WorkflowResult],
     secrets: Iterable[str] = (),
     prefix: str | None = None,
+    checks: Mapping[CaseName, PhaseCheck] | None = None,
 ) -> None:
     """Rewrite the junit.xml LogXML wrote at *path* (see the module docstring).
 
     *names* maps a test's node id to the case name it gets; *workflows* maps a
     workflow case's (classname, name) to its result; *prefix* is
-    ``--junit-prefix``.
+    ``--junit-prefix``; *checks* maps a carried-over phase check's case to it.
     """
     try:
         root = ET.parse(path).getroot()
@@ -143,6 +158,9 @@ def finish_file(
         result = workflows.get(key)
         if result is not None:
             enrich_case(element, result)
+        check = (checks or {}).get(key)
+        if check is not None:
+            enrich_check_case(element, check)
         suite.append(element)
     secret_values = [s for s in secrets if s]
     if secret_values:  # the whole file: suite properties too
@@ -197,15 +215,32 @@ def enrich_case(element: ET.Element, result: WorkflowResult) -> None:
     text = result.transitions_text()
     origin = result.carried_over_from
     if origin is not None:
-        started = format_timestamp(origin.started_at)
-        text = (
-            f"carried over from run {origin.run_id} (started {started}): "
-            f"passed there, not run again\n{text}"
-        )
+        text = f"{_carried_text(origin)}\n{text}"
     if result.message and result.outcome.value != "passed":
         text = f"{result.outcome.value}: {result.message}\n{text}".rstrip()
     if result.warnings:
         text = "\n".join(f"WARNING: {w.message}" for w in result.warnings) + "\n" + text
+    _add_output(element, text)
+
+
+def enrich_check_case(element: ET.Element, check: PhaseCheck) -> None:
+    """Properties and ``<system-out>`` of a carried-over phase check's case."""
+    props = _properties(element)
+    present = {p.get("name") for p in props}
+    for name, value in check_properties(check):
+        if name not in present:
+            props.append(ET.Element("property", name=name, value=value))
+    if check.carried_over_from is not None:
+        _add_output(element, _carried_text(check.carried_over_from))
+
+
+def _carried_text(origin: CarriedOver) -> str:
+    started = format_timestamp(origin.started_at)
+    return f"carried over from run {origin.run_id} (started {started}): passed there, not run again"
+
+
+def _add_output(element: ET.Element, text: str) -> None:
+    """*text* in the case's ``<system-out>``, under a ``job`` rule, once."""
     if not text:
         return
     outs = [c for c in element if c.tag == "system-out"]
@@ -226,7 +261,7 @@ _SKIP_LOCATION = re.compile(r"^\S+\.py:\d+: ")
 
 
 def _drop_skip_location(element: ET.Element) -> None:
-    """``<skipped>`` text without the ``.../hooks.py:275:`` LogXML puts first: the
+    """``<skipped>`` text without the ``.../worker.py:170:`` LogXML puts first: the
     place in the suite's source where the skip was raised means nothing to a reader."""
     for child in element.iter("skipped"):
         if child.text:

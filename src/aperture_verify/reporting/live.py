@@ -36,7 +36,7 @@ from typing import Any
 
 from aperture_verify.common.durations import format_duration
 from aperture_verify.common.files import write_atomic
-from aperture_verify.common.secrets import redact
+from aperture_verify.common.redaction import redact
 from aperture_verify.common.templating import Markup, css, render
 from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.execution.results import Outcome, WorkflowResult

@@ -1,6 +1,7 @@
 """``results.json``: the run's results as data, for trends and for resuming a plan.
 
-The format is versioned (``"version": 1``) and documented in README.md ("results.json, version 1").
+The format is versioned (``"version": 1``) and documented in docs/reports.md
+("results.json, version 1").
 A later version may add keys; a reader should ignore keys it does not know.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 from aperture_verify.common.files import write_atomic
 from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.execution.results import WorkflowResult
-from aperture_verify.plan.fingerprint import plan_fingerprint
+from aperture_verify.plan.fingerprint import plan_fingerprint, workflow_specs
 from aperture_verify.plan.model import Plan
 from aperture_verify.reporting.run import RunSummary
 
@@ -30,6 +31,8 @@ def plan_entry(plan: Plan) -> dict[str, Any]:
         "phases": [
             {"name": p.name, "workflows": [w.label for w in p.workflows]} for p in plan.phases
         ],
+        # each workflow's expectations: what --resume judges a carried-over result by
+        "specs": workflow_specs(plan),
     }
 
 
@@ -77,6 +80,7 @@ def build_results(run: RunSummary, plan: dict[str, Any] | None = None) -> dict[s
         "phase_checks_failed": [
             {"phase": phase, "test": name} for name, phase in run.check_failures.items()
         ],
+        "phase_checks": [c.to_dict() for c in run.phase_checks],
         "workflows": [workflow_entry(r) for r in run.results],
     }
 

@@ -3,25 +3,17 @@
 The three artefacts (HTML, JUnit, JSON) are built from one ``RunSummary``: the
 plan, where it ran, when, and the workflow results in plan order, with the
 workflows that never got a result already filled in as skipped.
-
-The run's one duration figure is its **run time**, from the start of the
-session to the moment the reports are written, said with the test counts in
-one line (``run_time_line``) in the terminal summary and the HTML report:
-pytest prints its own session time and pytest-html its own "N tests took
-HH:MM:SS" (which leaves skipped tests out).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aperture_verify.client.outage import OutageRecord
-from aperture_verify.common.durations import format_duration
-from aperture_verify.common.secrets import safe_url
-from aperture_verify.execution.results import Outcome, WorkflowResult
+from aperture_verify.client.rideout import OutageRecord
+from aperture_verify.common.redaction import safe_url
+from aperture_verify.execution.results import Outcome, PhaseCheck, WorkflowResult
 from aperture_verify.plan.model import Plan
 
 #: CI variables that identify a build, in the order they are tried.
@@ -79,6 +71,8 @@ class RunSummary:
     resumed_from: tuple[str, datetime | None] | None = None  # (run id, start) of the run resumed
     check_failures: dict[str, str] = field(default_factory=dict)  # failed phase check -> phase
     outages: list[OutageRecord] = field(default_factory=list)  # met before any workflow ran
+    #: every hand-written phase check: run here, or carried over by --resume
+    phase_checks: list[PhaseCheck] = field(default_factory=list)
 
     @property
     def warnings(self) -> int:
@@ -130,44 +124,3 @@ def in_plan_order(plan: Plan, results: Iterable[WorkflowResult]) -> list[Workflo
     """*results* sorted by the plan (phase, then position); unknown labels go last."""
     position = {(w.phase, w.label): i for i, w in enumerate(plan.workflows)}
     return sorted(results, key=lambda r: position.get((r.phase, r.label), len(position)))
-
-
-#: Outcomes in the order they are said.
-_ORDER = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "carried over")
-
-
-@dataclass
-class TestTally:
-    """Each test's outcome, from its reports (setup, call, teardown), once per test."""
-
-    __test__ = False  # not a test class, whatever pytest's collection thinks
-
-    outcomes: dict[str, str] = field(default_factory=dict)
-
-    def add(self, nodeid: str, when: str, outcome: str, *, xfail: bool = False) -> None:
-        """One report: a failing setup or teardown is an error, a skip at setup a skip."""
-        if when == "call":
-            if xfail:
-                outcome = "xfailed" if outcome == "skipped" else "xpassed"
-            self.outcomes[nodeid] = outcome
-        elif outcome == "failed":
-            self.outcomes[nodeid] = "error"
-        elif when == "setup" and outcome == "skipped":
-            self.outcomes[nodeid] = "skipped"
-
-    def counts(self) -> Counter[str]:
-        return Counter(self.outcomes.values())
-
-    def describe(self) -> str:
-        """``8 tests: 7 passed, 1 skipped``: every test counted, skipped ones too."""
-        counts = self.counts()
-        total = sum(counts.values())
-        parts = [f"{counts[o]} {o}" for o in _ORDER if counts[o]]
-        noun = "test" if total == 1 else "tests"
-        return f"{total} {noun}: " + ", ".join(parts) if parts else f"{total} {noun}"
-
-
-def run_time_line(seconds: float | None, tally: TestTally) -> str:
-    """``run time 12.8s · 8 tests: 7 passed, 1 skipped``."""
-    took = format_duration(seconds) if seconds is not None else "-"
-    return f"run time {took} · {tally.describe()}"

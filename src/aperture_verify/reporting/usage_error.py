@@ -4,9 +4,10 @@ A run that stops on a bad ``plans.toml``, option or environment variable
 would otherwise leave the previous run's reports in place, and a CI job that
 archives ``results.json`` or reads ``junit.xml`` would take that run's verdict
 for this one's. So the three files are rewritten: ``results.json`` with
-verdict ``"error"``, exit status 4 and the message; ``junit.xml`` with one
+verdict ``"error"``, exit status 4 and the message (or 2, for a run stopped by a
+signal before its first phase); ``junit.xml`` with one
 errored case; ``report.html`` with the message. Builders only: the pytest side
-(plugin/hooks.py) decides when and where.
+(``plugin/plugin.py``, ``plugin/usage.py``) decides when and where.
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ def error_results_text(message: str, exit_status: int, plan: str | None, at: dat
     return json.dumps(error_results(message, exit_status, plan, at), indent=2, ensure_ascii=False)
 
 
-def error_junit(message: str, plan: str | None, at: datetime) -> str:
+def error_junit(
+    message: str, plan: str | None, at: datetime, case_name: str = "usage error"
+) -> str:
     """``junit.xml``: one suite named after the plan, one errored case saying why."""
     suites = ET.Element("testsuites")
     suite = ET.SubElement(
@@ -65,13 +68,13 @@ def error_junit(message: str, plan: str | None, at: datetime) -> str:
         hostname=os.uname().nodename if hasattr(os, "uname") else "localhost",
     )
     classname = f"{plan or 'aperture-verify'}.run"
-    case = ET.SubElement(suite, "testcase", classname=classname, name="usage error", time="0")
+    case = ET.SubElement(suite, "testcase", classname=classname, name=case_name, time="0")
     error = ET.SubElement(case, "error", message=message)
     error.text = message
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def error_html(message: str, plan: str | None, at: datetime) -> str:
+def error_html(message: str, plan: str | None, at: datetime, exit_status: int = 4) -> str:
     """``report.html``: a self-contained page with the message."""
     title = f"{plan} · aperture-verify" if plan else "aperture-verify"
     return (
@@ -81,6 +84,7 @@ def error_html(message: str, plan: str | None, at: datetime) -> str:
                 title=title,
                 message=message,
                 at=format_timestamp(at) or "",
+                exit_status=exit_status,
             )
         )
         + "\n"

@@ -1,0 +1,1 @@
+"""Hand-written foreign Data Studio servers, sharing no code with the emulator."""
