@@ -162,7 +162,7 @@ def seed(project: Project, tmp_path: Path, nights: dict[str, tuple[str, list[flo
             "version": 1,
             "run_id": f"seed-{n}",
             "plan": {"name": "main"},
-            "server": {"url": "http://127.0.0.1"},
+            "server": {"url": project.emulator.url},  # bands are of one server
             "started_at": f"2026-11-{n + 1:02d}T04:00:00.000Z",
             "finished_at": f"2026-11-{n + 1:02d}T04:01:00.000Z",
             "exit_status": 0,

@@ -284,3 +284,16 @@ def test_more_workers_bring_the_expected_end_closer(tmp_path: Path) -> None:
     report.write()
     doc = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert doc["progress"]["expected_end"] == "2026-01-05T02:00:48.000Z"
+
+
+def test_usual_durations_read_after_the_first_page_are_used(tmp_path: Path) -> None:
+    clock = Clock()
+    report = live(tmp_path, clock)
+    report.usual = {}
+    report.start(background=False)  # the history is still being read
+    report.set_usual({"W1": 2.0})
+    report.workflow_started("W1")
+    report.write()
+    doc = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert doc["progress"]["running"][0]["usual"] == 2.0
+    assert doc["progress"]["expected_end"] == "2026-01-05T02:00:02.000Z"

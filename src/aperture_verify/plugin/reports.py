@@ -86,6 +86,7 @@ class ReportPlugin:
         self.reports_dir = self.settings.reports_dir
         self.live: LiveReport | None = None  # report.html and results.json while running
         self.workers = 0  # xdist workers ready (none: the run is in this process)
+        self.live_usual = False  # the live report has the history's usual durations
 
     # -- what the run contains ---------------------------------------------------
 
@@ -185,6 +186,9 @@ class ReportPlugin:
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         label = self.run.labels_by_nodeid.get(nodeid)
         if self.live is not None and label is not None:  # [live report]
+            if not self.live_usual:  # the history is read by the time a test starts
+                self.live_usual = True
+                self.live.set_usual(usual_durations(self.history.usual, self.history.trend))
             self.live.workflow_started(label)
 
     def _metadata(self) -> None:

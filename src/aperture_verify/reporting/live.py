@@ -198,6 +198,13 @@ class LiveReport:
             self.workflows = [w for w in self.workflows if w.label in labels]
             self._changed()
 
+    def set_usual(self, usual: Mapping[str, float]) -> None:
+        """The usual durations, once the history is read (it may be read while the
+        workers start, after the first page)."""
+        with self._lock:
+            self.usual = dict(usual)
+            self._changed()
+
     def set_slots(self, slots: int) -> None:
         """As many workflows can run at once (xdist's workers, capped by max_parallel)."""
         with self._lock:
