@@ -36,6 +36,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/history.py
+	$(BIN)/python bench/live.py
 	$(BIN)/python bench/run.py
 
 # Mutation testing of the modules that hold the rules (docs/testing.md): minutes, so not part

@@ -80,6 +80,7 @@ def test_redact_finds_a_secret_in_the_forms_reports_escape_it_to() -> None:
     secret = 'p&ss<"wörd'
     assert redact("<td>p&amp;ss&lt;&quot;wörd</td>", [secret]) == f"<td>{MASK}</td>"
     assert redact('<td>p&amp;ss&lt;"wörd</td>', [secret]) == f"<td>{MASK}</td>"
+    assert redact("<td>p&amp;ss&lt;&#34;wörd</td>", [secret]) == f"<td>{MASK}</td>"  # Jinja2's
     assert redact('{"e": "p&ss<\\"w\\u00f6rd"}', [secret]) == f'{{"e": "{MASK}"}}'
     assert redact('{"e": "p&ss<\\"wörd"}', [secret]) == f'{{"e": "{MASK}"}}'
 

@@ -54,6 +54,15 @@ def running(emu: Emulator, label: str) -> bool:
     return any(j.label == label and j.state == "RUNNING" for j in emu.jobs)
 
 
+def live_run_id(reports: Path) -> str | None:
+    """The run id of a live results.json ("verdict": "running"), else None."""
+    try:
+        doc = json.loads((reports / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc.get("run_id") if doc.get("verdict") == "running" else None
+
+
 @pytest.mark.parametrize("workers", ["0", "2"])
 def test_a_second_run_of_the_plan_is_refused_at_once_and_sends_nothing(
     two_keys: Project, tmp_path: Path, workers: str
@@ -65,6 +74,8 @@ def test_a_second_run_of_the_plan_is_refused_at_once_and_sends_nothing(
     first = project.start("-n", "0", env={"TMPDIR": str(tmp_path)}, log="first.txt")
     try:
         emu.wait_until(lambda: running(emu, "W1"), timeout=HANG_GUARD)
+        emu.wait_until(lambda: live_run_id(reports) is not None, timeout=HANG_GUARD)
+        first_run = live_run_id(reports)  # the running run's live results.json
         second = project.start(
             "-n", workers, env={"APERTURE_API_KEY": SECOND_KEY}, log="second.txt"
         )
@@ -79,8 +90,8 @@ def test_a_second_run_of_the_plan_is_refused_at_once_and_sends_nothing(
         assert "Traceback" not in output
         assert sent_with(emu, SECOND_KEY) == 0, "the refused run sent requests"
         assert sent_with(emu, API_KEY) > 0  # the count can see a run's requests
-        # the running run's reports (here: what was there before it) are untouched
-        assert (reports / "results.json").read_text() == '{"sentinel": true}'
+        # the running run's reports (its live results.json) are untouched
+        assert live_run_id(reports) == first_run
         assert first.process.poll() is None, "the first run ended: the test proves nothing"
     finally:
         if first.process.poll() is None:

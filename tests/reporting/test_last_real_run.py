@@ -32,3 +32,14 @@ def test_nothing_to_carry(tmp_path: Path) -> None:
     assert last_real_run(junk) is None
     empty_first = {"version": 1, "run_id": "r3", "verdict": "empty", "previous_run": None}
     assert last_real_run(write(tmp_path / "results.json", empty_first)) is None
+
+
+def test_the_ending_runs_own_live_document_carries_the_real_run(tmp_path: Path) -> None:
+    """The live report rewrote results.json during this run (r4); a run that ends having
+    executed nothing hands on what its live document carried, not itself."""
+    live = {"version": 1, "run_id": "r4", "verdict": "running", "previous_run": REAL}
+    path = write(tmp_path / "results.json", live)
+    assert last_real_run(path, this_run="r4") == REAL
+    # a killed run's live document, read by a later run, is a real run of its own
+    assert last_real_run(path, this_run="r5") == live
+    assert last_real_run(path) == live

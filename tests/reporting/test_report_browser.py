@@ -10,57 +10,21 @@ A screenshot is kept under reports/ (``report-browser.png``).
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from phase_project import HANG_GUARD, Project, project, workflow
+from browser_support import CHROMIUM, NO_CHROMIUM, chromium, console_errors
+from phase_project import Project, project, workflow
 
 __all__ = ["project"]  # the fixture, imported for pytest
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOT = Path(__file__).resolve().parents[2] / "reports" / "report-browser.png"
 
 pytestmark = [
     pytest.mark.slow,  # pytest and a headless browser in subprocesses
-    pytest.mark.skipif(
-        CHROMIUM is None,
-        reason="chromium is not installed (apt-get install chromium; .ci/run does)",
-    ),
+    pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM),
 ]
-
-#: Console output Chromium writes with --enable-logging=stderr for a page error.
-CONSOLE_ERROR = re.compile(r"CONSOLE.*(Uncaught|Error)|Uncaught \w*Error", re.IGNORECASE)
-
-
-def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM is not None
-    command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        # no network at all: a report that needs one shows it as a console error
-        "--proxy-server=127.0.0.1:9",
-        "--proxy-bypass-list=<-loopback>",
-        "--enable-logging=stderr",
-        "--v=0",
-        "--virtual-time-budget=5000",
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=HANG_GUARD, check=False)
-
-
-def console_errors(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if CONSOLE_ERROR.search(line)]
 
 
 def test_the_console_check_sees_a_page_error(tmp_path: Path) -> None:

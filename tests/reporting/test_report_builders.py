@@ -220,7 +220,7 @@ def test_details_show_limits_link_error_steps_and_failed_checks() -> None:
     html = details_html(failed_w3())
     assert '<a href="https://ads.example.com/#/jobs/job-W3"' in html
     assert "1s (limits 0.5s..1m00s)" in html
-    assert "Step &#x27;Lookup&#x27; failed &lt;dataset missing&gt;" in html  # escaped
+    assert "Step &#39;Lookup&#39; failed &lt;dataset missing&gt;" in html  # escaped
     assert html.count("✘ not met") == 3  # state, Export (steps table and checks table)
     assert "rowsOut ≥ 5: 10" in html
     assert "<li>state = FAILED, expected COMPLETED</li>" in html
@@ -229,7 +229,7 @@ def test_details_show_limits_link_error_steps_and_failed_checks() -> None:
 
 def test_skipped_details_say_why() -> None:
     html = details_html(results()[3])
-    assert "Why skipped" in html and "not run: W3 (phase &#x27;cleanse&#x27;) failed" in html
+    assert "Why skipped" in html and "not run: W3 (phase &#39;cleanse&#39;) failed" in html
 
 
 def test_summary_has_plan_server_counts_and_timeline() -> None:
@@ -239,3 +239,18 @@ def test_summary_has_plan_server_counts_and_timeline() -> None:
     assert '<tr data-phase="cleanse"><td>2</td><td>cleanse</td><td class="num">2</td>' in html
     assert "aperture-timeline" in html and "exit status 12" in html
     assert "<dt>API profile</dt><dd>v2 · dialect contract · environment default" in html
+
+
+def test_summary_puts_verdict_failures_and_timeline_before_the_facts() -> None:
+    html = summary_html(run_summary(), run_line="run time 6s · <4> tests: 2 passed")
+    assert '<p class="run-line">Run time 6s · &lt;4&gt; tests: 2 passed.</p>' in html
+    order = [
+        html.index('Verdict: <span class="verdict-failed">FAILED</span> (exit status 12)'),
+        html.index("<h3>What failed</h3>"),
+        html.index("<h3>Timeline</h3>"),
+        html.index('<table class="av phases">'),
+        html.index("<dt>Plan</dt>"),
+    ]
+    assert order == sorted(order)
+    # the stylesheet that shows pytest-html's environment table last is in the block
+    assert "body > #environment-header, body > #environment { order: 1; }" in html

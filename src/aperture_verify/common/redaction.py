@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
+import markupsafe
+
 __all__ = ["MASK", "is_secret_key", "redact", "safe_url"]
 
 #: What a secret value is replaced with. Plain characters, so that it reads the
@@ -76,11 +78,13 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 
 def _forms(secret: str) -> set[str]:
-    """*secret* as it may stand in text: as is, escaped for HTML or XML, inside JSON."""
+    """*secret* as it may stand in text: as is, escaped for HTML or XML (by the standard
+    library or by the report templates' autoescaping), inside JSON."""
     return {
         secret,
         html.escape(secret),
         html.escape(secret, quote=False),
+        str(markupsafe.escape(secret)),  # Jinja2's: " is &#34;, ' is &#39;
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
     }

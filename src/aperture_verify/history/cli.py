@@ -3,6 +3,7 @@
     aperture-history import reports/results.json archive/*/results.json
     aperture-history show [--plan P] [--server URL] [--workflow LABEL] [--last N]
     aperture-history prune [--keep N] [--plan P]
+    aperture-history report [--plan P] [--last N] [--output history.html]
 
 The store is ``--history=PATH``, else ``APERTURE_HISTORY``, else
 ``.aperture/history.sqlite`` in the current folder (beside plans.toml). Every
@@ -19,6 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aperture_verify.common.columns import pad
+from aperture_verify.common.files import write_atomic
+from aperture_verify.history.page import DEFAULT_LAST, HISTORY_FILE, history_page
 from aperture_verify.history.records import HistoryError, run_from_results, server_key
 from aperture_verify.history.store import DEFAULT_KEEP, HistoryStore, RunRow
 
@@ -35,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import(path, args.files, args.keep)
         if args.command == "show":
             return _show(path, args.plan, args.workflow, args.last, args.server)
+        if args.command == "report":
+            return _report(path, args.plan, args.last, Path(args.output))
         return _prune(path, args.keep, args.plan)
     except HistoryError as e:
         print(f"aperture-history: error: {e}", file=sys.stderr)
@@ -53,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help=f"the history file (default: ${HISTORY_ENV}, else {DEFAULT_PATH})",
     )
-    sub = p.add_subparsers(dest="command", required=True, metavar="{import,show,prune}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{import,show,prune,report}")
     imp = sub.add_parser("import", help="add archived results.json files (already stored: skipped)")
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.add_argument("--keep", type=_positive, default=DEFAULT_KEEP, help=KEEP_HELP)
@@ -69,6 +74,19 @@ def _parser() -> argparse.ArgumentParser:
     prune = sub.add_parser("prune", help="keep only the last runs of each plan on each server")
     prune.add_argument("--keep", type=_positive, default=DEFAULT_KEEP, help=KEEP_HELP)
     prune.add_argument("--plan", help="only this plan")
+    report = sub.add_parser(
+        "report", help="a page of charts: each plan's verdicts, each workflow's durations"
+    )
+    report.add_argument("--plan", action="append", help="only this plan (may be repeated)")
+    report.add_argument(
+        "--last",
+        type=_positive,
+        default=DEFAULT_LAST,
+        help=f"how many runs (default {DEFAULT_LAST})",
+    )
+    report.add_argument(
+        "--output", "-o", default=HISTORY_FILE, metavar="FILE", help=f"default: {HISTORY_FILE}"
+    )
     return p
 
 
@@ -165,6 +183,25 @@ def _print_runs(runs: list[RunRow]) -> None:
             f"{r.started_at:24}  {plan}  {r.verdict:11}  {status:>4}  {counts:>7}  "
             f"{r.run_id:{ids}}  {r.server or '-'}"
         )
+
+
+def _report(path: Path, plans: list[str] | None, last: int, output: Path) -> int:
+    with HistoryStore.open(path, create=False) as store:
+        known = store.plans()
+        unknown = [p for p in plans or [] if p not in known]
+        if unknown:
+            raise HistoryError(
+                f"{path}: no runs of plan {unknown[0]!r}; known: {', '.join(known) or 'none'}"
+            )
+        text = history_page(store, plans, last=last)
+    try:
+        write_atomic(output, text)
+    except OSError as e:
+        raise HistoryError(
+            f"{output}: cannot be written ({e.strerror or e}); check the path"
+        ) from None
+    print(f"{output}: the last {last} runs of {len(plans or known)} plan(s)")
+    return 0
 
 
 def _prune(path: Path, keep: int, plan: str | None) -> int:

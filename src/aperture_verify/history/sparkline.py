@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
+
+from aperture_verify.common.templating import Markup, render
 
 WIDTH = 120
 HEIGHT = 24
@@ -18,7 +19,7 @@ def sparkline_svg(
     title: str = "",
     width: int = WIDTH,
     height: int = HEIGHT,
-) -> str:
+) -> Markup | str:
     """An ``<svg>`` of *values* (oldest first) followed by *current*, which is marked.
 
     Empty when there is nothing to draw. The drawing scales to the values'
@@ -35,17 +36,15 @@ def sparkline_svg(
         return PAD + i * step, height - PAD - (v / top) * (height - 2 * PAD)
 
     coords = [xy(i, v) for i, v in enumerate(points)]
-    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-    parts = [
-        f'<svg class="aperture-spark" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title, quote=True)}">',
-        f"<title>{escape(title)}</title>" if title else "",
-        f'<polyline points="{line}" fill="none" stroke="#8a94a6" stroke-width="1.2"/>',
-    ]
+    dot = None
     if current is not None:
         x, y = coords[-1]
-        colour = "#e0a100" if warned else "#1f6fd1"
-        parts.append(f'<circle class="current" cx="{x:.1f}" cy="{y:.1f}" r="2.8" fill="{colour}"/>')
-    parts.append("</svg>")
-    return "".join(parts)
+        dot = (f"{x:.1f}", f"{y:.1f}", "#e0a100" if warned else "#1f6fd1")
+    return render(
+        "sparkline.svg.jinja",
+        width=width,
+        height=height,
+        title=title,
+        line=" ".join(f"{x:.1f},{y:.1f}" for x, y in coords),
+        dot=dot,
+    )

@@ -17,7 +17,8 @@ end of the session
     exit status refined; 2. the workflows that never ran reported skipped,
     results.json written; 3. pytest writes junit.xml and report.html;
     4. junit.xml completed for Jenkins; 5. the run recorded in the history;
-    6. the notifications and the end ping (``notifying``). The log's last
+    6. history.html written beside report.html; 7. the notifications and the
+    end ping (``notifying``). The log's last
     line, the verdict, is written at ``pytest_unconfigure``.
 
 Between the two it records each verdict as its report arrives, builds the
@@ -141,7 +142,7 @@ class Controller:
         except KeyboardInterrupt:  # issue 22: a signal during the start-up leaves reports
             self.close()
             if not settings.collect_only:
-                stopped_before_start(self.plan.name, self._report_paths())
+                stopped_before_start(self.plan.name, self._report_paths(), this_run=self.run_id)
             raise
         except BaseException:
             self.close()
@@ -431,7 +432,9 @@ class Controller:
             #    (never fails the run; a problem is one line in the summary).
             if self.reports.results_doc is not None:
                 self.history.record(self.reports.results_doc)
-            # 6. issue 21: the run's notifications and the monitor's end ping, after every
+            # 6. [history page] history.html beside report.html, from the history just written.
+            self.reports.write_history_page()
+            # 7. issue 21: the run's notifications and the monitor's end ping, after every
             #    report (never fails the run: a failed send is a warning line and an entry
             #    in results.json's "notifications").
             notifying.finish_notifications(self.notifier, self.reports, self.history.path)
@@ -469,6 +472,7 @@ class Controller:
                 self.plan.name,
                 self._report_paths(),
                 "the start-up (starting the workers, waiting for the server, login)",
+                self.run_id,
             )
         if self.dry_run_status is None:  # issue 21: the log's last lines
             notifying.write_last_lines(

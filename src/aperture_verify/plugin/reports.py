@@ -31,13 +31,15 @@ from aperture_verify.plugin.settings import RunSettings
 from aperture_verify.reporting import html as html_report
 from aperture_verify.reporting import junit
 from aperture_verify.reporting.carried import carried_reports, note_phase_check
+from aperture_verify.reporting.history_page import HISTORY_FILE, chart_link, write_history_page
+from aperture_verify.reporting.live import LiveReport, usual_durations
 from aperture_verify.reporting.results_json import write_results
 from aperture_verify.reporting.run import (
     RunSummary,
     ci_build,
     in_plan_order,
 )
-from aperture_verify.reporting.tally import TestTally, finish_html, run_time_line
+from aperture_verify.reporting.tally import TestTally, run_time_line
 
 __all__ = ["RESULTS_FILE", "ReportPlugin"]
 
@@ -84,6 +86,9 @@ class ReportPlugin:
         self.junit_path = self.settings.junit_path
         self.html_path = self.settings.html_path
         self.reports_dir = self.settings.reports_dir
+        self.live: LiveReport | None = None  # report.html and results.json while running
+        self.workers = 0  # xdist workers ready (none: the run is in this process)
+        self.live_usual = False  # the live report has the history's usual durations
 
     # -- what the run contains ---------------------------------------------------
 
@@ -105,6 +110,8 @@ class ReportPlugin:
             spec = self.labels.get(label)
             if spec is not None:
                 self.module_phase[nodeid.split("::")[0]] = spec.phase
+        if self.live is not None:  # [live report] -k/-m and the phase modules given narrow it
+            self.live.expect(set(self.run.labels_by_nodeid.values()))
 
     def result_of(self, label: str) -> WorkflowResult | None:
         return self.run.ledger.get(label)
@@ -137,6 +144,54 @@ class ReportPlugin:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.started_at = datetime.now(UTC)
         self._metadata()
+        self._start_live()  # [live report]
+
+    # -- live report -------------------------------------------------------------
+
+    def history_link(self, label: str | None = None) -> str | None:
+        """The history page's address beside report.html (a workflow's chart with
+        *label*), when the run keeps a history."""
+        if self.history.path is None or self.history.problem is not None:
+            return None
+        return chart_link(label) if label is not None else HISTORY_FILE
+
+    def _start_live(self) -> None:
+        if self.html_path is None or self.settings.collect_only:
+            return
+        carried = {r.label for r in self.run.ledger.results() if r.carried_over_from}
+        selected = self.settings.selection.labels
+        expected = [
+            w for w in self.run.plan.workflows if w.label in selected and w.label not in carried
+        ]
+        self.live = LiveReport(
+            self.run.plan,
+            expected,
+            self.html_path,
+            self.reports_dir / RESULTS_FILE,
+            server_url=safe_url(self.run.connection.url),
+            run_id=self.run.run_id,
+            slots=1,  # until xdist's workers are ready
+            usual=usual_durations(self.history.usual, self.history.trend),
+            links={w.label: link for w in expected if (link := self.history_link(w.label))},
+            secrets=self.secrets,
+            started_at=self.started_at,
+        )
+        self.live.start()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodeready(self, node: Any) -> None:
+        """[live report] One more xdist worker: as many workflows can run at once."""
+        self.workers += 1
+        if self.live is not None:
+            self.live.set_slots(min(self.run.plan.max_parallel, self.workers))
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        label = self.run.labels_by_nodeid.get(nodeid)
+        if self.live is not None and label is not None:  # [live report]
+            if not self.live_usual:  # the history is read by the time a test starts
+                self.live_usual = True
+                self.live.set_usual(usual_durations(self.history.usual, self.history.trend))
+            self.live.workflow_started(label)
 
     def _metadata(self) -> None:
         """Run facts into pytest-metadata's dict; secret-looking entries out of it."""
@@ -186,13 +241,18 @@ class ReportPlugin:
         )
         if data is not None or report.when == "call":  # a worker crash reports a bare call
             self.verdicts.add(spec.label)
+        crashed = self.result_of(spec.label) if data is None and report.when == "call" else None
+        if self.live is not None and crashed is not None:  # [live report] its verdict
+            self.live.workflow_ended(crashed)
         if data is not None:
             # pytest-html reads the extras of every report of a test when its
             # teardown report arrives, after this hook: the details land there.
             result = WorkflowResult.from_dict(data)
             extras: list[dict[str, Any]] = list(getattr(report, "extras", []))
+            if self.live is not None:  # [live report]
+                self.live.workflow_ended(result)
             trend = self.history.trend.get(spec.label, [])
-            details = html_report.details_html(result, trend)
+            details = html_report.details_html(result, trend, self.history_link(spec.label))
             extras.append(_extra(redact(details, self.secrets), "html"))
             if result.job_url:
                 extras.append(_extra(result.job_url, "url", name="job"))
@@ -239,7 +299,8 @@ class ReportPlugin:
     ) -> None:
         run = self.summary()
         run.exit_status = int(session.exitstatus)
-        prefix.append(redact(html_report.summary_html(run), self.secrets))
+        summary_block = html_report.summary_html(run, self.run_line, self.history_link())
+        prefix.append(redact(summary_block, self.secrets))
 
     # -- carried over (--resume) -------------------------------------------------
 
@@ -288,6 +349,8 @@ class ReportPlugin:
     def before_writers(self, session: pytest.Session) -> None:
         """Before LogXML and pytest-html write: fill the gaps, write results.json."""
         self.finished_at = datetime.now(UTC)
+        if self.live is not None:  # [live report] stops before the final reports are written
+            self.live.close()
         if self.settings.collect_only:
             return
         self._report_carried_over()  # when the run stopped before its test loop
@@ -300,10 +363,7 @@ class ReportPlugin:
         self._metadata()  # workers' metadata may have been merged in since the start
 
     def after_writers(self) -> None:
-        """Once pytest-html wrote report.html: its count and duration replaced by the run
-        time line. Once LogXML wrote junit.xml: the cases named and completed for Jenkins."""
-        if self.html_path and self.run_line and self.html_path.is_file():
-            finish_html(self.html_path, self.run_line)
+        """Once LogXML wrote junit.xml: the cases named and completed for Jenkins."""
         if self.junit_path is None or not self.junit_path.is_file():
             return
         cases = {
@@ -328,6 +388,19 @@ class ReportPlugin:
                 if n in self.case_names
             },
         )
+
+    def write_history_page(self) -> None:
+        """[history page] history.html beside report.html, once the run is recorded."""
+        if self.html_path is None or self.history.path is None or not self.history.recorded:
+            return
+        problem = write_history_page(
+            self.history.path,
+            self.run.plan,
+            self.html_path.parent / HISTORY_FILE,
+            self.history.server,
+        )
+        if problem is not None:
+            self.history.problem = problem  # one line in the terminal summary
 
     def _report_not_run(self, session: pytest.Session) -> None:
         """Every selected workflow without a verdict is reported: skipped, with the reason,

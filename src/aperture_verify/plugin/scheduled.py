@@ -70,13 +70,18 @@ def stopped_before_start(
     plan: str,
     paths: tuple[Path, Path, Path],
     stage: str = "the start-up (waiting for the server, login, preflight)",
+    this_run: str | None = None,
 ) -> None:
     """A signal (or Ctrl-C) stopped the run during *stage*, before its first phase:
     the three reports at *paths* say so (exit status 2), not the previous run's."""
     from aperture_verify.plugin.usage import write_usage_error_reports
 
     write_usage_error_reports(
-        paths, plan, f"the run was interrupted during {stage}", int(pytest.ExitCode.INTERRUPTED)
+        paths,
+        plan,
+        f"the run was interrupted during {stage}",
+        int(pytest.ExitCode.INTERRUPTED),
+        this_run,  # its live results.json, if written, carries the last real run
     )
 
 

@@ -30,6 +30,7 @@ def write_usage_error_reports(
     plan: str | None,
     message: str,
     exit_status: int = EXIT_USAGE_ERROR,
+    this_run: str | None = None,
 ) -> None:
     """The three reports at *paths* (results.json, junit.xml, report.html), describing a
     run of *plan* stopped by *message* (exit status 4; or 2, a signal before the first
@@ -42,7 +43,7 @@ def write_usage_error_reports(
     at = datetime.now(UTC)
     results, junit, html = paths
     doc = error_results(message, exit_status, plan, at)
-    doc["previous_run"] = last_real_run(results)  # what --resume resumes from
+    doc["previous_run"] = last_real_run(results, this_run)  # what --resume resumes from
     for path, text in (
         (results, json.dumps(doc, indent=2, ensure_ascii=False) + "\n"),
         (junit, error_junit(message, plan, at, _CASES.get(exit_status, "usage error"))),

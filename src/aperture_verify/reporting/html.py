@@ -1,149 +1,108 @@
 """The HTML report's content: the run summary, the per-workflow details, table cells.
 
-Everything here returns markup strings for pytest-html 4 to place: the summary
-goes into ``pytest_html_results_summary``'s prefix, a workflow's details into
-the report's ``extras`` (format "html"), the extra columns into the results
-table hooks. All text from the plan or the server is escaped.
+Everything here returns markup for pytest-html 4 to place through its own
+hooks: the summary goes into ``pytest_html_results_summary``'s prefix, a
+workflow's details into the report's ``extras`` (format "html"), the extra
+columns into the results table hooks. The markup comes from the Jinja2
+templates in ``templates/`` (autoescaped); the few fragments built here use
+``Markup.format``, which escapes its arguments.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from html import escape
 from typing import Any
 
 from aperture_verify.common.durations import format_duration
+from aperture_verify.common.templating import Markup, css, render
 from aperture_verify.execution.results import CheckResult, Outcome, WorkflowResult
 from aperture_verify.history.sparkline import sparkline_svg
 from aperture_verify.reporting.run import RunSummary
 from aperture_verify.reporting.timeline import COLOURS, render_timeline
 
-STYLE = """
-<style>
-.aperture { color: #222; }
-.aperture h3 { margin: 14px 0 6px; }
-.aperture table.av { border-collapse: collapse; margin: 4px 0 10px; font-size: 13px; }
-.aperture table.av th, .aperture table.av td { border: 1px solid #ccc; padding: 3px 8px;
-  text-align: left; vertical-align: top; }
-.aperture table.av th { background: #eef1f4; }
-.aperture .verdict-passed { color: #2d7a47; font-weight: bold; }
-.aperture .verdict-failed { color: #c0392b; font-weight: bold; }
-.aperture .verdict-interrupted { color: #b86e00; font-weight: bold; }
-.aperture .verdict-empty { color: #666; font-weight: bold; }
-.aperture .met { color: #2d7a47; } .aperture .not-met { color: #c0392b; font-weight: bold; }
-.aperture .num { text-align: right; }
-.aperture dl.av { display: grid; grid-template-columns: max-content auto; gap: 2px 14px;
-  margin: 6px 0; }
-.aperture dl.av dt { font-weight: bold; } .aperture dl.av dd { margin: 0; }
-.aperture .server-error { color: #c0392b; white-space: pre-wrap; }
-.aperture ul.failed-checks { color: #c0392b; margin: 4px 0; }
-.aperture .timeline { overflow-x: auto; margin: 8px 0 16px; }
-.aperture ul.warnings { color: #8a5a00; margin: 4px 0; }
-.aperture .warn { color: #8a5a00; font-weight: bold; }
-.aperture .carried { color: #4a6fa5; font-style: italic; }
-</style>
-"""
-
 _STEP_CHECK = re.compile(r'^step "(?P<step>.*)"(?: (?P<what>\S+))?$')
 
 
-def _when(value: datetime | None) -> str:
+def when(value: datetime | None) -> str:
+    """``2026-01-05 02:00:00 UTC``, or ``-``."""
     return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if value else "-"
 
 
-def summary_html(run: RunSummary) -> str:
-    """The block on top of the report: plan, server, when, per phase counts, timeline."""
+def run_facts(run: RunSummary) -> list[tuple[str, Markup | str]]:
+    """The run's facts (plan, server, profile, times, verdict, CI build, outages)."""
     plan = run.plan
-    server = escape(run.server_url) + (" (the bundled emulator)" if plan.server.is_emulator else "")
     took = format_duration(run.duration) if run.duration is not None else "-"
-    rows = [
+    facts: list[tuple[str, Markup | str]] = [
         (
             "Plan",
-            f"{escape(plan.name)} <small>({escape(plan.source.name)}, "
-            f"on_failure = {escape(plan.on_failure)})</small>",
+            Markup("{} <small>({}, on_failure = {})</small>").format(
+                plan.name, plan.source.name, plan.on_failure
+            ),
         ),
-        ("Server", server),
+        ("Server", run.server_url + (" (the bundled emulator)" if plan.server.is_emulator else "")),
         (
             "API profile",
-            f"{escape(run.api)} · dialect {escape(plan.server.dialect)}"
-            f" · environment {escape(plan.server.environment)}"
-            f" · space {escape(plan.server.space)}",
+            f"{run.api} · dialect {plan.server.dialect} · environment "
+            f"{plan.server.environment} · space {plan.server.space}",
         ),
-        ("Started", escape(_when(run.started_at))),
-        ("Run time", escape(took)),
+        ("Started", when(run.started_at)),
+        ("Run time", took),
         (
             "Verdict",
-            f'<span class="verdict-{run.verdict}">{run.verdict.upper()}</span>'
+            Markup('<span class="verdict-{}">{}</span>').format(run.verdict, run.verdict.upper())
             + (f" (exit status {run.exit_status})" if run.exit_status is not None else ""),
         ),
     ]
     if run.ci.get("url") or run.ci.get("number"):
-        build = escape(run.ci.get("number", "build"))
-        if run.ci.get("url"):
-            build = f'<a href="{escape(run.ci["url"])}">{build}</a>'
-        rows.append(("CI build", build))
-    if run.login_error:
-        rows.append(("Login", f'<span class="server-error">{escape(run.login_error)}</span>'))
-    for outage in run.outages:  # ridden out at the login check, before any workflow
-        rows.append(("Server outage", f'<span class="warn">{escape(outage.describe())}</span>'))
-    out = [
-        STYLE,
-        '<div class="aperture aperture-summary" id="aperture-summary">',
-        '<h3>Run</h3><dl class="av">',
-    ]
-    out += [f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows]
-    out.append("</dl>")
-    out.append(
-        '<table class="av phases"><thead><tr><th>#</th><th>Phase</th><th>Workflows</th>'
-        "<th>Passed</th><th>Failed</th><th>Skipped</th><th>Interrupted</th></tr>"
-        "</thead><tbody>"
-    )
-    for index, c in enumerate(run.phase_counts(), 1):
-        out.append(
-            f'<tr data-phase="{escape(c.name)}"><td>{index}</td><td>{escape(c.name)}</td>'
-            f'<td class="num">{c.total}</td><td class="num">{c.passed}</td>'
-            f'<td class="num{" not-met" if c.failed else ""}">{c.failed}</td>'
-            f'<td class="num">{c.skipped}</td><td class="num">{c.interrupted}</td></tr>'
+        build = run.ci.get("number", "build")
+        facts.append(
+            (
+                "CI build",
+                Markup('<a href="{}">{}</a>').format(run.ci["url"], build)
+                if run.ci.get("url")
+                else build,
+            )
         )
-    out.append("</tbody></table>")
-    failed = [r for r in run.results if r.outcome is Outcome.FAILED]
-    if failed:
-        out.append('<h3>What failed</h3><ul class="failed-checks">')
-        out += [
-            f"<li><b>{escape(r.label)}</b> ({escape(r.phase)}): "
-            f"{escape(r.message or 'failed')}</li>"
-            for r in failed
-        ]
-        out.append("</ul>")
-    warned = [r for r in run.results if r.warnings]
-    if warned:
-        out.append(f'<h3>Warnings ({run.warnings})</h3><ul class="warnings">')
-        out += [
-            f"<li><b>{escape(r.label)}</b> ({escape(r.phase)}): {escape(w.message)}</li>"
-            for r in warned
-            for w in r.warnings
-        ]
-        out.append("</ul>")
+    if run.login_error:
+        facts.append(
+            ("Login", Markup('<span class="server-error">{}</span>').format(run.login_error))
+        )
+    for outage in run.outages:  # ridden out at the login check, before any workflow
+        facts.append(
+            ("Server outage", Markup('<span class="warn">{}</span>').format(outage.describe()))
+        )
+    return facts
+
+
+def summary_html(
+    run: RunSummary, run_line: str | None = None, history_link: str | None = None
+) -> Markup:
+    """The block on top of the report: verdict, failures, timeline, per phase counts, facts.
+
+    *run_line* (``run time 12.8s · 8 tests: ...``) stands where pytest-html's own
+    count would; *history_link* points at the history page, when there is one.
+    """
     phases = [p.name for p in run.plan.phases]
     fresh = [r for r in run.results if r.carried_over_from is None]
     carried = [r for r in run.results if r.carried_over_from is not None]
-    out.append('<h3>Timeline</h3><div class="timeline">')
-    out.append(render_timeline(fresh, phases))
-    out.append("</div>")
-    if carried:
+    return render(
+        "summary.html.jinja",
+        css=Markup(css("report.css")),
+        page_css=Markup(css("pytest-html-page.css")),
+        run=run,
+        run_line=run_line,
+        failed=[r for r in run.results if r.outcome is Outcome.FAILED],
+        warned=[r for r in run.results if r.warnings],
+        timeline=render_timeline(fresh, phases),
         # Their jobs ran in an earlier run, hours before maybe: their own axis, apart.
-        runs = sorted({r.carried_over_from.run_id for r in carried if r.carried_over_from})
-        out.append(
-            '<h3>Carried over from an earlier run</h3><p class="carried">Passed in run '
-            f"{escape(', '.join(runs))} and not run again; their bars are that run's jobs, on "
-            'its own time axis.</p><div class="timeline timeline-carried">'
-        )
-        out.append(render_timeline(carried, phases, carried=True))
-        out.append("</div>")
-    out.append("</div>")
-    return "".join(out)
+        carried_timeline=render_timeline(carried, phases, carried=True) if carried else None,
+        carried_runs=sorted({r.carried_over_from.run_id for r in carried if r.carried_over_from}),
+        facts=run_facts(run),
+        history_link=history_link,
+    )
 
 
 def duration_text(r: WorkflowResult) -> str:
@@ -167,29 +126,24 @@ def _duration_ok(r: WorkflowResult) -> bool | None:
     return low <= r.duration <= high
 
 
-def details_html(r: WorkflowResult, trend: Sequence[float] = ()) -> str:
-    """One workflow's details: what ran, against which limits, each expectation met or not.
-
-    *trend* is the workflow's durations in past runs (oldest first), drawn as a
-    sparkline with this run's duration marked.
-    """
-    out = ['<div class="aperture aperture-details" data-label="' + escape(r.label) + '">']
-    job: str = escape(r.job_id or "-")
+def _detail_rows(
+    r: WorkflowResult, trend: Sequence[float], chart_link: str | None
+) -> list[tuple[str, Markup | str]]:
+    job: Markup | str = r.job_id or "-"
     if r.job_id and r.job_url:
-        job = f'<a href="{escape(r.job_url)}" target="_blank">{job}</a>'
+        job = Markup('<a href="{}" target="_blank">{}</a>').format(r.job_url, r.job_id)
     ok = _duration_ok(r)
-    duration = escape(duration_text(r))
+    duration: Markup | str = duration_text(r)
     if ok is not None:
-        duration = f'<span class="{"met" if ok else "not-met"}">{duration}</span>'
-    rows = [
-        ("Workflow", escape(r.label)),
-        ("Phase", escape(r.phase)),
-        (
-            "Outcome",
-            f'<span class="verdict-{r.outcome.value}">{r.outcome.value.upper()}</span>'
-            + (f" ({escape(r.failure_kind.label)})" if r.failure_kind else ""),
-        ),
-        ("State", escape(r.state or "-")),
+        duration = Markup('<span class="{}">{}</span>').format("met" if ok else "not-met", duration)
+    outcome = Markup('<span class="verdict-{}">{}</span>').format(
+        r.outcome.value, r.outcome.value.upper()
+    ) + (f" ({r.failure_kind.label})" if r.failure_kind else "")
+    rows: list[tuple[str, Markup | str]] = [
+        ("Workflow", r.label),
+        ("Phase", r.phase),
+        ("Outcome", outcome),
+        ("State", r.state or "-"),
         ("Duration", duration),
         ("Job", job),
     ]
@@ -198,34 +152,34 @@ def details_html(r: WorkflowResult, trend: Sequence[float] = ()) -> str:
             f", this run {format_duration(r.duration)}" if r.duration is not None else ""
         )
         spark = sparkline_svg(trend, current=r.duration, warned=bool(r.warnings), title=title)
+        if chart_link:
+            spark += Markup(' <a class="history-link" href="{}">history</a>').format(chart_link)
         rows.append(("Recent durations", spark))
-    if r.warnings:
+    elif chart_link:
         rows.append(
-            (
-                "Warnings",
-                '<ul class="warnings">'
-                + "".join(f"<li>{escape(w.message)}</li>" for w in r.warnings)
-                + "</ul>",
-            )
+            ("History", Markup('<a class="history-link" href="{0}">{0}</a>').format(chart_link))
         )
+    if r.warnings:
+        items = Markup("").join(Markup("<li>{}</li>").format(w.message) for w in r.warnings)
+        rows.append(("Warnings", Markup('<ul class="warnings">{}</ul>').format(items)))
     if r.carried_over_from is not None:
         origin = r.carried_over_from
         rows.insert(
             3,
             (
                 "Carried over",
-                f'<span class="carried">from run {escape(origin.run_id)} (started '
-                f"{escape(_when(origin.started_at))}): passed there, not run again</span>",
+                Markup(
+                    '<span class="carried">from run {} (started {}): passed there, '
+                    "not run again</span>"
+                ).format(origin.run_id, when(origin.started_at)),
             ),
         )
     if r.submitted_at or r.started_at or r.finished_at:
         rows.append(
             (
                 "Times (server)",
-                escape(
-                    f"submitted {_clock(r.submitted_at)} · started {_clock(r.started_at)} · "
-                    f"finished {_clock(r.finished_at)}"
-                ),
+                f"submitted {_clock(r.submitted_at)} · started {_clock(r.started_at)} · "
+                f"finished {_clock(r.finished_at)}",
             )
         )
     if r.polls:
@@ -234,58 +188,40 @@ def details_html(r: WorkflowResult, trend: Sequence[float] = ()) -> str:
         rows.append(
             (
                 "Server outages",
-                "<br>".join(
-                    f'<span class="outage">{escape(o.describe())}</span>' for o in r.outages
+                Markup("<br>").join(
+                    Markup('<span class="outage">{}</span>').format(o.describe()) for o in r.outages
                 ),
             )
         )
     if r.message and r.outcome is not Outcome.PASSED:
         label = "Why skipped" if r.outcome is Outcome.SKIPPED else "Message"
-        rows.append((label, f'<span class="message">{escape(r.message)}</span>'))
+        rows.append((label, Markup('<span class="message">{}</span>').format(r.message)))
     if r.server_error:
-        rows.append(("Server error", f'<span class="server-error">{escape(r.server_error)}</span>'))
-    out.append('<dl class="av">')
-    out += [f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows]
-    out.append("</dl>")
-    if r.steps or any(_STEP_CHECK.match(c.name) for c in r.checks):
-        out.append(steps_table(r))
-    failed = r.failed_checks
-    if failed:
-        out.append('<b>Failed checks</b><ul class="failed-checks">')
-        out += [
-            f"<li>{escape(c.name)} = {escape(c.actual)}, expected {escape(c.expected)}</li>"
-            for c in failed
-        ]
-        out.append("</ul>")
-    if r.checks:
-        out.append(
-            '<table class="av checks"><thead><tr><th>Check</th><th>Expected</th>'
-            "<th>Actual</th><th></th></tr></thead><tbody>"
+        rows.append(
+            ("Server error", Markup('<span class="server-error">{}</span>').format(r.server_error))
         )
-        out += [
-            f"<tr><td>{escape(c.name)}</td><td>{escape(c.expected)}</td>"
-            f"<td>{escape(c.actual)}</td><td>{_mark(c.ok)}</td></tr>"
-            for c in r.checks
-        ]
-        out.append("</tbody></table>")
-    out.append("</div>")
-    return "".join(out)
+    return rows
 
 
-def steps_table(r: WorkflowResult) -> str:
-    """The job's steps with row counts, each step's expectations marked met / not met."""
+@dataclass(frozen=True)
+class _StepRow:
+    name: str
+    cells: list[str]
+    expectations: list[tuple[str, CheckResult]]
+
+
+def _step_rows(r: WorkflowResult) -> list[_StepRow]:
+    """The job's steps with row counts, and each step's expectations (met / not met)."""
     by_step: dict[str, list[tuple[str, CheckResult]]] = {}
     for c in r.checks:
         m = _STEP_CHECK.match(c.name)
         if m:
-            by_step.setdefault(m.group("step"), []).append((m.group("what") or "present", c))
-    out = [
-        '<table class="av steps"><thead><tr><th>Step</th><th>Type</th><th>State</th>'
-        "<th>rowsIn</th><th>rowsOut</th><th>passed</th><th>failed</th>"
-        "<th>Expectations</th></tr></thead><tbody>"
-    ]
-    names = [s.name for s in r.steps] + [n for n in by_step if n not in {s.name for s in r.steps}]
+            what = m.group("what") or "present"
+            text = what if what == "present" else f"{what} {c.expected}"
+            by_step.setdefault(m.group("step"), []).append((text, c))
     steps = {s.name: s for s in r.steps}
+    names = [s.name for s in r.steps] + [n for n in by_step if n not in steps]
+    rows = []
     for name in names:
         s = steps.get(name)
         cells = (
@@ -294,25 +230,26 @@ def steps_table(r: WorkflowResult) -> str:
             if s is not None
             else ["-", "missing", "", "", "", ""]
         )
-        expectations = (
-            "<br>".join(
-                f"{escape(what if what == 'present' else f'{what} {c.expected}')}: "
-                f"{escape(c.actual)} {_mark(c.ok)}"
-                for what, c in by_step.get(name, [])
-            )
-            or "-"
-        )
-        out.append(
-            f"<tr><td>{escape(name)}</td>"
-            + "".join(f"<td>{escape(str(v))}</td>" for v in cells)
-            + f"<td>{expectations}</td></tr>"
-        )
-    out.append("</tbody></table>")
-    return "".join(out)
+        rows.append(_StepRow(name, [str(c) for c in cells], by_step.get(name, [])))
+    return rows
 
 
-def _mark(ok: bool) -> str:
-    return '<span class="met">✔ met</span>' if ok else '<span class="not-met">✘ not met</span>'
+def details_html(
+    r: WorkflowResult, trend: Sequence[float] = (), chart_link: str | None = None
+) -> Markup:
+    """One workflow's details: what ran, against which limits, each expectation met or not.
+
+    *trend* is the workflow's durations in past runs (oldest first), drawn as a
+    sparkline with this run's duration marked; *chart_link* the address of its
+    chart on the history page.
+    """
+    has_steps = bool(r.steps) or any(_STEP_CHECK.match(c.name) for c in r.checks)
+    return render(
+        "details.html.jinja",
+        r=r,
+        rows=_detail_rows(r, trend, chart_link),
+        steps=_step_rows(r) if has_steps else [],
+    )
 
 
 def _num(value: int | None) -> str:
@@ -336,19 +273,20 @@ def table_cells(result: WorkflowResult | None, phase: str | None) -> list[str]:
     """The extra cells of one results-table row (empty ones for a non-workflow test)."""
     if result is None:
         return [
-            f'<td class="col-phase">{escape(phase or "")}</td>',
+            Markup('<td class="col-phase">{}</td>').format(phase or ""),
             '<td class="col-state"></td>',
             '<td class="col-jobduration"></td>',
         ]
     took = format_duration(result.duration) if result.duration is not None else ""
-    colour = COLOURS[result.outcome]
-    state = escape(result.state or "")
+    state = Markup("{}").format(result.state or "")
     if result.carried_over_from is not None:
-        state += ' <span class="carried">(carried over)</span>'
+        state += Markup(' <span class="carried">(carried over)</span>')
     return [
-        f'<td class="col-phase">{escape(result.phase)}</td>',
-        f'<td class="col-state" style="color:{colour}">{state}</td>',
-        f'<td class="col-jobduration">{escape(took)}</td>',
+        Markup('<td class="col-phase">{}</td>').format(result.phase),
+        Markup('<td class="col-state" style="color:{}">{}</td>').format(
+            COLOURS[result.outcome], state
+        ),
+        Markup('<td class="col-jobduration">{}</td>').format(took),
     ]
 
 

@@ -15,13 +15,29 @@ from aperture_verify.common.files import write_atomic
 from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.execution.results import WorkflowResult
 from aperture_verify.plan.fingerprint import plan_fingerprint, workflow_specs
+from aperture_verify.plan.model import Plan
 from aperture_verify.reporting.run import RunSummary
 
 FORMAT_VERSION = 1
 
 
-def build_results(run: RunSummary) -> dict[str, Any]:
-    """The JSON document for *run* (plain data, no credential)."""
+def plan_entry(plan: Plan) -> dict[str, Any]:
+    """The document's ``plan`` (the same all through a run: the live report keeps it)."""
+    return {
+        "name": plan.name,
+        "fingerprint": plan_fingerprint(plan),
+        "on_failure": plan.on_failure,
+        "max_parallel": plan.max_parallel,
+        "phases": [
+            {"name": p.name, "workflows": [w.label for w in p.workflows]} for p in plan.phases
+        ],
+        # each workflow's expectations: what --resume judges a carried-over result by
+        "specs": workflow_specs(plan),
+    }
+
+
+def build_results(run: RunSummary, plan: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON document for *run* (plain data, no credential); *plan*: its ``plan_entry``."""
     server = run.plan.server
     return {
         "version": FORMAT_VERSION,
@@ -31,18 +47,7 @@ def build_results(run: RunSummary) -> dict[str, Any]:
             if run.resumed_from
             else None
         ),
-        "plan": {
-            "name": run.plan.name,
-            "fingerprint": plan_fingerprint(run.plan),
-            "on_failure": run.plan.on_failure,
-            "max_parallel": run.plan.max_parallel,
-            "phases": [
-                {"name": p.name, "workflows": [w.label for w in p.workflows]}
-                for p in run.plan.phases
-            ],
-            # each workflow's expectations: what --resume judges a carried-over result by
-            "specs": workflow_specs(run.plan),
-        },
+        "plan": plan if plan is not None else plan_entry(run.plan),
         "server": {
             "url": run.server_url,
             "emulator": server.is_emulator,
@@ -93,7 +98,7 @@ def write_results(path: Path, run: RunSummary) -> dict[str, Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = build_results(run)
     if doc["verdict"] in NOT_A_RUN:
-        doc["previous_run"] = last_real_run(path)  # what --resume resumes from
+        doc["previous_run"] = last_real_run(path, this_run=doc["run_id"])  # for --resume
     write_atomic(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return doc
 
@@ -103,17 +108,20 @@ def write_results(path: Path, run: RunSummary) -> dict[str, Any]:
 NOT_A_RUN = ("error", "empty")
 
 
-def last_real_run(path: Path) -> dict[str, Any] | None:
+def last_real_run(path: Path, this_run: str | None = None) -> dict[str, Any] | None:
     """The last real run's results.json document at *path*, carried through the runs
-    since that executed nothing; None when there is none."""
+    since that executed nothing, and through the live document of *this_run* (the
+    run now ending, which wrote it); None when there is none."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if isinstance(data, dict) and data.get("verdict") in NOT_A_RUN:
+    if not isinstance(data, dict):
+        return None
+    if data.get("verdict") in NOT_A_RUN or (this_run and data.get("run_id") == this_run):
         previous = data.get("previous_run")
         return previous if isinstance(previous, dict) else None
-    return data if isinstance(data, dict) else None
+    return data
 
 
 def _round(value: float | None) -> float | None:

@@ -3,25 +3,18 @@
 pytest prints its own session time and pytest-html its own "N tests took
 HH:MM:SS" (which leaves skipped tests out). The suite names one figure, the
 run time from the start of the session to the moment the reports are
-written, and shows it with the same words in the terminal summary, the HTML
-summary and, replacing pytest-html's line, the HTML report's count.
+written, and shows it with the same words in the terminal summary and the
+HTML summary (pytest-html's own count is hidden by the report's stylesheet).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
-from html import escape
-from pathlib import Path
 
 from aperture_verify.common.durations import format_duration
-from aperture_verify.common.files import write_atomic
 
-__all__ = ["TestTally", "finish_html", "run_time_line"]
-
-#: pytest-html's paragraph with its own count and duration (a static element).
-_RUN_COUNT = re.compile(r'<p class="run-count">.*?</p>', re.S)
+__all__ = ["TestTally", "run_time_line"]
 
 #: Outcomes in the order they are said.
 _ORDER = (
@@ -67,20 +60,3 @@ def run_time_line(seconds: float | None, tally: TestTally) -> str:
     """``run time 12.8s · 8 tests: 7 passed, 1 skipped``."""
     took = format_duration(seconds) if seconds is not None else "-"
     return f"run time {took} · {tally.describe()}"
-
-
-def finish_html(path: Path, line: str) -> bool:
-    """Put *line* in place of pytest-html's own count and duration in *path*.
-
-    Returns whether the paragraph was found (an unknown pytest-html layout is
-    left as it is).
-    """
-    text = path.read_text(encoding="utf-8")
-    new, found = _RUN_COUNT.subn(
-        lambda _m: f'<p class="run-count">{escape(line[0].upper() + line[1:])}.</p>',
-        text,
-        count=1,
-    )
-    if found:
-        write_atomic(path, new)
-    return bool(found)

@@ -9,11 +9,11 @@ glance. The SVG needs no script, font or network.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from html import escape
 
 from aperture_verify.common.durations import format_duration
+from aperture_verify.common.templating import Markup, render
 from aperture_verify.execution.results import Outcome, WorkflowResult
 
 COLOURS = {
@@ -24,6 +24,7 @@ COLOURS = {
 }
 
 WARN_COLOUR = "#f0b400"  # amber: a warning on a workflow that passed
+RUNNING = "#1f6fd1"  # blue: a workflow under way (the live page)
 CARRIED = "#4a6fa5"  # carried over from an earlier run: passed there, not run again
 
 WIDTH = 1000
@@ -75,25 +76,40 @@ def tick_step(span: float, max_ticks: int = 10) -> float:
 
 
 def render_timeline(
-    results: Sequence[WorkflowResult], phases: Sequence[str], *, carried: bool = False
-) -> str:
+    results: Sequence[WorkflowResult],
+    phases: Sequence[str],
+    *,
+    carried: bool = False,
+    now: datetime | None = None,
+    running: Mapping[str, tuple[str, datetime]] | None = None,
+    pending: Sequence[tuple[str, str]] = (),
+    links: Mapping[str, str] | None = None,
+) -> Markup:
     """The SVG markup for *results* grouped into *phases* (in run order).
 
     *carried*: the results were carried over from an earlier run; their bars are
     drawn hatched in blue (class ``bar-carried``), on that run's own time axis.
+    While the run goes on (the live page): *running* maps the label of each
+    workflow under way to when it started, drawn as a bar growing to *now*
+    (a blue line), with its phase; *pending* lists the (phase, label) not started yet; *links*
+    maps a label to the address of its history chart.
     """
+    links = links or {}
+    done = {r.label for r in results}
+    ongoing = {k: v for k, v in (running or {}).items() if k not in done}
     times = [t for r in results for t in _span(r) if t is not None]
-    grouped = [(p, [r for r in results if r.phase == p]) for p in phases]
-    grouped = [(p, rs) for p, rs in grouped if rs]
+    times += [start for _, start in ongoing.values()]
+    if now is not None and ongoing:
+        times.append(now)
+    rows_by_phase: dict[str, list[tuple[str, WorkflowResult | datetime | None]]] = {}
+    for r in results:
+        rows_by_phase.setdefault(r.phase, []).append((r.label, r))
+    for label, (phase, start) in ongoing.items():
+        rows_by_phase.setdefault(phase, []).append((label, start))
+    for phase, label in pending:
+        rows_by_phase.setdefault(phase, []).append((label, None))
+    grouped = [(p, rows_by_phase[p]) for p in phases if rows_by_phase.get(p)]
     height = AXIS + sum(PHASE_HEADER + ROW * len(rs) for _, rs in grouped) + LEGEND + 6
-    out: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" '
-        f'class="aperture-timeline{" timeline-carried" if carried else ""}" '
-        f'viewBox="0 0 {WIDTH} {height}" width="100%" style="max-width:{WIDTH}px" '
-        f'role="img" aria-label="Timeline of the jobs by phase" '
-        f'data-jobs="{sum(1 for r in results if r.started_at is not None)}" '
-        f'font-family="sans-serif" font-size="12">'
-    ]
     if times:
         t0 = min(times)
         span = max((max(times) - t0).total_seconds(), 0.001)
@@ -103,129 +119,88 @@ def render_timeline(
 
     def x(t: datetime) -> float:
         assert t0 is not None
-        return GUTTER + (t - t0).total_seconds() * scale
+        return round(GUTTER + (t - t0).total_seconds() * scale, 1)
 
-    out.extend(_axis(span, scale, height, t0))
+    step = tick_step(span)
+    ticks = [
+        {"x": round(GUTTER + i * step * scale, 1), "text": format_duration(i * step)}
+        for i in range(int(span // step) + 1)
+    ]
+    bands = []
+    barriers = []
     y = AXIS
-    boundaries: list[tuple[float, str]] = []
-    for index, (phase, rows) in enumerate(grouped):
-        band = PHASE_HEADER + ROW * len(rows)
-        fill = "#f4f6f8" if index % 2 == 0 else "#ffffff"
-        out.append(f'<g class="phase" data-phase="{escape(phase)}">')
-        out.append(f'<rect x="0" y="{y}" width="{WIDTH}" height="{band}" fill="{fill}"/>')
-        out.append(
-            f'<text x="4" y="{y + 14}" font-weight="bold">phase {index + 1}: {escape(phase)}</text>'
-        )
+    for index, (phase, entries) in enumerate(grouped):
+        band_height = PHASE_HEADER + ROW * len(entries)
+        rows = []
         ends: list[datetime] = []
-        for row, r in enumerate(rows):
-            ry = y + PHASE_HEADER + row * ROW
-            out.append(f'<text x="14" y="{ry + 15}">{escape(_clip(r.label, 26))}</text>')
-            submitted, start, end = _span(r)
-            colour = CARRIED if carried else COLOURS[r.outcome]
-            if t0 is None or start is None:
-                why = "skipped" if r.outcome is Outcome.SKIPPED else "no job ran"
-                out.append(
-                    f'<text class="no-job" x="{GUTTER + 4}" y="{ry + 15}" '
-                    f'fill="#666" font-style="italic">{why}</text>'
-                )
+        for row_index, (label, entry) in enumerate(entries):
+            ry = y + PHASE_HEADER + row_index * ROW
+            row: dict[str, object] = {
+                "y": ry, "label": label, "text": _clip(label, 26), "link": links.get(label),
+                "note": None,
+            }  # fmt: skip
+            rows.append(row)
+            if not isinstance(entry, WorkflowResult):  # under way, or not started yet
+                if entry is None or t0 is None or now is None:
+                    row["note"] = "pending"
+                    continue
+                row.update(
+                    kind="running", colour=RUNNING, x=x(entry), open=True, warnings=None,
+                    width=max(x(now) - x(entry), 2), queued=None,
+                    tip=f"{label} ({phase}): running since {entry.strftime('%H:%M:%S')}",
+                )  # fmt: skip
                 continue
-            if submitted is not None and submitted < start:
-                out.append(
-                    f'<rect class="queued" x="{x(submitted):.1f}" y="{ry + 5}" '
-                    f'width="{max(x(start) - x(submitted), 1):.1f}" height="12" '
-                    f'fill="{colour}" fill-opacity="0.3"/>'
-                )
+            r = entry
+            submitted, begin, end = _span(r)
+            colour = CARRIED if carried else COLOURS[r.outcome]
+            if t0 is None or begin is None:
+                row["note"] = "skipped" if r.outcome is Outcome.SKIPPED else "no job ran"
+                continue
+            start = begin
             right = x(end) if end is not None else WIDTH - RIGHT
             if end is not None:
                 ends.append(end)
-            tip = _tooltip(r)
-            out.append(
-                f'<rect class="bar bar-{"carried" if carried else r.outcome.value}" '
-                f'data-label="{escape(r.label)}" '
-                f'x="{x(start):.1f}" y="{ry + 3}" width="{max(right - x(start), 2):.1f}" '
-                f'height="16" rx="2" fill="{colour}"'
-                + (' stroke="#333" stroke-dasharray="3 2"' if end is None else "")
-                + (' fill-opacity="0.55" stroke="#2b4c7e"' if carried else "")
-                + f"><title>{escape(tip)}</title></rect>"
+            row.update(
+                kind="carried" if carried else r.outcome.value,
+                colour=colour,
+                x=x(start),
+                width=round(max(right - x(start), 2), 1),
+                open=end is None,
+                tip=_tooltip(r),
+                queued=(x(submitted), round(max(x(start) - x(submitted), 1), 1))
+                if submitted is not None and submitted < start
+                else None,
+                warnings="\n".join(w.message for w in r.warnings) or None,
+                warn_points=_diamond(right, ry + 11),
             )
-            if r.warnings:
-                out.append(_warn_marker(r, right, ry))
-        out.append("</g>")
+        bands.append(
+            {
+                "phase": phase, "index": phases.index(phase) + 1, "y": y, "height": band_height,
+                "fill": "#f4f6f8" if index % 2 == 0 else "#ffffff", "rows": rows,
+            }
+        )  # fmt: skip
         if ends and t0 is not None and index < len(grouped) - 1:
-            boundaries.append((x(max(ends)), phase))
-        y += band
-    for bx, phase in boundaries:
-        out.append(
-            f'<line class="barrier" x1="{bx:.1f}" y1="{AXIS - 4}" x2="{bx:.1f}" '
-            f'y2="{y}" stroke="#555" stroke-dasharray="4 3">'
-            f"<title>end of phase {escape(phase)}</title></line>"
-        )
-    out.extend(_legend(y + 8) if not carried else _carried_legend(y + 8))
-    out.append("</svg>")
-    return "".join(out)
+            barriers.append({"x": x(max(ends)), "phase": phase})
+        y += band_height
+    legend = [(o.value, c) for o, c in COLOURS.items()]
+    if ongoing:
+        legend.append(("running", RUNNING))
+    return render(
+        "timeline.svg.jinja",
+        width=WIDTH, height=height, gutter=GUTTER, right=RIGHT, axis=AXIS,
+        legend_height=LEGEND, carried=carried,
+        jobs=sum(1 for r in results if r.started_at is not None),
+        ticks=ticks,
+        origin=f"{t0.strftime('%H:%M:%S')} {t0.tzname() or ''}".strip() if t0 else None,
+        bands=bands, barriers=barriers, rows_end=y,
+        now_x=x(now) if now is not None and t0 is not None and ongoing else None,
+        legend=legend, warn_colour=WARN_COLOUR, carried_colour=CARRIED,
+    )  # fmt: skip
 
 
-def _warn_marker(r: WorkflowResult, bx: float, ry: int) -> str:
-    """An amber diamond at the end of a warned workflow's bar, its warnings as the tip."""
-    cx, cy = bx, ry + 11
-    points = f"{cx:.1f},{cy - 7} {cx + 7:.1f},{cy} {cx:.1f},{cy + 7} {cx - 7:.1f},{cy}"
-    text = "\n".join(w.message for w in r.warnings)
-    return (
-        f'<polygon class="warn-marker" data-label="{escape(r.label)}" points="{points}" '
-        f'fill="{WARN_COLOUR}" stroke="#8a5a00"><title>{escape(text)}</title></polygon>'
-    )
-
-
-def _axis(span: float, scale: float, height: int, t0: datetime | None) -> list[str]:
-    step = tick_step(span)
-    parts = [
-        f'<line x1="{GUTTER}" y1="{AXIS - 6}" x2="{WIDTH - RIGHT}" y2="{AXIS - 6}" stroke="#888"/>'
-    ]
-    count = int(span // step)
-    for i in range(count + 1):
-        tx = GUTTER + i * step * scale
-        parts.append(
-            f'<line x1="{tx:.1f}" y1="{AXIS - 10}" x2="{tx:.1f}" '
-            f'y2="{height - LEGEND}" stroke="#ddd"/>'
-        )
-        parts.append(
-            f'<text x="{tx:.1f}" y="{AXIS - 13}" text-anchor="middle" fill="#444">'
-            f"+{escape(format_duration(i * step))}</text>"
-        )
-    if t0 is not None:
-        parts.append(
-            f'<text x="4" y="{AXIS - 13}" fill="#444">0 = '
-            f"{t0.strftime('%H:%M:%S')} {escape(t0.tzname() or '')}</text>"
-        )
-    return parts
-
-
-def _legend(y: int) -> list[str]:
-    parts = []
-    lx = GUTTER
-    for outcome, colour in COLOURS.items():
-        parts.append(f'<rect x="{lx}" y="{y}" width="12" height="12" fill="{colour}"/>')
-        parts.append(f'<text x="{lx + 16}" y="{y + 10}">{outcome.value}</text>')
-        lx += 100
-    parts.append(
-        f'<rect x="{lx}" y="{y}" width="12" height="12" fill="#888" '
-        f'fill-opacity="0.3"/><text x="{lx + 16}" y="{y + 10}">queued '
-        f"(submitted, not started)</text>"
-    )
-    wx = lx + 200
-    parts.append(
-        f'<polygon points="{wx + 6},{y} {wx + 12},{y + 6} {wx + 6},{y + 12} {wx},{y + 6}" '
-        f'fill="{WARN_COLOUR}" stroke="#8a5a00"/><text x="{wx + 16}" y="{y + 10}">warning</text>'
-    )
-    return parts
-
-
-def _carried_legend(y: int) -> list[str]:
-    return [
-        f'<rect x="{GUTTER}" y="{y}" width="12" height="12" fill="{CARRIED}" fill-opacity="0.55" '
-        f'stroke="#2b4c7e"/><text x="{GUTTER + 16}" y="{y + 10}">passed in an earlier run, '
-        "carried over (not run again)</text>"
-    ]
+def _diamond(cx: float, cy: float) -> str:
+    """The points of the amber diamond drawn at the end of a warned workflow's bar."""
+    return f"{cx:.1f},{cy - 7} {cx + 7:.1f},{cy} {cx:.1f},{cy + 7} {cx - 7:.1f},{cy}"
 
 
 def _tooltip(r: WorkflowResult) -> str:

@@ -16,9 +16,9 @@ import json
 import os
 import xml.etree.ElementTree as ET
 from datetime import datetime
-from html import escape
 from typing import Any
 
+from aperture_verify.common.templating import render
 from aperture_verify.common.timestamps import format_timestamp
 from aperture_verify.reporting.results_json import FORMAT_VERSION
 from aperture_verify.reporting.run import ci_build
@@ -76,16 +76,16 @@ def error_junit(
 
 def error_html(message: str, plan: str | None, at: datetime, exit_status: int = 4) -> str:
     """``report.html``: a self-contained page with the message."""
-    title = f"{escape(plan)} · aperture-verify" if plan else "aperture-verify"
+    title = f"{plan} · aperture-verify" if plan else "aperture-verify"
     return (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"/>'
-        f"<title>{title}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}"
-        ".verdict-error{color:#b00;font-weight:bold}</style></head><body>"
-        f"<h1>{title}</h1>"
-        '<p><span class="verdict-error">ERROR</span> '
-        f"(exit status {exit_status}): nothing was run.</p>"
-        f"<pre>{escape(message)}</pre>"
-        f"<p><small>{escape(format_timestamp(at) or '')}</small></p>"
-        "</body></html>\n"
+        str(
+            render(
+                "usage_error.html.jinja",
+                title=title,
+                message=message,
+                at=format_timestamp(at) or "",
+                exit_status=exit_status,
+            )
+        )
+        + "\n"
     )
