@@ -119,6 +119,8 @@ BAD_OPTIONS: dict[str, tuple[list[str], dict[str, str], tuple[str, ...]]] = {
     "empty-phases": (["--phases="], {}, ("--phases", "empty value")),
     "empty-plan": (["--plan", " "], {}, ("--plan", "empty value")),
     "missing-phase-module": (["test_phases/test_typo.py"], {}, ("test_typo.py", "not found")),
+    "malformed-keyword": (["-k", "Workflow 1"], {}, ("-k", "expected end of input")),
+    "malformed-marker": (["-m", "not"], {}, ("-m",)),
     "duration-hint-once": (["--deadline-grace", "5x"], {}, ("--deadline-grace", "write it like")),
 }
 
