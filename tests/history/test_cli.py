@@ -117,3 +117,39 @@ def test_the_console_script_uses_the_environment_variable(tmp_path: Path) -> Non
         check=False,
     )
     assert bad.returncode == 2 and "must be 1 or more" in bad.stderr
+
+
+@pytest.mark.parametrize("how", ["option", "variable"])
+def test_the_project_folder_holds_the_default_store(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    how: str,
+) -> None:
+    """From a scheduler's folder: --project / APERTURE_PROJECT find the project's store."""
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    (project / "plans.toml").write_text("", encoding="utf-8")
+    monkeypatch.delenv("APERTURE_HISTORY", raising=False)
+    monkeypatch.chdir(project)
+    assert main(["import", write(tmp_path, "r.json", results_doc(1))]) == 0
+    monkeypatch.chdir(elsewhere)
+    if how == "option":
+        args = ["--project", str(project), "show"]
+    else:
+        monkeypatch.setenv("APERTURE_PROJECT", str(project))
+        args = ["show"]
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "nightly" in capsys.readouterr().out
+    assert not (elsewhere / ".aperture").exists()
+
+
+def test_a_project_folder_without_plans_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--project", str(tmp_path), "show"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("aperture-history: error: --project:") and "plans.toml" in err
+    assert err.count("\n") == 1

@@ -6,7 +6,8 @@
     aperture-history report [--plan P] [--last N] [--output history.html]
 
 The store is ``--history=PATH``, else ``APERTURE_HISTORY``, else
-``.aperture/history.sqlite`` in the current folder (beside plans.toml). Every
+``.aperture/history.sqlite`` in the project folder (``--project DIR`` or
+``APERTURE_PROJECT``, as for aperture-verify), else in the current folder. Every
 problem is one line on stderr and exit status 1 (2 for a bad command line).
 """
 
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from aperture_verify.common.columns import pad
 from aperture_verify.common.files import write_atomic
+from aperture_verify.common.project_folder import PROJECT_VAR, LaunchError, find_project
 from aperture_verify.history.page import DEFAULT_LAST, HISTORY_FILE, history_page
 from aperture_verify.history.records import HistoryError, run_from_results, server_key
 from aperture_verify.history.store import DEFAULT_KEEP, HistoryStore, RunRow
@@ -32,7 +34,13 @@ KEEP_HELP = "runs kept per plan and server"
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    path = Path(args.history or os.environ.get(HISTORY_ENV) or DEFAULT_PATH)
+    try:
+        given = args.project or os.environ.get(PROJECT_VAR, "").strip() or None
+        base = find_project(given, os.environ, Path.cwd()) if given else Path()
+    except LaunchError as e:
+        print(f"aperture-history: error: {e}", file=sys.stderr)
+        return 2
+    path = Path(args.history or os.environ.get(HISTORY_ENV) or base / DEFAULT_PATH)
     try:
         if args.command == "import":
             return _import(path, args.files, args.keep)
@@ -57,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
         "--history",
         metavar="PATH",
         help=f"the history file (default: ${HISTORY_ENV}, else {DEFAULT_PATH})",
+    )
+    p.add_argument(
+        "--project",
+        metavar="DIR",
+        help=f"the project folder whose history is read (default: ${PROJECT_VAR}, else here)",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="{import,show,prune,report}")
     imp = sub.add_parser("import", help="add archived results.json files (already stored: skipped)")
