@@ -232,6 +232,9 @@ def test_a_label_with_a_newline_stays_on_one_line() -> None:
          "--server-url: 'ads.example.com' has no scheme; write https://ads.example.com:7701"),
         ("APERTURE_URL", {"environ": {"APERTURE_URL": "ads.example.com:7701"}},
          "APERTURE_URL: 'ads.example.com:7701' has no scheme; write https://ads.example.com:7701"),
+        ("APERTURE_URL", {"environ": {"APERTURE_URL": "htp:/127.0.0.1:7755"}},
+         "APERTURE_URL: 'htp:/127.0.0.1:7755' does not start with http:// or https://; "
+         "write it like https://ads.example.com:7701"),
         ("--server-url", {"url": "https://me:pw@ads.example.com"},
          "--server-url: the server URL contains a user name or password; credentials never go"),
         ("--api", {"api": "v3"}, "--api: 'v3' is not allowed; use one of: 'v1', 'v2'"),

@@ -180,6 +180,11 @@ def _url_problem(value: str, *, what: str) -> tuple[str, str] | None:
     if "://" not in value:
         if "@" in value:
             return f"the {what} contains a user name or password", creds
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:/", value):  # a mistyped scheme: 'htp:/host'
+            return (
+                f"{show(value)} does not start with http:// or https://",
+                "write it like https://ads.example.com:7701",
+            )
         port = "" if re.search(r":\d+(/|$)", value) else ":7701"
         return f"{show(value)} has no scheme", f"write https://{value}{port}"
     parts = urlsplit(value)
