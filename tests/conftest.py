@@ -1,4 +1,5 @@
-"""Shared fixtures. ``emulator``: a started Data Studio emulator, checked at teardown.
+"""Shared fixtures. ``emulator``: a started Data Studio emulator, checked at teardown;
+``project``: a throw-away suite project (see ``phase_project``) served by its own emulator.
 
 Every test that runs pytest in a subprocess (through ``pytester``) must be marked
 ``slow``, so that ``-m "not slow"`` leaves only the fast tests; collection says
@@ -15,6 +16,7 @@ import requests
 from hypothesis import HealthCheck, settings
 
 from aperture_verify.emulator import Emulator, Scenario, StepScript, WorkflowScript
+from phase_project import API_KEY, Project
 
 # Hypothesis fails an example that takes over 200 ms, and warns when generating data is
 # slow: on a loaded machine a computation of microseconds can wait that long for a core
@@ -95,6 +97,17 @@ def api(emulator: Emulator) -> Iterator[requests.Session]:
     with requests.Session() as session:
         session.headers["Authorization"] = f"{emulator.environment} {emulator.api_keys[0]}"
         yield session
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
+    """A pytester project whose runs reach an emulator with API key ``API_KEY``."""
+    monkeypatch.setenv("APERTURE_API_KEY", API_KEY)
+    for name in ("APERTURE_URL", "APERTURE_API", "APERTURE_PLAN"):
+        monkeypatch.delenv(name, raising=False)
+    with Emulator(None, api_keys=(API_KEY,)) as emu:
+        yield Project(pytester, emu)
+        emu.check()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

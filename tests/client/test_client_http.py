@@ -16,22 +16,7 @@ from aperture_verify.errors import (
     ServerRefusedError,
     TransportError,
 )
-from client_support import (
-    EXECUTE_ROUTE,
-    JOB_ROUTE,
-    KEY,
-    MakeClient,
-    P,
-    calls,
-    client,
-    emu,
-    finished,
-    header,
-    make_client,
-)
-
-__all__ = ["client", "emu", "make_client"]  # the fixtures, imported for pytest
-
+from client_support import EXECUTE_ROUTE, JOB_ROUTE, KEY, MakeClient, P, calls, finished, header
 
 # -- authentication -------------------------------------------------------------
 

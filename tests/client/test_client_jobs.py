@@ -25,16 +25,10 @@ from client_support import (
     MakeClient,
     P,
     calls,
-    client,
-    emu,
     finished,
     job_json,
-    make_client,
     quick,
 )
-
-__all__ = ["client", "emu", "make_client"]  # the fixtures, imported for pytest
-
 
 # -- bodies the client cannot use ---------------------------------------------------
 
