@@ -30,11 +30,11 @@ def quick(label: str = "Workflow 1", **kwargs: object) -> WorkflowScript:
 
 
 def calls(
-    emu: Emulator, method: str | None = None, path: str | None = None
+    emulator: Emulator, method: str | None = None, path: str | None = None
 ) -> list[RecordedRequest]:
     return [
         r
-        for r in emu.requests
+        for r in emulator.requests
         if (method is None or r.method == method) and (path is None or r.path == path)
     ]
 
@@ -43,14 +43,14 @@ def header(request: RecordedRequest, name: str) -> str | None:
     return next((v for k, v in request.headers.items() if k.lower() == name.lower()), None)
 
 
-def finished(emu: Emulator, client: DataStudioClient, job_id: str) -> Job:
+def finished(emulator: Emulator, client: DataStudioClient, job_id: str) -> Job:
     """The job once the server reports it COMPLETED (waits with a deadline)."""
 
     def done() -> Job | None:
         job = client.get_job(job_id)
         return job if job.state == "COMPLETED" else None
 
-    job = emu.wait_until(done)
+    job = emulator.wait_until(done)
     assert job is not None  # wait_until returns only a truthy value
     return job
 

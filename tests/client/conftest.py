@@ -1,30 +1,38 @@
-"""Fixtures of the client tests: the emulator (``emu``), a client factory
+"""Fixtures of the client tests: what the emulator serves (``emulator_scenario``,
+``emulator_options``: API key ``KEY``, 1.x user ``alice`` / ``pw``), a client factory
 (``make_client``) and a client (``client``); helpers are in ``client_support``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from aperture_verify.client.client import DataStudioClient
 from aperture_verify.client.credentials import Credentials
-from aperture_verify.emulator import Emulator
+from aperture_verify.emulator import Emulator, Scenario
 from client_support import FAST, KEY, MakeClient, quick
 
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(None, api_keys=(KEY,), users={"alice": "pw"}, environment="default") as e:
-        e.add_workflow(quick("Workflow 1"))
-        e.add_workflow(quick("Slow", duration=30.0))
-        e.add_workflow(quick("Unpublished", published=False))
-        yield e
-        e.check()
+def emulator_scenario() -> Scenario:
+    return Scenario(
+        workflows=(
+            quick("Workflow 1"),
+            quick("Slow", duration=30.0),
+            quick("Unpublished", published=False),
+        )
+    )
 
 
 @pytest.fixture
-def make_client(emu: Emulator) -> Iterator[MakeClient]:
+def emulator_options() -> dict[str, Any]:
+    return {"api_keys": (KEY,), "users": {"alice": "pw"}, "environment": "default"}
+
+
+@pytest.fixture
+def make_client(emulator: Emulator) -> Iterator[MakeClient]:
     made: list[DataStudioClient] = []
 
     def make(api: str = "v2", **kwargs: object) -> DataStudioClient:
@@ -35,7 +43,7 @@ def make_client(emu: Emulator) -> Iterator[MakeClient]:
         )
         options: dict[str, object] = {"retry": FAST, "read_timeout": 5.0}
         options.update(kwargs)
-        base = str(options.pop("base_url", emu.url))
+        base = str(options.pop("base_url", emulator.url))
         creds = options.pop("credentials", creds)  # type: ignore[assignment]
         client = DataStudioClient(base, creds, api=api, **options)  # type: ignore[arg-type]
         made.append(client)
