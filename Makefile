@@ -49,6 +49,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests test_phases bench conftest.py
 	$(BIN)/ruff format --check src tests test_phases bench conftest.py
 	$(BIN)/mypy
+	for f in tests/*/conftest.py; do $(BIN)/mypy $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) reports/*.html reports/*.xml reports/*.json reports/*.png

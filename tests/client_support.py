@@ -1,14 +1,10 @@
-"""Shared by the client tests: the emulator (``emu``), a client factory (``make_client``),
-a client (``client``) — fixtures a test module imports — and small helpers."""
+"""Helpers shared by the client tests (their fixtures are in client/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
-import pytest
+from collections.abc import Callable
 
 from aperture_verify.client.client import DataStudioClient, RetryPolicy
-from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.models import Job
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.emulator import Emulator, RecordedRequest, StepScript, WorkflowScript
@@ -33,50 +29,12 @@ def quick(label: str = "Workflow 1", **kwargs: object) -> WorkflowScript:
     return WorkflowScript(label, **fields)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(None, api_keys=(KEY,), users={"alice": "pw"}, environment="default") as e:
-        e.add_workflow(quick("Workflow 1"))
-        e.add_workflow(quick("Slow", duration=30.0))
-        e.add_workflow(quick("Unpublished", published=False))
-        yield e
-        e.check()
-
-
-@pytest.fixture
-def make_client(emu: Emulator) -> Iterator[MakeClient]:
-    made: list[DataStudioClient] = []
-
-    def make(api: str = "v2", **kwargs: object) -> DataStudioClient:
-        creds = (
-            Credentials(api_key=KEY)
-            if api == "v2"
-            else Credentials(username="alice", password="pw")
-        )
-        options: dict[str, object] = {"retry": FAST, "read_timeout": 5.0}
-        options.update(kwargs)
-        base = str(options.pop("base_url", emu.url))
-        creds = options.pop("credentials", creds)  # type: ignore[assignment]
-        client = DataStudioClient(base, creds, api=api, **options)  # type: ignore[arg-type]
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
-
-
-@pytest.fixture
-def client(make_client: MakeClient) -> DataStudioClient:
-    return make_client()
-
-
 def calls(
-    emu: Emulator, method: str | None = None, path: str | None = None
+    emulator: Emulator, method: str | None = None, path: str | None = None
 ) -> list[RecordedRequest]:
     return [
         r
-        for r in emu.requests
+        for r in emulator.requests
         if (method is None or r.method == method) and (path is None or r.path == path)
     ]
 
@@ -85,14 +43,14 @@ def header(request: RecordedRequest, name: str) -> str | None:
     return next((v for k, v in request.headers.items() if k.lower() == name.lower()), None)
 
 
-def finished(emu: Emulator, client: DataStudioClient, job_id: str) -> Job:
+def finished(emulator: Emulator, client: DataStudioClient, job_id: str) -> Job:
     """The job once the server reports it COMPLETED (waits with a deadline)."""
 
     def done() -> Job | None:
         job = client.get_job(job_id)
         return job if job.state == "COMPLETED" else None
 
-    job = emu.wait_until(done)
+    job = emulator.wait_until(done)
     assert job is not None  # wait_until returns only a truthy value
     return job
 

@@ -1,4 +1,7 @@
-"""Shared fixtures. ``emulator``: a started Data Studio emulator, checked at teardown.
+"""Shared fixtures. ``emulator``: the one emulator fixture, a started Data Studio emulator
+checked at teardown, serving ``emulator_scenario`` with ``emulator_options`` (override
+either in a folder's conftest.py or a module); ``project``: a throw-away suite project
+(see ``phase_project``) whose runs reach that emulator.
 
 Every test that runs pytest in a subprocess (through ``pytester``) must be marked
 ``slow``, so that ``-m "not slow"`` leaves only the fast tests; collection says
@@ -9,12 +12,14 @@ so when one is not. A test that waits out real time for over a minute is marked
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
 from hypothesis import HealthCheck, settings
 
 from aperture_verify.emulator import Emulator, Scenario, StepScript, WorkflowScript
+from phase_project import API_KEY, Project
 
 # Hypothesis fails an example that takes over 200 ms, and warns when generating data is
 # slow: on a loaded machine a computation of microseconds can wait that long for a core
@@ -37,8 +42,11 @@ def _subprocesses_cache_their_bytecode(
 
 
 @pytest.fixture
-def emulator_scenario() -> Scenario:
-    """A small, fast scenario; override this fixture in a module to serve another."""
+def emulator_scenario(request: pytest.FixtureRequest) -> Scenario | None:
+    """A small, fast scenario; override this fixture in a module to serve another. A
+    ``project``'s emulator starts empty (its test adds the workflows)."""
+    if "project" in request.fixturenames:
+        return None
     return Scenario(
         workflows=(
             WorkflowScript(
@@ -74,19 +82,35 @@ def emulator_scenario() -> Scenario:
 
 
 @pytest.fixture
-def emulator(emulator_scenario: Scenario) -> Iterator[Emulator]:
-    """A running emulator: API key ``test-api-key`` (read-only: ``test-readonly-key``)
-    in environment ``default``, 1.x user ``alice`` / ``test-password``."""
-    emu = Emulator(
-        emulator_scenario,
-        api_keys=("test-api-key",),
-        readonly_keys=("test-readonly-key",),
-        users={"alice": "test-password"},
-        seed=1,
-    )
+def emulator_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The emulator's keyword arguments (``check``: re-raise its handlers' errors at
+    teardown); override this fixture in a folder's conftest.py or a module for others.
+    A ``project``'s emulator knows only the project's API key."""
+    if "project" in request.fixturenames:
+        return {"api_keys": (API_KEY,)}
+    return {
+        "api_keys": ("test-api-key",),
+        "readonly_keys": ("test-readonly-key",),
+        "users": {"alice": "test-password"},
+        "seed": 1,
+    }
+
+
+@pytest.fixture
+def emulator(
+    emulator_scenario: Scenario | None, emulator_options: dict[str, Any]
+) -> Iterator[Emulator]:
+    """The one emulator fixture: a running emulator serving ``emulator_scenario`` with
+    ``emulator_options``. By default: API key ``test-api-key`` (read-only:
+    ``test-readonly-key``) in environment ``default``, 1.x user ``alice`` /
+    ``test-password``."""
+    options = dict(emulator_options)
+    check = options.pop("check", True)
+    emu = Emulator(emulator_scenario, **options)
     with emu:
         yield emu
-    emu.check()
+    if check:
+        emu.check()
 
 
 @pytest.fixture
@@ -95,6 +119,17 @@ def api(emulator: Emulator) -> Iterator[requests.Session]:
     with requests.Session() as session:
         session.headers["Authorization"] = f"{emulator.environment} {emulator.api_keys[0]}"
         yield session
+
+
+@pytest.fixture
+def project(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, emulator: Emulator
+) -> Project:
+    """A pytester project whose runs reach ``emulator`` (empty, API key ``API_KEY``)."""
+    monkeypatch.setenv("APERTURE_API_KEY", API_KEY)
+    for name in ("APERTURE_URL", "APERTURE_API", "APERTURE_PLAN"):
+        monkeypatch.delenv(name, raising=False)
+    return Project(pytester, emulator)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

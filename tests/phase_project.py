@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -284,16 +284,6 @@ class WhenRunning(threading.Thread):
         super().join(self.timeout if timeout is None else timeout)
         if self.error is not None:
             raise self.error
-
-
-@pytest.fixture
-def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
-    monkeypatch.setenv("APERTURE_API_KEY", API_KEY)
-    for name in ("APERTURE_URL", "APERTURE_API", "APERTURE_PLAN"):
-        monkeypatch.delenv(name, raising=False)
-    with Emulator(None, api_keys=(API_KEY,)) as emu:
-        yield Project(pytester, emu)
-        emu.check()
 
 
 def assert_phase_order(jobs: list[JobRecord], phases: Mapping[str, Sequence[str]]) -> None:

@@ -1,5 +1,5 @@
-"""Real receivers for notifications and pings (fixtures a test module imports): an HTTP
-server and an SMTP server on 127.0.0.1.
+"""Real receivers for notifications and pings (the fixtures are in notify/conftest.py):
+an HTTP server and an SMTP server on 127.0.0.1.
 
 ``http_receiver`` records every request (method, path, headers, body) and
 answers by path: ``/broken/…`` with 500, ``/hang/…`` not at all until the
@@ -12,20 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import email
-import shutil
-import socket
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 
 
@@ -95,7 +90,7 @@ def _handler(receiver: HttpReceiver) -> type[BaseHTTPRequestHandler]:
 
 
 @contextlib.contextmanager
-def _serving(tls: ssl.SSLContext | None = None) -> Iterator[HttpReceiver]:
+def serving(tls: ssl.SSLContext | None = None) -> Iterator[HttpReceiver]:
     receiver = HttpReceiver()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
     server.daemon_threads = True
@@ -112,33 +107,7 @@ def _serving(tls: ssl.SSLContext | None = None) -> Iterator[HttpReceiver]:
         server.server_close()
 
 
-@pytest.fixture
-def http_receiver() -> Iterator[HttpReceiver]:
-    with _serving() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def https_receiver(tmp_path: Path) -> Iterator[HttpReceiver]:
-    """The same over HTTPS, with a self-signed certificate for 127.0.0.1 made by the
-    ``openssl`` command (skipped without it): for targets that only speak HTTPS."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("needs the openssl command to make a certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.load_cert_chain(cert, key)
-    with _serving(tls) as receiver:
-        yield receiver
-
-
-class _Controller(Controller):
+class SmtpController(Controller):
     """aiosmtpd on port 0: its start-up check connects to the port it was given, so the
     port the system chose is read first."""
 
@@ -161,26 +130,6 @@ class SmtpReceiver:
 
     def url(self, scheme: str = "mailto") -> str:
         return f"{scheme}://127.0.0.1:{self.port}?from=aperture@example.com&to=ops@example.com"
-
-
-@pytest.fixture
-def smtp_receiver() -> Iterator[SmtpReceiver]:
-    receiver = SmtpReceiver()
-    controller = _Controller(receiver, hostname="127.0.0.1", port=0)
-    controller.start()
-    receiver.port = controller.port
-    try:
-        yield receiver
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (a target that is unreachable)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def mail_parts(message: Message) -> tuple[str, dict[str, bytes]]:

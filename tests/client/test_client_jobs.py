@@ -25,42 +25,36 @@ from client_support import (
     MakeClient,
     P,
     calls,
-    client,
-    emu,
     finished,
     job_json,
-    make_client,
     quick,
 )
-
-__all__ = ["client", "emu", "make_client"]  # the fixtures, imported for pytest
-
 
 # -- bodies the client cannot use ---------------------------------------------------
 
 
-def test_a_non_json_body_is_a_protocol_error(emu: Emulator, client: DataStudioClient) -> None:
-    emu.inject(
+def test_a_non_json_body_is_a_protocol_error(emulator: Emulator, client: DataStudioClient) -> None:
+    emulator.inject(
         Fault(
             route="GET /api/v1/workflows", body="<html>login page</html>", content_type="text/html"
         )
     )
     with pytest.raises(ProtocolError) as info:
         client.list_workflows()
-    assert emu.url_for(P.workflows_path) in str(info.value)
+    assert emulator.url_for(P.workflows_path) in str(info.value)
     assert "not JSON (text/html)" in str(info.value)
 
 
-def test_a_wrong_shape_is_a_protocol_error(emu: Emulator, client: DataStudioClient) -> None:
+def test_a_wrong_shape_is_a_protocol_error(emulator: Emulator, client: DataStudioClient) -> None:
     job = client.execute("Workflow 1")
-    emu.inject(Fault(route=JOB_ROUTE, body={"state": "RUNNING"}))
+    emulator.inject(Fault(route=JOB_ROUTE, body={"state": "RUNNING"}))
     with pytest.raises(ProtocolError, match="jobId") as info:
         client.get_job(job.id)
-    assert info.value.url == emu.url_for(P.job_path.format(job_id=job.id))
+    assert info.value.url == emulator.url_for(P.job_path.format(job_id=job.id))
 
 
-def test_steps_not_a_list_is_a_protocol_error(emu: Emulator, client: DataStudioClient) -> None:
-    emu.inject(Fault(route=JOB_ROUTE, body={**job_json("RUNNING"), "steps": "Load"}))
+def test_steps_not_a_list_is_a_protocol_error(emulator: Emulator, client: DataStudioClient) -> None:
+    emulator.inject(Fault(route=JOB_ROUTE, body={**job_json("RUNNING"), "steps": "Load"}))
     with pytest.raises(ProtocolError, match="'steps' is a string"):
         client.get_job("j-x")
 
@@ -68,7 +62,7 @@ def test_steps_not_a_list_is_a_protocol_error(emu: Emulator, client: DataStudioC
 # -- workflows and execute ------------------------------------------------------------
 
 
-def test_execute_sends_the_contract_body(emu: Emulator, client: DataStudioClient) -> None:
+def test_execute_sends_the_contract_body(emulator: Emulator, client: DataStudioClient) -> None:
     job = client.execute(
         "Workflow 1",
         space="Demo",
@@ -79,7 +73,7 @@ def test_execute_sends_the_contract_body(emu: Emulator, client: DataStudioClient
     )
     assert job.state in P.known_states
     assert job.workflow_label == "Workflow 1"
-    body = calls(emu, "POST", P.execute_path)[0].json
+    body = calls(emulator, "POST", P.execute_path)[0].json
     assert body == {
         "externalLabel": "Workflow 1",
         "spaceExternalLabel": "Demo",
@@ -89,7 +83,7 @@ def test_execute_sends_the_contract_body(emu: Emulator, client: DataStudioClient
         "workflowParameters": {"region": "EU"},
         "sources": [{"sourceExternalLabel": "Load", "datasetExternalLabel": "Customers Q3"}],
     }
-    assert emu.job(job.id).parameters == {"region": "EU"}
+    assert emulator.job(job.id).parameters == {"region": "EU"}
 
 
 def test_unknown_workflow_is_not_ready(client: DataStudioClient) -> None:
@@ -97,15 +91,15 @@ def test_unknown_workflow_is_not_ready(client: DataStudioClient) -> None:
         client.execute("Nope")
 
 
-def test_unpublished_workflow_is_not_ready(emu: Emulator, client: DataStudioClient) -> None:
+def test_unpublished_workflow_is_not_ready(emulator: Emulator, client: DataStudioClient) -> None:
     with pytest.raises(WorkflowNotReadyError, match="no published version") as info:
         client.execute("Unpublished")
     assert info.value.status == 409
-    assert emu.jobs == []
+    assert emulator.jobs == []
 
 
 def test_a_refused_body_means_the_workflow_could_not_be_started(
-    emu: Emulator, client: DataStudioClient
+    emulator: Emulator, client: DataStudioClient
 ) -> None:
     # 400: the job never started, so it is a readiness failure, with the server's reason
     with pytest.raises(
@@ -114,38 +108,38 @@ def test_a_refused_body_means_the_workflow_could_not_be_started(
         client.execute("Workflow 1", version="Whenever")
     assert info.value.status == 400
     assert "'Whenever'" in str(info.value) and "aperture-doctor" in str(info.value)
-    assert emu.jobs == []
+    assert emulator.jobs == []
 
 
 def test_a_parameter_the_workflow_does_not_have_is_a_readiness_failure(
-    emu: Emulator, client: DataStudioClient
+    emulator: Emulator, client: DataStudioClient
 ) -> None:
-    emu.add_workflow(quick("Größe", parameters=("región",)))
+    emulator.add_workflow(quick("Größe", parameters=("región",)))
     with pytest.raises(WorkflowNotReadyError, match="has no parameter 'regoin'") as info:
         client.execute("Größe", parameters={"regoin": "EU"})
     assert info.value.status == 400
-    assert emu.jobs == []
+    assert emulator.jobs == []
     job = client.execute("Größe", parameters={"región": "EU"})
-    assert [j.job_id for j in emu.jobs] == [job.id]
+    assert [j.job_id for j in emulator.jobs] == [job.id]
 
 
 def test_execute_is_retried_when_refused_before_acting(
-    emu: Emulator, client: DataStudioClient
+    emulator: Emulator, client: DataStudioClient
 ) -> None:
-    emu.inject(Fault(route=EXECUTE_ROUTE, status=503, times=2))
+    emulator.inject(Fault(route=EXECUTE_ROUTE, status=503, times=2))
     job = client.execute("Workflow 1")
-    assert [j.job_id for j in emu.jobs] == [job.id]
-    assert calls(emu, "GET") == []  # nothing ambiguous: no reconciliation
+    assert [j.job_id for j in emulator.jobs] == [job.id]
+    assert calls(emulator, "GET") == []  # nothing ambiguous: no reconciliation
 
 
 def test_ambiguous_execute_adopts_the_job_the_server_started(
-    emu: Emulator, client: DataStudioClient, caplog: pytest.LogCaptureFixture
+    emulator: Emulator, client: DataStudioClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    emu.inject(Fault(route=EXECUTE_ROUTE, drop_after_processing=True))
+    emulator.inject(Fault(route=EXECUTE_ROUTE, drop_after_processing=True))
     with caplog.at_level(logging.INFO, logger="aperture_verify.client"):
         job = client.execute("Workflow 1")
-    assert [j.job_id for j in emu.jobs] == [job.id]
-    assert len(calls(emu, "POST", P.execute_path)) == 1
+    assert [j.job_id for j in emulator.jobs] == [job.id]
+    assert len(calls(emulator, "POST", P.execute_path)) == 1
     assert any("adopted job" in r.getMessage() for r in caplog.records)
     assert client.stats.retries == 0  # adopted, not sent again
 
@@ -160,59 +154,59 @@ def test_ambiguous_execute_adopts_the_job_the_server_started(
     ids=["dropped", "504", "502"],
 )
 def test_ambiguous_execute_that_started_nothing_is_sent_again(
-    emu: Emulator, client: DataStudioClient, fault: Fault
+    emulator: Emulator, client: DataStudioClient, fault: Fault
 ) -> None:
-    emu.inject(fault)
+    emulator.inject(fault)
     job = client.execute("Workflow 1")
-    assert [j.job_id for j in emu.jobs] == [job.id]
-    assert len(calls(emu, "POST", P.execute_path)) == 2
-    assert len(calls(emu, "GET", P.jobs_path)) == 1
+    assert [j.job_id for j in emulator.jobs] == [job.id]
+    assert len(calls(emulator, "POST", P.execute_path)) == 2
+    assert len(calls(emulator, "GET", P.jobs_path)) == 1
 
 
 def test_read_timeout_on_execute_is_reconciled_before_sending_again(
-    emu: Emulator, make_client: MakeClient
+    emulator: Emulator, make_client: MakeClient
 ) -> None:
     """The documented limit: a server still busy with the timed-out execute when
     the jobs are listed starts its job later, after the client sent execute
     again — two jobs. Reconciliation cannot see a job that does not exist yet."""
     client = make_client(read_timeout=0.2)
-    emu.inject(Fault(route=EXECUTE_ROUTE, latency=0.5, times=1))
+    emulator.inject(Fault(route=EXECUTE_ROUTE, latency=0.5, times=1))
     job = client.execute("Workflow 1")
-    sequence = [(r.method, r.path) for r in emu.requests]
+    sequence = [(r.method, r.path) for r in emulator.requests]
     assert sequence == [("POST", P.execute_path), ("GET", P.jobs_path), ("POST", P.execute_path)]
-    assert job.id in {j.job_id for j in emu.jobs}
-    emu.wait_until(lambda: emu.requests[0].status is not None)  # the slow attempt ends
-    assert len(emu.jobs) == 2
+    assert job.id in {j.job_id for j in emulator.jobs}
+    emulator.wait_until(lambda: emulator.requests[0].status is not None)  # the slow attempt ends
+    assert len(emulator.jobs) == 2
 
 
 def test_several_unknown_new_jobs_are_reported_not_guessed(
-    emu: Emulator, client: DataStudioClient, make_client: MakeClient
+    emulator: Emulator, client: DataStudioClient, make_client: MakeClient
 ) -> None:
     other = make_client()
     first, second = other.execute("Workflow 1"), other.execute("Workflow 1")
-    emu.inject(Fault(route=EXECUTE_ROUTE, drop=True))
+    emulator.inject(Fault(route=EXECUTE_ROUTE, drop=True))
     with pytest.raises(TransportError, match="may have started several jobs") as info:
         client.execute("Workflow 1")
     assert first.id in str(info.value) and second.id in str(info.value)
 
 
 def test_non_idempotent_request_is_not_retried_when_ambiguous(
-    emu: Emulator, client: DataStudioClient
+    emulator: Emulator, client: DataStudioClient
 ) -> None:
-    emu.inject(Fault(route=EXECUTE_ROUTE, status=502, times=None))
+    emulator.inject(Fault(route=EXECUTE_ROUTE, status=502, times=None))
     with pytest.raises(ServerRefusedError, match="not retried"):
         client.request(
             "POST", P.execute_path, json={"externalLabel": "Workflow 1"}, idempotent=False
         )
-    assert len(emu.requests) == 1
+    assert len(emulator.requests) == 1
 
 
 # -- jobs -------------------------------------------------------------------------------
 
 
-def test_get_job_follows_a_job_to_completion(emu: Emulator, client: DataStudioClient) -> None:
+def test_get_job_follows_a_job_to_completion(emulator: Emulator, client: DataStudioClient) -> None:
     job = client.execute("Workflow 1")
-    done = finished(emu, client, job.id)
+    done = finished(emulator, client, job.id)
     assert P.is_terminal(done.state)
     assert done.submitted_at is not None and done.submitted_at.tzinfo is not None
     assert done.duration is not None and done.duration >= 0
@@ -220,41 +214,41 @@ def test_get_job_follows_a_job_to_completion(emu: Emulator, client: DataStudioCl
     assert load is not None and load.rows_out == 10
 
 
-def test_a_forgotten_job_is_lost(emu: Emulator, client: DataStudioClient) -> None:
+def test_a_forgotten_job_is_lost(emulator: Emulator, client: DataStudioClient) -> None:
     job = client.execute("Workflow 1")
-    emu.forget_jobs()
+    emulator.forget_jobs()
     with pytest.raises(JobLostError, match=f"no longer knows job {job.id}") as info:
         client.get_job(job.id)
     assert info.value.status == 404
 
 
-def test_list_jobs_filters_by_label_and_state(emu: Emulator, client: DataStudioClient) -> None:
+def test_list_jobs_filters_by_label_and_state(emulator: Emulator, client: DataStudioClient) -> None:
     quick_job = client.execute("Workflow 1")
     slow_job = client.execute("Slow")
     assert [j.id for j in client.list_jobs(label="Slow")] == [slow_job.id]
-    emu.wait_until(lambda: client.get_job(quick_job.id).state == "COMPLETED")
+    emulator.wait_until(lambda: client.get_job(quick_job.id).state == "COMPLETED")
     assert [j.id for j in client.list_jobs(state="COMPLETED")] == [quick_job.id]
-    assert calls(emu, "GET", P.jobs_path)[-1].query == {"state": "COMPLETED"}
+    assert calls(emulator, "GET", P.jobs_path)[-1].query == {"state": "COMPLETED"}
 
 
-def test_cancel_a_running_job(emu: Emulator, client: DataStudioClient) -> None:
+def test_cancel_a_running_job(emulator: Emulator, client: DataStudioClient) -> None:
     job = client.execute("Slow")
     cancelled = client.cancel_job(job.id)
     assert cancelled.state == "CANCELLED"
-    assert emu.job(job.id).cancelled
+    assert emulator.job(job.id).cancelled
 
 
-def test_cancel_a_finished_job_returns_it(emu: Emulator, client: DataStudioClient) -> None:
+def test_cancel_a_finished_job_returns_it(emulator: Emulator, client: DataStudioClient) -> None:
     job = client.execute("Workflow 1")
-    emu.wait_until(lambda: client.get_job(job.id).state == "COMPLETED")
+    emulator.wait_until(lambda: client.get_job(job.id).state == "COMPLETED")
     assert client.cancel_job(job.id).state == "COMPLETED"
-    assert [r.status for r in calls(emu, "POST")][-1] == 409
+    assert [r.status for r in calls(emulator, "POST")][-1] == 409
 
 
 def test_unknown_state_is_kept_not_terminal_and_logged_once(
-    emu: Emulator, client: DataStudioClient, caplog: pytest.LogCaptureFixture
+    emulator: Emulator, client: DataStudioClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    emu.inject(Fault(route=JOB_ROUTE, body=job_json("PAUSED"), times=2))
+    emulator.inject(Fault(route=JOB_ROUTE, body=job_json("PAUSED"), times=2))
     with caplog.at_level(logging.WARNING, logger="aperture_verify.client"):
         first = client.get_job("j-x")
         second = client.get_job("j-x")
@@ -268,28 +262,28 @@ def test_unknown_state_is_kept_not_terminal_and_logged_once(
 # -- the client itself ---------------------------------------------------------------------
 
 
-def test_stats_count_every_request(emu: Emulator, make_client: MakeClient) -> None:
+def test_stats_count_every_request(emulator: Emulator, make_client: MakeClient) -> None:
     client = make_client("v1")
     client.list_workflows()
-    emu.inject(Fault(route="GET /api/v1/workflows", status=503))
+    emulator.inject(Fault(route="GET /api/v1/workflows", status=503))
     client.list_workflows()
-    assert client.stats.requests == len(emu.requests) == 4
+    assert client.stats.requests == len(emulator.requests) == 4
     assert (client.stats.retries, client.stats.logins) == (1, 1)
 
 
-def test_repr_shows_where_and_how_only(make_client: MakeClient, emu: Emulator) -> None:
-    client = make_client(base_url=emu.url.replace("http://", "http://bob:hunter2@"))
-    assert repr(client) == f"DataStudioClient('{emu.url}', api='v2', environment='default')"
+def test_repr_shows_where_and_how_only(make_client: MakeClient, emulator: Emulator) -> None:
+    client = make_client(base_url=emulator.url.replace("http://", "http://bob:hunter2@"))
+    assert repr(client) == f"DataStudioClient('{emulator.url}', api='v2', environment='default')"
 
 
-def test_connections_are_reused(emu: Emulator, client: DataStudioClient) -> None:
+def test_connections_are_reused(emulator: Emulator, client: DataStudioClient) -> None:
     for _ in range(5):
         client.list_workflows()
-    manager = client.http._session.get_adapter(emu.url).poolmanager  # type: ignore[attr-defined]
+    manager = client.http._session.get_adapter(emulator.url).poolmanager  # type: ignore[attr-defined]
     opened = [manager.pools[key].num_connections for key in manager.pools.keys()]  # noqa: SIM118 (no __iter__)
     assert opened == [1]  # keep-alive: five requests, one TCP connection
 
 
-def test_client_is_a_context_manager(emu: Emulator) -> None:
-    with DataStudioClient(emu.url, Credentials(api_key=KEY), retry=FAST) as client:
+def test_client_is_a_context_manager(emulator: Emulator) -> None:
+    with DataStudioClient(emulator.url, Credentials(api_key=KEY), retry=FAST) as client:
         assert client.list_workflows()

@@ -9,13 +9,14 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from aperture_verify.client.client import DataStudioClient, RetryPolicy
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.rideout import OutageRecord, ServerUnreachableError
-from aperture_verify.emulator import Emulator, Outage, StepScript, WorkflowScript
+from aperture_verify.emulator import Emulator, Outage, Scenario, StepScript, WorkflowScript
 from aperture_verify.errors import ServerRefusedError
 
 KEY = "k1"
@@ -24,18 +25,24 @@ INTERVAL = 0.2
 
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
+def emulator_scenario() -> Scenario:
     steps = (StepScript("Load", type="SOURCE", rows_out=10),)
-    with Emulator(None, api_keys=(KEY,)) as e:
-        e.add_workflow(WorkflowScript("W", space="Demo", duration=0.2, queue_time=0.0, steps=steps))
-        e.add_workflow(WorkflowScript("Slow", space="Demo", duration=30.0, steps=steps))
-        yield e
-        e.check()
+    return Scenario(
+        workflows=(
+            WorkflowScript("W", space="Demo", duration=0.2, queue_time=0.0, steps=steps),
+            WorkflowScript("Slow", space="Demo", duration=30.0, steps=steps),
+        )
+    )
 
 
 @pytest.fixture
-def client(emu: Emulator) -> Iterator[DataStudioClient]:
-    with DataStudioClient(emu.url, Credentials(api_key=KEY), retry=FAST, read_timeout=5) as c:
+def emulator_options() -> dict[str, Any]:
+    return {"api_keys": (KEY,)}
+
+
+@pytest.fixture
+def client(emulator: Emulator) -> Iterator[DataStudioClient]:
+    with DataStudioClient(emulator.url, Credentials(api_key=KEY), retry=FAST, read_timeout=5) as c:
         yield c
 
 
@@ -55,10 +62,10 @@ class Heard:
 
 @pytest.mark.parametrize("kind", ["503", "refused", "reset"])
 def test_a_poll_rides_out_an_outage_and_records_it(
-    emu: Emulator, client: DataStudioClient, kind: str
+    emulator: Emulator, client: DataStudioClient, kind: str
 ) -> None:
     job = client.execute("Slow", space="Demo")
-    window = emu.add_outage(Outage(kind, duration=1.5))
+    window = emulator.add_outage(Outage(kind, duration=1.5))
     heard = Heard()
     with client.riding_out(30.0, "polling", on_begin=heard.begin, on_end=heard.end, interval=0.2):
         seen = client.get_job(job.id)
@@ -76,19 +83,19 @@ def test_a_poll_rides_out_an_outage_and_records_it(
         # not known: one more on the server's side is let through, with the log shown.
         log = [
             (round(r.at - window.begins, 3), r.method, r.path, r.status, r.outage)
-            for r in emu.requests
+            for r in emulator.requests
         ]
         assert record.requests <= window.hits <= record.requests + 1, log
 
 
 def test_while_riding_attempts_are_paced_by_the_interval(
-    emu: Emulator, client: DataStudioClient
+    emulator: Emulator, client: DataStudioClient
 ) -> None:
     job = client.execute("Slow", space="Demo")
-    emu.add_outage(Outage("503", duration=1.5))
+    emulator.add_outage(Outage("503", duration=1.5))
     with client.riding_out(30.0, "polling", interval=INTERVAL):
         client.get_job(job.id)
-    times = [r.at for r in emu.requests if r.outage == "503"]
+    times = [r.at for r in emulator.requests if r.outage == "503"]
     gaps = [b - a for a, b in itertools.pairwise(times[FAST.max_attempts - 1 :])]
     assert gaps, "the outage outlasted the ordinary retries: the test proves nothing otherwise"
     # each wait is drawn from INTERVAL..1.25 x INTERVAL; a request adds its own time (a
@@ -102,10 +109,10 @@ def test_while_riding_attempts_are_paced_by_the_interval(
 
 
 def test_an_outage_past_the_budget_is_server_unreachable(
-    emu: Emulator, client: DataStudioClient
+    emulator: Emulator, client: DataStudioClient
 ) -> None:
     job = client.execute("Slow", space="Demo")
-    emu.add_outage(Outage("503", duration=None))
+    emulator.add_outage(Outage("503", duration=None))
     heard = Heard()
     with (
         client.riding_out(1.0, "polling", on_begin=heard.begin, interval=INTERVAL),
@@ -120,52 +127,54 @@ def test_an_outage_past_the_budget_is_server_unreachable(
 
 
 def test_without_riding_out_a_call_gives_up_after_its_ordinary_retries(
-    emu: Emulator, client: DataStudioClient
+    emulator: Emulator, client: DataStudioClient
 ) -> None:
     job = client.execute("Slow", space="Demo")
-    emu.add_outage(Outage("503", duration=None))
+    emulator.add_outage(Outage("503", duration=None))
     with pytest.raises(ServerRefusedError, match="gave up after 3 attempts"):
         client.get_job(job.id)
 
 
 def test_a_burst_the_ordinary_retries_absorb_is_not_an_outage(
-    emu: Emulator, client: DataStudioClient
+    emulator: Emulator, client: DataStudioClient
 ) -> None:
     from aperture_verify.emulator import Fault
 
     job = client.execute("Slow", space="Demo")
-    fault = emu.inject(Fault("GET /api/v1/jobs/*", status=503, times=2))
+    fault = emulator.inject(Fault("GET /api/v1/jobs/*", status=503, times=2))
     heard = Heard()
     with client.riding_out(30.0, "polling", on_begin=heard.begin, on_end=heard.end):
         client.get_job(job.id)
     assert fault.hits == 2, "the burst was not served: the test proves nothing otherwise"
-    polls = [r for r in emu.requests if r.method == "GET" and r.path.startswith("/api/v1/jobs/")]
+    polls = [
+        r for r in emulator.requests if r.method == "GET" and r.path.startswith("/api/v1/jobs/")
+    ]
     assert [r.status for r in polls] == [503, 503, 200]
     assert heard.begun == [] and heard.ended == []
 
 
 @pytest.mark.parametrize("kind", ["503", "refused", "reset"])
 def test_an_execute_during_an_outage_starts_exactly_one_job(
-    emu: Emulator, client: DataStudioClient, kind: str
+    emulator: Emulator, client: DataStudioClient, kind: str
 ) -> None:
     # "reset" is processed: the server starts the job, then the answer is lost
-    emu.add_outage(Outage(kind, duration=1.5, processed=kind == "reset"))
+    emulator.add_outage(Outage(kind, duration=1.5, processed=kind == "reset"))
     if kind == "refused":
-        emu.wait_until(lambda: not emu.listening, timeout=5)
+        emulator.wait_until(lambda: not emulator.listening, timeout=5)
     with client.riding_out(30.0, "execute", interval=INTERVAL):
         job = client.execute("W", space="Demo")
-    (only,) = emu.jobs
+    (only,) = emulator.jobs
     assert only.job_id == job.id
 
 
 def test_a_cancel_once_is_one_request_even_during_an_outage(
-    emu: Emulator, client: DataStudioClient
+    emulator: Emulator, client: DataStudioClient
 ) -> None:
     job = client.execute("Slow", space="Demo")
-    emu.add_outage(Outage("503", duration=None))
+    emulator.add_outage(Outage("503", duration=None))
     with client.riding_out(30.0, "polling"), pytest.raises(ServerRefusedError):
         client.cancel_job(job.id, once=True)
-    cancels = [r for r in emu.requests if r.path.endswith("/cancel")]
+    cancels = [r for r in emulator.requests if r.path.endswith("/cancel")]
     assert len(cancels) == 1
 
 
@@ -200,16 +209,16 @@ def test_the_last_attempt_comes_at_the_budget_s_end_whatever_the_interval() -> N
 
 
 def test_a_budget_shorter_than_the_interval_is_used_whole(
-    emu: Emulator, client: DataStudioClient
+    emulator: Emulator, client: DataStudioClient
 ) -> None:
     job = client.execute("Slow", space="Demo")
-    window = emu.add_outage(Outage("503", duration=None))
+    window = emulator.add_outage(Outage("503", duration=None))
     with (
         client.riding_out(1.0, "polling", interval=5.0),
         pytest.raises(ServerUnreachableError) as caught,
     ):
         client.get_job(job.id)
-    times = [r.at for r in emu.requests if r.outage == "503"]
+    times = [r.at for r in emulator.requests if r.outage == "503"]
     # the ordinary retries (3), then one attempt at the budget's end; no more, no fewer
     assert len(times) == FAST.max_attempts + 1 == window.hits, times
     assert 0.95 <= times[-1] - times[0] <= 1.5, times

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import socket
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from aperture_verify.client.client import DataStudioClient, RetryPolicy
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.common.redaction import MASK
-from aperture_verify.emulator import Emulator, Fault, WorkflowScript
+from aperture_verify.emulator import Emulator, Fault, Scenario, WorkflowScript
 from aperture_verify.errors import ApertureError, ClientError
 
 KEY = "SECRET-KEY-1234"
@@ -35,14 +36,21 @@ def everything_about(error: BaseException) -> str:
 
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(None, api_keys=(KEY,), users={"alice": PASSWORD}) as e:
-        e.add_workflow(WorkflowScript("Workflow 1", space="Demo", duration=0.05, queue_time=0.0))
-        e.add_workflow(WorkflowScript("Draft only", space="Demo", published=False))
-        yield e
+def emulator_scenario() -> Scenario:
+    return Scenario(
+        workflows=(
+            WorkflowScript("Workflow 1", space="Demo", duration=0.05, queue_time=0.0),
+            WorkflowScript("Draft only", space="Demo", published=False),
+        )
+    )
 
 
-def test_no_secret_escapes(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.fixture
+def emulator_options() -> dict[str, Any]:
+    return {"api_keys": (KEY,), "users": {"alice": PASSWORD}, "check": False}
+
+
+def test_no_secret_escapes(emulator: Emulator, caplog: pytest.LogCaptureFixture) -> None:
     errors: list[BaseException] = []
     clients: list[DataStudioClient] = []
 
@@ -60,7 +68,7 @@ def test_no_secret_escapes(emu: Emulator, caplog: pytest.LogCaptureFixture) -> N
             if api == "v2"
             else Credentials(username="alice", password=PASSWORD)
         )
-        made = DataStudioClient(base or emu.url, creds, api=api, retry=FAST, **kw)  # type: ignore[arg-type]
+        made = DataStudioClient(base or emulator.url, creds, api=api, retry=FAST, **kw)  # type: ignore[arg-type]
         clients.append(made)
         return made
 
@@ -73,48 +81,50 @@ def test_no_secret_escapes(emu: Emulator, caplog: pytest.LogCaptureFixture) -> N
     v1.check_credentials()
 
     # the server refuses or echoes the credential back
-    emu.inject(
+    emulator.inject(
         Fault(route="GET /api/v1/workflows", status=401, body={"message": f"unknown key {KEY}"})
     )
     catch(v2.list_workflows)
-    emu.inject(Fault(route="GET /api/v1/workflows", status=403))
+    emulator.inject(Fault(route="GET /api/v1/workflows", status=403))
     catch(v2.list_workflows)
-    emu.inject(Fault(route="GET /api/v1/workflows", status=500, body=f"<html>key={KEY}</html>"))
+    emulator.inject(
+        Fault(route="GET /api/v1/workflows", status=500, body=f"<html>key={KEY}</html>")
+    )
     catch(v2.list_workflows)
-    emu.inject(
+    emulator.inject(
         Fault(route="GET /api/v1/workflows", status=500, body=f"<html>password={PASSWORD}</html>")
     )
     catch(v1.list_workflows)
-    emu.inject(Fault(route="GET /api/v1/workflows", status=200, body=f"not json {KEY}"))
+    emulator.inject(Fault(route="GET /api/v1/workflows", status=200, body=f"not json {KEY}"))
     catch(v2.list_workflows)
-    emu.inject(
+    emulator.inject(
         Fault(route="POST /api/v1/login", status=401, body={"message": f"bad password {PASSWORD}"})
     )
     catch(client("v1").check_credentials)
-    emu.expire_tokens()
-    emu.inject(Fault(route="GET /api/v1/workflows", status=401, times=2))
+    emulator.expire_tokens()
+    emulator.inject(Fault(route="GET /api/v1/workflows", status=401, times=2))
     catch(v1.list_workflows)
     # refusals, lost jobs, bad shapes
     catch(lambda: v2.execute("Nope"))
     catch(lambda: v1.execute("Draft only"))
     catch(lambda: v2.execute("Workflow 1", version="Whenever"))
     job = v2.execute("Workflow 1")
-    emu.inject(Fault(route="GET /api/v1/jobs/*", body={"state": "RUNNING"}))
+    emulator.inject(Fault(route="GET /api/v1/jobs/*", body={"state": "RUNNING"}))
     catch(lambda: v2.get_job(job.id))
-    emu.forget_jobs()
+    emulator.forget_jobs()
     catch(lambda: v1.get_job(job.id))
-    emu.inject(Fault(route="GET /api/v1/jobs/*", status=503, times=None))
+    emulator.inject(Fault(route="GET /api/v1/jobs/*", status=503, times=None))
     catch(lambda: v1.get_job(job.id))
-    emu.clear_faults()
+    emulator.clear_faults()
     # transport failures, and an execute that may have started several jobs
     catch(client(base=f"http://127.0.0.1:{dead_port}").check_credentials)
     catch(client("v1", base=f"http://127.0.0.1:{dead_port}").check_credentials)
-    emu.inject(Fault(route="GET /api/v1/workflows", latency=0.3, times=2))
+    emulator.inject(Fault(route="GET /api/v1/workflows", latency=0.3, times=2))
     catch(client(read_timeout=0.05).list_workflows)
     v2.execute("Workflow 1")
     client().execute("Workflow 1")
     client().execute("Workflow 1")
-    emu.inject(Fault(route="POST /api/v1/workflows/execute", drop=True))
+    emulator.inject(Fault(route="POST /api/v1/workflows/execute", drop=True))
     catch(lambda: client("v1").execute("Workflow 1"))
 
     assert len(errors) == 17
@@ -128,7 +138,7 @@ def test_no_secret_escapes(emu: Emulator, caplog: pytest.LogCaptureFixture) -> N
     }
     tokens = [
         v
-        for r in emu.requests
+        for r in emulator.requests
         for k, v in r.headers.items()
         if k.lower() == "authorization" and v.startswith("Bearer ")
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -17,7 +17,7 @@ from aperture_verify.client.client import DataStudioClient, RetryPolicy
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.client.rideout import OUTAGE_INTERVAL, OutageRecord, RideOut, RideOuts
-from aperture_verify.emulator import Emulator, Fault, StepScript, WorkflowScript
+from aperture_verify.emulator import Emulator, Fault, Scenario, StepScript, WorkflowScript
 from aperture_verify.errors import ServerRefusedError
 
 KEY = "k1"
@@ -43,18 +43,21 @@ class Heard:
 
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
+def emulator_scenario() -> Scenario:
     steps = (StepScript("Load", type="SOURCE", rows_out=10),)
-    with Emulator(None, api_keys=(KEY,), users={"alice": "pw"}) as e:
-        e.add_workflow(WorkflowScript("Slow", space="Demo", duration=60.0, steps=steps))
-        yield e
+    return Scenario(workflows=(WorkflowScript("Slow", space="Demo", duration=60.0, steps=steps),))
 
 
-def make(emu: Emulator, api: str, sleeps: list[float]) -> DataStudioClient:
+@pytest.fixture
+def emulator_options() -> dict[str, Any]:
+    return {"api_keys": (KEY,), "users": {"alice": "pw"}, "check": False}
+
+
+def make(emulator: Emulator, api: str, sleeps: list[float]) -> DataStudioClient:
     creds = (
         Credentials(api_key=KEY) if api == "v2" else Credentials(username="alice", password="pw")
     )
-    client = DataStudioClient(emu.url, creds, api=api, retry=POLICY, read_timeout=5.0)
+    client = DataStudioClient(emulator.url, creds, api=api, retry=POLICY, read_timeout=5.0)
     client.http._sleep = sleeps.append  # record the waits instead of waiting them
     return client
 
@@ -128,32 +131,32 @@ def test_riding_out_contexts_default_to_the_interval_and_nest_per_thread() -> No
 # -- the pace, through the client -------------------------------------------------------
 
 
-def test_a_poll_rides_out_at_the_default_pace(emu: Emulator) -> None:
+def test_a_poll_rides_out_at_the_default_pace(emulator: Emulator) -> None:
     sleeps: list[float] = []
-    client = make(emu, "v2", sleeps)
+    client = make(emulator, "v2", sleeps)
     job = client.execute("Slow", space="Demo")
-    fault = emu.inject(Fault(JOB, status=503, times=5))
+    fault = emulator.inject(Fault(JOB, status=503, times=5))
     heard = Heard()
     with riding(client, "polling", heard):
         assert client.get_job(job.id).id == job.id
     # two ordinary waits, then one ride-out wait per further failure (attempts 3, 4, 5)
     assert sleeps == [0.1, 0.2, *default_waits(3)]
     assert fault.hits == 5
-    assert len([r for r in emu.requests if r.method == "GET" and "/jobs/" in r.path]) == 6
+    assert len([r for r in emulator.requests if r.method == "GET" and "/jobs/" in r.path]) == 6
     (record,) = heard.begun
     assert heard.ended == [record] and record.requests == 5 and record.during == "polling"
     client.close()
 
 
-def test_a_v1_login_rides_out_an_outage(emu: Emulator) -> None:
+def test_a_v1_login_rides_out_an_outage(emulator: Emulator) -> None:
     sleeps: list[float] = []
-    client = make(emu, "v1", sleeps)
-    fault = emu.inject(Fault(LOGIN, status=503, times=4))
+    client = make(emulator, "v1", sleeps)
+    fault = emulator.inject(Fault(LOGIN, status=503, times=4))
     heard = Heard()
     with riding(client, "login", heard):
         client.check_credentials()
     assert fault.hits == 4
-    logins = [r for r in emu.requests if r.path == ApiProfile().login_path]
+    logins = [r for r in emulator.requests if r.path == ApiProfile().login_path]
     assert len(logins) == 5 and client.stats.logins == 1
     assert sleeps == [0.1, 0.2, *default_waits(2)]
     (record,) = heard.begun
@@ -161,27 +164,27 @@ def test_a_v1_login_rides_out_an_outage(emu: Emulator) -> None:
     client.close()
 
 
-def test_a_v1_login_without_riding_out_gives_up_after_its_retries(emu: Emulator) -> None:
+def test_a_v1_login_without_riding_out_gives_up_after_its_retries(emulator: Emulator) -> None:
     sleeps: list[float] = []
-    client = make(emu, "v1", sleeps)
-    emu.inject(Fault(LOGIN, status=503, times=4))
+    client = make(emulator, "v1", sleeps)
+    emulator.inject(Fault(LOGIN, status=503, times=4))
     with pytest.raises(ServerRefusedError, match="gave up after 3 attempts"):
         client.check_credentials()
     assert sleeps == [0.1, 0.2]
     client.close()
 
 
-def test_a_token_renewal_inside_a_poll_rides_out_the_same_outage(emu: Emulator) -> None:
+def test_a_token_renewal_inside_a_poll_rides_out_the_same_outage(emulator: Emulator) -> None:
     sleeps: list[float] = []
-    client = make(emu, "v1", sleeps)
+    client = make(emulator, "v1", sleeps)
     job = client.execute("Slow", space="Demo")  # logs in once
-    emu.expire_tokens()
-    fault = emu.inject(Fault(LOGIN, status=503, times=4))
+    emulator.expire_tokens()
+    fault = emulator.inject(Fault(LOGIN, status=503, times=4))
     heard = Heard()
     with riding(client, "polling", heard):
         assert client.get_job(job.id).id == job.id
     assert fault.hits == 4
-    logins = [r for r in emu.requests if r.path == ApiProfile().login_path]
+    logins = [r for r in emulator.requests if r.path == ApiProfile().login_path]
     assert len(logins) == 1 + 5 and client.stats.logins == 2
     assert sleeps == [0.1, 0.2, *default_waits(2)]
     (record,) = heard.begun

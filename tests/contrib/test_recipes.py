@@ -23,9 +23,7 @@ import pytest
 import tree_sitter
 import tree_sitter_powershell
 
-from phase_project import API_KEY, HANG_GUARD, Project, project, workflow
-
-__all__ = ["project"]  # the fixture, imported for pytest
+from phase_project import API_KEY, HANG_GUARD, Project, workflow
 
 CONTRIB = Path(__file__).resolve().parents[2] / "contrib"
 BIN = Path(sys.executable).parent

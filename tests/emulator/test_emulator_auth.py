@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 
@@ -139,29 +137,32 @@ def test_a_malformed_login_gets_400(emulator: Emulator, data: bytes) -> None:
     assert_spring_error(r, 400)
 
 
-@pytest.fixture
-def short_lived() -> Iterator[Emulator]:
-    scenario = Scenario(workflows=(WorkflowScript("W", duration=0.1),))
-    with Emulator(scenario, users={"alice": "test-password"}, token_lifetime=0.5) as emu:
-        yield emu
-    emu.check()
-
-
-def test_a_token_expires_after_its_lifetime(short_lived: Emulator) -> None:
-    token = login(short_lived)
-    assert get(short_lived, WORKFLOWS, f"Bearer {token}").status_code == 200
+# the one emulator fixture, with tokens that live half a second
+@pytest.mark.parametrize(
+    ("emulator_scenario", "emulator_options"),
+    [
+        (
+            Scenario(workflows=(WorkflowScript("W", duration=0.1),)),
+            {"users": {"alice": "test-password"}, "token_lifetime": 0.5},
+        )
+    ],
+    ids=["short-lived"],
+)
+def test_a_token_expires_after_its_lifetime(emulator: Emulator) -> None:
+    token = login(emulator)
+    assert get(emulator, WORKFLOWS, f"Bearer {token}").status_code == 200
     # a Response with an error status is falsy, so wait on a list holding it
-    (r,) = short_lived.wait_until(
+    (r,) = emulator.wait_until(
         lambda: [
             resp
-            for resp in [get(short_lived, WORKFLOWS, f"Bearer {token}")]
+            for resp in [get(emulator, WORKFLOWS, f"Bearer {token}")]
             if resp.status_code == 401
         ],
         timeout=3,
     )
     assert_spring_error(r, 401, "token expired")
     # logging in again gives a fresh, working token
-    assert get(short_lived, WORKFLOWS, f"Bearer {login(short_lived)}").status_code == 200
+    assert get(emulator, WORKFLOWS, f"Bearer {login(emulator)}").status_code == 200
 
 
 def test_expire_tokens_expires_every_token_issued_so_far(emulator: Emulator) -> None:

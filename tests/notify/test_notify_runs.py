@@ -18,17 +18,8 @@ from pathlib import Path
 import pytest
 
 from aperture_verify.emulator import StepScript
-from phase_project import Project, project, workflow
-from receivers import (
-    HttpReceiver,
-    SmtpReceiver,
-    closed_port,
-    http_receiver,
-    mail_parts,
-    smtp_receiver,
-)
-
-__all__ = ["closed_port", "http_receiver", "project", "smtp_receiver"]  # fixtures
+from phase_project import Project, workflow
+from receivers import HttpReceiver, SmtpReceiver, mail_parts
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 

@@ -8,9 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from aperture_verify.notify.ping import Pinger, run_uuid
-from receivers import HttpReceiver, closed_port, http_receiver
-
-__all__ = ["closed_port", "http_receiver"]  # fixtures, imported for pytest
+from receivers import HttpReceiver
 
 CHECK = "5b1e7c6a-0c3b-4f7e-9a51-31f0d7e2c9aa"
 RUN = "37cb6eefc86d4da18d9fa1e2f6346421"

@@ -16,22 +16,7 @@ from aperture_verify.notify.digest import RunDigest
 from aperture_verify.notify.targets import NotifyError, Targets
 from aperture_verify.notify.urls import shown, url_secrets
 from aperture_verify.plan.model import NotifySettings
-from receivers import (
-    HttpReceiver,
-    SmtpReceiver,
-    closed_port,
-    http_receiver,
-    https_receiver,
-    mail_parts,
-    smtp_receiver,
-)
-
-__all__ = [
-    "closed_port",
-    "http_receiver",
-    "https_receiver",
-    "smtp_receiver",
-]  # fixtures, imported for pytest
+from receivers import HttpReceiver, SmtpReceiver, mail_parts
 
 SECRET = "Hook5ecret77"
 SETTINGS = NotifySettings(on=("failure",), timeout=10.0)

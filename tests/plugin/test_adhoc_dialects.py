@@ -4,12 +4,12 @@ against each shipped dialect, with ``--min-duration`` / ``--max-duration``."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from aperture_verify.client.dialect import dialect_names, load_dialect
-from aperture_verify.emulator import Emulator, WorkflowScript
+from aperture_verify.emulator import Emulator, Scenario, WorkflowScript
 from phase_project import RUN_ARGS, assert_one_error_line, executes
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
@@ -19,11 +19,38 @@ USER, PASSWORD = "sched-user", "sched-pass-9d2f"
 
 
 @pytest.fixture(params=dialect_names())
+def dialect_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def emulator_scenario() -> Scenario:
+    return Scenario(
+        workflows=tuple(
+            WorkflowScript(label, space="Default", duration=seconds)
+            for label, seconds in (("Workflow 1", 0.3), ("Workflow 2", 0.3), ("Prüfung 3", 1.5))
+        )
+    )
+
+
+@pytest.fixture
+def emulator_options(dialect_name: str) -> dict[str, Any]:
+    dialect = load_dialect(dialect_name)
+    return {
+        "api_keys": (KEY,),
+        "users": {USER: PASSWORD},
+        "profile": dialect.profile,
+        "docs": dialect.docs,
+        "check": False,
+    }
+
+
+@pytest.fixture
 def server(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[str, Emulator]]:
+    dialect_name: str, monkeypatch: pytest.MonkeyPatch, emulator: Emulator
+) -> tuple[str, Emulator]:
     """An emulator speaking one shipped dialect, and the environment a scheduler gives."""
-    name = str(request.param)
+    name = dialect_name
     dialect = load_dialect(name)
     for var in ("APERTURE_API_KEY", "APERTURE_USERNAME", "APERTURE_PASSWORD", "APERTURE_API"):
         monkeypatch.delenv(var, raising=False)
@@ -32,14 +59,9 @@ def server(
         monkeypatch.setenv("APERTURE_PASSWORD", PASSWORD)
     else:
         monkeypatch.setenv("APERTURE_API_KEY", KEY)
-    with Emulator(
-        None, api_keys=(KEY,), users={USER: PASSWORD}, profile=dialect.profile, docs=dialect.docs
-    ) as emu:
-        for label, seconds in (("Workflow 1", 0.3), ("Workflow 2", 0.3), ("Prüfung 3", 1.5)):
-            emu.add_workflow(WorkflowScript(label, space="Default", duration=seconds))
-        monkeypatch.setenv("APERTURE_URL", emu.url)
-        monkeypatch.setenv("APERTURE_DIALECT", name)
-        yield name, emu
+    monkeypatch.setenv("APERTURE_URL", emulator.url)
+    monkeypatch.setenv("APERTURE_DIALECT", name)
+    return name, emulator
 
 
 @pytest.mark.parametrize("workers", ["0", "2"])

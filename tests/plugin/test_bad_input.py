@@ -14,9 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
-from phase_project import HANG_GUARD, Project, project, workflow
-
-__all__ = ["project"]  # the fixture, imported for pytest
+from phase_project import HANG_GUARD, Project, workflow
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 

@@ -19,9 +19,7 @@ import pytest
 
 from aperture_verify.emulator import StepScript
 from aperture_verify.history.cli import main as history_main
-from phase_project import API_KEY, Project, project, workflow
-
-__all__ = ["project"]  # the fixture, imported for pytest
+from phase_project import API_KEY, Project, workflow
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 

@@ -23,9 +23,7 @@ import pytest
 import xmlschema
 
 from aperture_verify.reporting.junit import schema_path
-from phase_project import HANG_GUARD, RUN_ARGS, Project, assert_no_job_active, project, workflow
-
-__all__ = ["project"]  # the fixture, imported for pytest
+from phase_project import HANG_GUARD, RUN_ARGS, Project, assert_no_job_active, workflow
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 

@@ -19,9 +19,7 @@ from markupsafe import escape
 
 from aperture_verify.common.columns import cells
 from aperture_verify.execution.exitcodes import EXIT_EXECUTION_FAILURE
-from phase_project import Project, project, workflow
-
-__all__ = ["project"]  # the fixture, imported for pytest
+from phase_project import Project, workflow
 
 pytestmark = pytest.mark.slow  # pytest in subprocesses, against the emulator
 

@@ -33,9 +33,7 @@ from aperture_verify.execution.exitcodes import (
     EXIT_LOGIN_FAILURE,
     EXIT_SERVER_UNREACHABLE,
 )
-from phase_project import API_KEY, HANG_GUARD, Project, assert_no_job_active, project, workflow
-
-__all__ = ["project"]  # the fixture, imported for pytest
+from phase_project import API_KEY, HANG_GUARD, Project, assert_no_job_active, workflow
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 

@@ -25,11 +25,8 @@ from phase_project import (
     assert_cancelled_by_its_own_wait,
     assert_phase_order,
     overlapping,
-    project,
     workflow,
 )
-
-__all__ = ["project"]  # the fixture, imported for pytest
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 

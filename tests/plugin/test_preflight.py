@@ -9,9 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from aperture_verify.execution.exitcodes import EXIT_LOGIN_FAILURE, EXIT_READINESS_FAILURE
-from phase_project import Project, executes, project, workflow
-
-__all__ = ["project"]  # the fixture, imported for pytest
+from phase_project import Project, executes, workflow
 
 pytestmark = pytest.mark.slow  # pytest in subprocesses, against the emulator
 

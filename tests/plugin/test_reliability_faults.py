@@ -20,15 +20,7 @@ from aperture_verify.execution.exitcodes import (
     EXIT_LOGIN_FAILURE,
     EXIT_SERVER_UNREACHABLE,
 )
-from phase_project import (
-    Project,
-    assert_no_job_active,
-    assert_one_job_per_workflow,
-    project,
-    workflow,
-)
-
-__all__ = ["project"]  # the fixture, imported for pytest
+from phase_project import Project, assert_no_job_active, assert_one_job_per_workflow, workflow
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 

@@ -26,11 +26,8 @@ from phase_project import (
     assert_cancelled_by_its_own_wait,
     assert_no_job_active,
     assert_one_job_per_workflow,
-    project,
     workflow,
 )
-
-__all__ = ["project"]  # the fixture, imported for pytest
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 

@@ -23,11 +23,8 @@ from phase_project import (
     Project,
     assert_no_job_active,
     assert_phase_order,
-    project,
     workflow,
 )
-
-__all__ = ["project"]  # the fixture, imported for pytest
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 

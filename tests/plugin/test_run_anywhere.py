@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from aperture_verify.common.project_folder import LaunchError, find_project, split_project
-from phase_project import API_KEY, HANG_GUARD, RUN_ARGS, Project, executes, project, workflow
-
-__all__ = ["project"]  # the fixture, imported for pytest
+from phase_project import API_KEY, HANG_GUARD, RUN_ARGS, Project, executes, workflow
 
 COMMAND = Path(sys.executable).with_name("aperture-verify")
 PHASES = {"first": ["W1"], "second": ["Größe"]}

@@ -16,9 +16,7 @@ import xmlschema
 from markupsafe import escape
 
 from aperture_verify.reporting.junit import schema_path
-from phase_project import Project, assert_one_error_line, executes, project, workflow
-
-__all__ = ["project"]  # the fixture, imported for pytest
+from phase_project import Project, assert_one_error_line, executes, workflow
 
 pytestmark = pytest.mark.slow  # pytest in subprocesses, against the emulator
 

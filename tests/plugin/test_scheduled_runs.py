@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from aperture_verify.emulator import Emulator
+from aperture_verify.emulator import Emulator, Scenario
 from aperture_verify.emulator.outage_windows import Outage
 from aperture_verify.execution.exitcodes import EXIT_ALREADY_RUNNING
 from phase_project import API_KEY, HANG_GUARD, Project, workflow
@@ -31,18 +31,28 @@ LONG = 60.0  # W1 runs this long: only the test ends it
 
 
 @pytest.fixture
-def two_keys(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
-    """A project on an emulator that takes two API keys: the second run uses the other,
-    so that its requests, if any, can be told from the first run's."""
+def emulator_scenario() -> Scenario:
+    return Scenario(workflows=(workflow("W1", LONG), workflow("W2", 0.3)))
+
+
+@pytest.fixture
+def emulator_options() -> dict[str, Any]:
+    """An emulator that takes two API keys: the second run uses the other, so that its
+    requests, if any, can be told from the first run's."""
+    return {"api_keys": (API_KEY, SECOND_KEY), "check": False}
+
+
+@pytest.fixture
+def two_keys(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, emulator: Emulator
+) -> Project:
+    """A project on that emulator."""
     monkeypatch.setenv("APERTURE_API_KEY", API_KEY)
     for name in ("APERTURE_URL", "APERTURE_API", "APERTURE_PLAN", "APERTURE_NO_LOCK"):
         monkeypatch.delenv(name, raising=False)
-    with Emulator(None, api_keys=(API_KEY, SECOND_KEY)) as emu:
-        emu.add_workflow(workflow("W1", LONG))
-        emu.add_workflow(workflow("W2", 0.3))
-        project = Project(pytester, emu)
-        project.write(PHASES, defaults='min_duration = "0s"\nmax_duration = "90s"')
-        yield project
+    project = Project(pytester, emulator)
+    project.write(PHASES, defaults='min_duration = "0s"\nmax_duration = "90s"')
+    return project
 
 
 def sent_with(emu: Emulator, key: str) -> int:

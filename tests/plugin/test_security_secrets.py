@@ -11,12 +11,12 @@ test_client_secrets.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from aperture_verify.emulator import Emulator, Fault
+from aperture_verify.emulator import Emulator, Fault, Scenario
 from aperture_verify.execution.exitcodes import EXIT_LOGIN_FAILURE, EXIT_READINESS_FAILURE
 from phase_project import Project, assert_no_job_active, workflow
 
@@ -40,28 +40,31 @@ LOUD = (
 
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(None, api_keys=(API_KEY,), users={USER: PASSWORD}) as emulator:
-        emulator.add_workflow(workflow("W1", 0.3))
-        # a server that repeats the credential in a job's error: the suite must not
-        emulator.add_workflow(
+def emulator_scenario() -> Scenario:
+    return Scenario(
+        workflows=(
+            workflow("W1", 0.3),
+            # a server that repeats the credential in a job's error: the suite must not
             workflow(
                 "W2",
                 0.3,
                 outcome="FAILED",
                 error=f"access check failed for {API_KEY} / {USER}:{PASSWORD}",
-            )
+            ),
+            workflow("W3", 0.3),
         )
-        emulator.add_workflow(workflow("W3", 0.3))
-        emulator.inject(Fault(workflow="W3", stuck=True))
-        yield emulator
-        emulator.check()
+    )
+
+
+@pytest.fixture
+def emulator_options() -> dict[str, Any]:
+    return {"api_keys": (API_KEY,), "users": {USER: PASSWORD}}
 
 
 def make(
     pytester: pytest.Pytester,
     monkeypatch: pytest.MonkeyPatch,
-    emu: Emulator,
+    emulator: Emulator,
     api: str,
     *,
     key: str = API_KEY,
@@ -75,14 +78,15 @@ def make(
     else:
         monkeypatch.setenv("APERTURE_USERNAME", USER)
         monkeypatch.setenv("APERTURE_PASSWORD", password)
-    project = Project(pytester, emu)
+    emulator.inject(Fault(workflow="W3", stuck=True))  # W3 is cancelled at its deadline
+    project = Project(pytester, emulator)
     project.write(PHASES, on_failure="continue", extra='[workflows."W3"]\nmax_duration = "1s"\n')
     return project
 
 
-def issued_tokens(emu: Emulator) -> set[str]:
+def issued_tokens(emulator: Emulator) -> set[str]:
     tokens = set()
-    for request in emu.requests:
+    for request in emulator.requests:
         value = next((v for k, v in request.headers.items() if k.lower() == "authorization"), "")
         if value.startswith("Bearer "):
             tokens.add(value.removeprefix("Bearer "))
@@ -108,17 +112,17 @@ def assert_no_secret_in(root: Path, stdout: str, stderr: str, secrets: set[str])
 
 @pytest.mark.parametrize("api", ["v2", "v1"])
 def test_passing_and_failing_workflows_leak_no_secret(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, emu: Emulator, api: str
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, emulator: Emulator, api: str
 ) -> None:
-    project = make(pytester, monkeypatch, emu, api)
+    project = make(pytester, monkeypatch, emulator, api)
     # Without the preflight, which would stop the run at 'Missing' before anything ran:
     # the scan is meant to cover the messages of workflows that ran and failed too.
     result = project.run(*LOUD, "-o", "aperture_deadline_grace=0.3s", "--no-preflight")
     assert result.ret == EXIT_READINESS_FAILURE  # Missing; W2 and W3 failed in execution
     result.assert_outcomes(passed=1, failed=3)
-    assert_no_job_active(emu.jobs)
+    assert_no_job_active(emulator.jobs)
     # the credentials this run was given (the other one is, to it, just text)
-    secrets = {API_KEY} if api == "v2" else {PASSWORD, *issued_tokens(emu)}
+    secrets = {API_KEY} if api == "v2" else {PASSWORD, *issued_tokens(emulator)}
     if api == "v1":
         assert len(secrets) > 1, "no token was issued: the scan proves nothing"
     assert_nothing_leaks(project, result, secrets)
@@ -129,16 +133,16 @@ def test_passing_and_failing_workflows_leak_no_secret(
 
 @pytest.mark.parametrize("api", ["v2", "v1"])
 def test_a_refused_login_leaks_no_secret(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, emu: Emulator, api: str
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, emulator: Emulator, api: str
 ) -> None:
     wrong_key, wrong_password = API_KEY + "-revoked", PASSWORD + "-old"
-    project = make(pytester, monkeypatch, emu, api, key=wrong_key, password=wrong_password)
+    project = make(pytester, monkeypatch, emulator, api, key=wrong_key, password=wrong_password)
     result = project.run(*LOUD)
     assert result.ret == EXIT_LOGIN_FAILURE
     result.stdout.fnmatch_lines(["*LOGIN FAILED*401*"])
-    assert emu.jobs == []
+    assert emulator.jobs == []
     given = {wrong_key} if api == "v2" else {wrong_password}
-    assert_nothing_leaks(project, result, given | issued_tokens(emu))
+    assert_nothing_leaks(project, result, given | issued_tokens(emulator))
 
 
 def test_the_scan_would_see_a_leak(tmp_path: Path) -> None:

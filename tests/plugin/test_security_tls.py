@@ -10,12 +10,12 @@ from __future__ import annotations
 import shutil
 import ssl
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from aperture_verify.emulator import Emulator
+from aperture_verify.emulator import Emulator, Scenario
 from aperture_verify.execution.exitcodes import EXIT_LOGIN_FAILURE
 from phase_project import API_KEY, HANG_GUARD, Project, workflow
 
@@ -61,24 +61,34 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
+def emulator_scenario() -> Scenario:
+    return Scenario(workflows=(workflow("W1", 0.3),))
+
+
+@pytest.fixture
+def emulator_options() -> dict[str, Any]:
+    return {"api_keys": (API_KEY,)}
+
+
+@pytest.fixture
 def https_project(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, certificate: tuple[Path, Path]
-) -> Iterator[Project]:
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    certificate: tuple[Path, Path],
+    emulator: Emulator,
+) -> Project:
     """A project whose server is the emulator over HTTPS (self-signed, not trusted)."""
     monkeypatch.setenv("APERTURE_API_KEY", API_KEY)
     for name in ("APERTURE_URL", "APERTURE_API", "APERTURE_PLAN"):
         monkeypatch.delenv(name, raising=False)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*certificate)
-    with Emulator(None, api_keys=(API_KEY,)) as emu:
-        # The listening socket keeps its file descriptor, so the serving loop goes on;
-        # every connection accepted from now on speaks TLS.
-        server = emu._server
-        assert server is not None
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-        emu.add_workflow(workflow("W1", 0.3))
-        yield Project(pytester, emu)
-        emu.check()
+    # The listening socket keeps its file descriptor, so the serving loop goes on;
+    # every connection accepted from now on speaks TLS.
+    server = emulator._server
+    assert server is not None
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    return Project(pytester, emulator)
 
 
 def write_https(project: Project, server: str = "") -> None:

@@ -15,17 +15,7 @@ import pytest
 
 from aperture_verify.emulator import WorkflowScript
 from aperture_verify.execution.exitcodes import EXIT_LOGIN_FAILURE, EXIT_READINESS_FAILURE
-from phase_project import (
-    NIGHTLY,
-    RUN_ARGS,
-    USAGE_ERROR,
-    Project,
-    assert_phase_order,
-    project,
-    workflow,
-)
-
-__all__ = ["project"]  # the fixture, imported for pytest
+from phase_project import NIGHTLY, RUN_ARGS, USAGE_ERROR, Project, assert_phase_order, workflow
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 

@@ -27,9 +27,7 @@ import pytest
 from aperture_verify.history.cli import main as history_main
 from aperture_verify.history.page import chart_anchor
 from browser_support import CHROMIUM, NO_CHROMIUM, chromium, chromium_open, console_errors
-from phase_project import HANG_GUARD, Project, project, workflow
-
-__all__ = ["project"]  # the fixture, imported for pytest
+from phase_project import HANG_GUARD, Project, workflow
 
 SHOTS = Path(__file__).resolve().parents[2] / "reports"
 

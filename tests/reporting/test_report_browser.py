@@ -15,9 +15,7 @@ from pathlib import Path
 import pytest
 
 from browser_support import CHROMIUM, NO_CHROMIUM, chromium, console_errors
-from phase_project import Project, project, workflow
-
-__all__ = ["project"]  # the fixture, imported for pytest
+from phase_project import Project, workflow
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "reports" / "report-browser.png"
 

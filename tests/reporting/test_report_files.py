@@ -16,9 +16,7 @@ import pytest
 import xmlschema
 
 from aperture_verify.reporting.junit import schema_path
-from phase_project import API_KEY, Project, project, workflow
-
-__all__ = ["project"]  # the fixture, imported for pytest
+from phase_project import API_KEY, Project, workflow
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 
