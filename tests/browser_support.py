@@ -16,6 +16,26 @@ NO_CHROMIUM = "chromium is not installed (apt-get install chromium; .ci/run does
 CONSOLE_ERROR = re.compile(r"CONSOLE.*(Uncaught|Error)|Uncaught \w*Error", re.IGNORECASE)
 
 
+def _headless(profile: Path, bypass: str) -> list[str]:
+    """Chromium headless with a profile of its own and no network at all (every request
+    goes to a proxy that is not there, but those to *bypass*): a page that needs the
+    network shows it as a console error."""
+    assert CHROMIUM is not None
+    return [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--proxy-server=127.0.0.1:9",
+        f"--proxy-bypass-list={bypass}",
+    ]
+
+
 def chromium(
     tmp_path: Path, *args: str, budget_ms: int | None = 5000, bypass: str = "<-loopback>"
 ) -> subprocess.CompletedProcess[str]:
@@ -25,21 +45,9 @@ def chromium(
     Every request goes to a proxy that is not there, but those to *bypass*
     (default: none, not even loopback; ``127.0.0.1`` for a page served by the test).
     """
-    assert CHROMIUM is not None
     command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
+        *_headless(tmp_path / "chromium-profile", bypass),
         "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        # no network at all: a report that needs one shows it as a console error
-        "--proxy-server=127.0.0.1:9",
-        f"--proxy-bypass-list={bypass}",
         "--enable-logging=stderr",
         "--v=0",
         *([f"--virtual-time-budget={budget_ms}"] if budget_ms is not None else []),
@@ -55,19 +63,8 @@ def console_errors(stderr: str) -> list[str]:
 def chromium_open(tmp_path: Path, url: str, name: str) -> subprocess.Popen[bytes]:
     """Chromium headless kept open on *url* (in real time, as a reader's browser would)
     until the caller ends it; *url* must be on 127.0.0.1."""
-    assert CHROMIUM is not None
     command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / f'chromium-{name}'}",
-        "--proxy-server=127.0.0.1:9",
-        "--proxy-bypass-list=127.0.0.1",
+        *_headless(tmp_path / f"chromium-{name}", "127.0.0.1"),
         "--remote-debugging-port=0",  # keeps the headless browser open
         url,
     ]

@@ -69,6 +69,27 @@ def start(project: Project, workers: str) -> tuple[subprocess.Popen[bytes], Path
     return proc, folder
 
 
+def ended(
+    proc: subprocess.Popen[bytes], folder: Path, signum: int | None = None
+) -> tuple[int | None, str]:
+    """Send *signum* (none: the test failed before) and wait for the run to end; killed
+    if it does not. Its exit status and its output."""
+    status = None
+    try:
+        if signum == signal.SIGINT:
+            os.killpg(proc.pid, signum)  # Ctrl-C: the terminal signals the whole group
+        elif signum is not None:
+            os.kill(proc.pid, signum)  # a scheduler stopping the run signals pytest only
+        if signum is not None:
+            status = proc.wait(timeout=HANG_GUARD)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    output = (folder / "stdout.txt").read_text() + (folder / "stderr.txt").read_text()
+    return status, output
+
+
 @pytest.mark.parametrize("workers", ["0", "2"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_phase_cancels_its_jobs_and_writes_the_reports(
@@ -92,16 +113,10 @@ def test_an_interrupted_phase_cancels_its_jobs_and_writes_the_reports(
             ),
             timeout=HANG_GUARD,
         )
-        if signum == signal.SIGINT:
-            os.killpg(proc.pid, signum)  # Ctrl-C: the terminal signals the whole group
-        else:
-            os.kill(proc.pid, signum)  # a scheduler stopping the run signals pytest only
-        status = proc.wait(timeout=HANG_GUARD)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    output = (folder / "stdout.txt").read_text() + (folder / "stderr.txt").read_text()
+    except BaseException:
+        ended(proc, folder)
+        raise
+    status, output = ended(proc, folder, signum)
 
     assert status == pytest.ExitCode.INTERRUPTED, output
     jobs = {j.label: j for j in emu.jobs}
@@ -201,13 +216,10 @@ def test_a_phase_check_cut_short_is_one_error_case(project: Project, workers: st
     proc, folder = start(project, workers)
     try:
         emu.wait_until(lambda: (folder / "check-started").exists(), timeout=HANG_GUARD)
-        os.kill(proc.pid, signal.SIGTERM)
-        status = proc.wait(timeout=HANG_GUARD)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    output = (folder / "stdout.txt").read_text() + (folder / "stderr.txt").read_text()
+    except BaseException:
+        ended(proc, folder)
+        raise
+    status, output = ended(proc, folder, signal.SIGTERM)
     assert status == pytest.ExitCode.INTERRUPTED, output
     path = folder / "reports" / "junit.xml"
     xmlschema.XMLSchema11(str(schema_path())).validate(str(path))
