@@ -86,6 +86,12 @@ def test_a_usage_error_s_report_resumes_the_run_it_keeps() -> None:
     assert prev.run_id == "run-7"
 
 
+def test_a_run_that_executed_nothing_resumes_the_run_it_keeps() -> None:
+    kept = document(run_id="run-6")
+    empty = document(run_id="run-8", verdict="empty", previous_run=kept)
+    assert PreviousRun.from_data(empty, "r.json").run_id == "run-6"
+
+
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
