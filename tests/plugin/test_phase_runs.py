@@ -8,6 +8,7 @@ emulator's own record of when each job was submitted, started and ended.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -121,6 +122,52 @@ def test_auto_workers_follow_the_widest_phase(project: Project) -> None:
     result.assert_outcomes(passed=7)
     result.stdout.fnmatch_lines(["*3 workers*"])
     assert_phase_order(project.jobs(), PHASES)
+
+
+#: A project's conftest.py: each worker writes its process id; the controller, before
+#: xdist's own end of the session (which asks every worker still there to exit), waits
+#: up to 60 s for the workers' processes to be gone and writes down which are.
+WORKER_EXITS = """
+import os, time, pytest
+
+def _gone(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+def pytest_configure(config):
+    if hasattr(config, "workerinput"):
+        worker = config.workerinput["workerid"]
+        (config.rootpath / f"{worker}.pid").write_text(str(os.getpid()))
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workerinput"):
+        return
+    pids = {p.stem: int(p.read_text()) for p in session.config.rootpath.glob("gw*.pid")}
+    deadline = time.monotonic() + 60
+    while not all(map(_gone, pids.values())) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    gone = sorted(name for name, pid in pids.items() if _gone(pid))
+    (session.config.rootpath / "gone.txt").write_text(" ".join(gone))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_each_worker_process_exits_once_its_work_is_over_not_at_the_end(
+    project: Project,
+) -> None:
+    """xdist asks its workers' processes to exit only at the end of the run; the
+    controller lets each go as soon as its session ended (the idle ones during the last
+    phase), so the end of a run does not wait for every process to exit at once."""
+    add_all(project)
+    project.write(PHASES)
+    project.pytester.path.joinpath("conftest.py").write_text(WORKER_EXITS)
+    result = project.run("-n", "3")
+    result.assert_outcomes(passed=7)
+    assert project.pytester.path.joinpath("gone.txt").read_text() == "gw0 gw1 gw2"
 
 
 def test_max_parallel_caps_a_phase(project: Project) -> None:

@@ -338,3 +338,80 @@ def test_the_test_count_excludes_barriers_after_every_worker_collected() -> None
         sched.add_node_collection(node, ids)
         sched.schedule()
     assert counts == [5, 5, 5]
+
+
+def _step_until(sim: Simulation, stage_pos: int) -> None:
+    """Runs the simulation event by event until the scheduler reaches *stage_pos*."""
+    sim._start_ready()
+    while sim.sched._stage_pos < stage_pos:
+        sim.now, _, gid, item = heapq.heappop(sim.events)
+        sim.node(gid).running = None
+        sim.sched.mark_test_complete(sim.node(gid), item)
+        sim._start_ready()
+
+
+def test_workers_left_without_work_in_the_last_phase_are_shut_down_while_it_runs() -> None:
+    """Their processes end while the last workflows run, not all at the end."""
+    sim = Simulation([1, 3, 2, 2], nodes=4, durations={7: 2.0})
+    _step_until(sim, 2)  # phase 2 (2 items, 4 workers): two idle workers are kept
+    assert [n.shutdown_received for n in sim.nodes] == [False] * 4
+    _step_until(sim, 3)  # the last phase given out: the two idle workers are shut down
+    busy = {n.gateway.id for n in sim.nodes if {6, 7} & set(sim.sched.node2pending[n])}
+    assert len(busy) == 2
+    assert {n.gateway.id for n in sim.nodes if n.shutdown_received} == {
+        n.gateway.id for n in sim.nodes
+    } - busy
+    # the 1-second item of the last phase completes: its worker is shut down, the
+    # worker of the 2-second one is not, until it completes
+    while True:  # the idle workers run their barriers (no time), then item 6 ends
+        sim.now, _, gid, item = heapq.heappop(sim.events)
+        sim.node(gid).running = None
+        sim.sched.mark_test_complete(sim.node(gid), item)
+        if item == 6:
+            break
+        sim._start_ready()
+    assert sim.now == pytest.approx(4.0)
+    assert sim.node(gid).shutdown_received
+    (other,) = busy - {gid}
+    assert not sim.node(other).shutdown_received
+    sim._start_ready()
+    sim.run()
+    assert all(n.shutdown_received for n in sim.nodes) and sim.sched.tests_finished
+    assert sorted(sim.runs) == list(range(8))
+
+
+def test_no_worker_is_shut_down_before_the_phase_checks_of_the_last_phase() -> None:
+    sim = Simulation([1, 1], nodes=3, checks=[0, 1])
+    _step_until(sim, 1)  # the last phase's workflow runs; its checks come after
+    assert not any(n.shutdown_received for n in sim.nodes)
+    _step_until(sim, 2)  # its check given out: the two other workers are shut down
+    assert sum(n.shutdown_received for n in sim.nodes) == 2
+    sim.run()
+    assert sim.sched.tests_finished and all(n.shutdown_received for n in sim.nodes)
+
+
+def test_under_max_parallel_idle_workers_wait_until_the_last_phase_is_all_given_out() -> None:
+    sim = Simulation([4], nodes=4, max_parallel=2)
+    sim._start_ready()  # items 0 and 1 given out, 2 and 3 wait for a place
+    assert not any(n.shutdown_received for n in sim.nodes)
+    sim.now, _, gid, item = heapq.heappop(sim.events)  # item 0 ends; item 2 given out
+    sim.node(gid).running = None
+    sim.sched.mark_test_complete(sim.node(gid), item)
+    assert not any(n.shutdown_received for n in sim.nodes)
+    sim._start_ready()
+    sim.run()
+    assert sorted(sim.runs) == [0, 1, 2, 3] and sim.now == pytest.approx(2.0)
+
+
+def test_given_out_lists_the_tests_a_worker_holds_and_has_not_completed() -> None:
+    sim = Simulation([1, 3], nodes=2, max_parallel=2)
+    assert sim.sched.given_out() == [sim.ids[0]]
+    _step_until(sim, 1)  # phase 1: two of its three tests given out, barriers left out
+    assert sim.sched.given_out() == [sim.ids[1], sim.ids[2]]
+    sim.run()
+    assert sim.sched.given_out() == []
+
+
+def test_given_out_is_empty_before_any_collection() -> None:
+    sched = PhaseScheduling(None, max_parallel=2, load_keys=lambda n, c: {})
+    assert sched.given_out() == []

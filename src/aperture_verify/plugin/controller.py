@@ -97,6 +97,7 @@ class Controller:
         self.notifier = notifying.make_notifier(settings)  # issue 21
         self.lock: RunLock | None = None  # issue 22: one run of the plan per server
         self._session_finished = False  # pytest_sessionfinish reached
+        self.scheduler: PhaseScheduling | None = None  # under xdist
 
     # -- start-up ------------------------------------------------------------------
 
@@ -235,6 +236,15 @@ class Controller:
         }
 
     @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """A worker whose session ended normally is let go at once. xdist asks its
+        workers' processes to exit only at the end of the run, all together; a worker
+        the scheduler shut down early (it had nothing left to run in the last phase)
+        then exits while the last workflows run, and the run's end waits for fewer."""
+        if error is None:
+            node.gateway.exit()
+
+    @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> PhaseScheduling:
         def load_keys(node: Any, collection: Sequence[str]) -> dict[int, ItemKey]:
             found = self.run_dir.read_collection(node.gateway.id) or {}
@@ -249,10 +259,11 @@ class Controller:
             if self.session is not None:
                 self.session.testscollected = count  # barrier items are not tests
 
-        return PhaseScheduling(
+        self.scheduler = PhaseScheduling(
             config, log, max_parallel=self.plan.max_parallel, load_keys=load_keys,
             on_collected=collected,
         )  # fmt: skip
+        return self.scheduler
 
     @pytest.hookimpl(tryfirst=True, optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -420,7 +431,13 @@ class Controller:
         if self.reports is None:
             return (yield)
         # 2. Workflows that never ran reported as skipped (to LogXML and
-        #    pytest-html too, which are yet to write); results.json written.
+        #    pytest-html too, which are yet to write); results.json written. A phase
+        #    check a worker was given, whose first report the interruption kept from
+        #    reaching this process, counts as cut short (as one whose report did).
+        if self.scheduler is not None and int(exitstatus) == int(pytest.ExitCode.INTERRUPTED):
+            for nodeid in self.scheduler.given_out():
+                if nodeid not in self.labels_by_nodeid:
+                    self.reports.check_given_out(nodeid)
         self.reports.before_writers(session)
         try:
             # 3. pytest writes junit.xml and report.html.

@@ -450,6 +450,12 @@ class ReportPlugin:
             for report in _reports_of(nodeid, result):
                 hook(report=report)
 
+    def check_given_out(self, nodeid: str) -> None:
+        """A phase check a worker was given when the run was interrupted: cut short,
+        unless one of its reports arrived (then its teardown tells)."""
+        if nodeid not in self.case_names and nodeid.split("::")[0] in self.module_phase:
+            self.unfinished_checks.add(nodeid)
+
     def _report_unfinished_checks(self) -> None:
         """A phase check the run stopped while it ran (set up, never torn down) is
         reported as an interrupted error, as a workflow is: without it, junit.xml would

@@ -12,6 +12,11 @@ therefore sent together with its module's no-op barrier item
 (``collection.PhaseBarrier``): the worker runs the real test at once and
 holds the barrier, which runs, invisibly, when the next item or the shutdown
 arrives.
+
+Once the last stage is all given out, each worker with nothing left to run is
+shut down at once, and each busy one as its item completes: the workers'
+processes end while the last workflows run, so the run's end waits for one
+process to exit, not for all of them at once.
 """
 
 from __future__ import annotations
@@ -178,6 +183,13 @@ class PhaseScheduling:
             self._init_stages()
         self._dispatch()
 
+    def given_out(self) -> list[str]:
+        """The tests handed to a worker and not completed (barriers left out): the ones
+        running, or about to, when a run is interrupted."""
+        if self.collection is None:
+            return []
+        return [self.collection[i] for i in sorted(self._running)]
+
     # -- internals ------------------------------------------------------------
 
     def _refuse(self, node: Any, collection: Sequence[str]) -> None:
@@ -249,3 +261,9 @@ class PhaseScheduling:
             self._order.remove(node)
             self._order.append(node)
             node.send_runtest_some([index, barrier])
+        if not queue and self._stage_pos == len(self._stages) - 1:
+            # The last stage is all given out: a worker left with nothing to run is shut
+            # down now, so that its process ends while the last workflows run rather
+            # than after them (as xdist's own schedulers do once nothing is pending).
+            for node in self._free_nodes():
+                node.shutdown()
