@@ -1,7 +1,9 @@
 """Shared fixtures. ``emulator``: the one emulator fixture, a started Data Studio emulator
 checked at teardown, serving ``emulator_scenario`` with ``emulator_options`` (override
-either in a folder's conftest.py or a module); ``project``: a throw-away suite project
-(see ``phase_project``) whose runs reach that emulator.
+either in a folder's conftest.py or a module); ``emulator_factory``: starts more emulators,
+or ones configured per test, on the same terms (the one place a test makes an emulator);
+``project``: a throw-away suite project (see ``phase_project``) whose runs reach that
+emulator.
 
 Every test that runs pytest in a subprocess (through ``pytester``) must be marked
 ``slow``, so that ``-m "not slow"`` leaves only the fast tests; collection says
@@ -12,6 +14,7 @@ so when one is not. A test that waits out real time for over a minute is marked
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -19,6 +22,7 @@ import requests
 from hypothesis import HealthCheck, settings
 
 from aperture_verify.emulator import Emulator, Scenario, StepScript, WorkflowScript
+from emulator_support import EmulatorFactory
 from phase_project import API_KEY, Project
 
 # Hypothesis fails an example that takes over 200 ms, and warns when generating data is
@@ -97,20 +101,38 @@ def emulator_options(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
+def emulator_factory() -> Iterator[EmulatorFactory]:
+    """Start emulators: ``emulator_factory(scenario, **options)`` takes ``Emulator``'s
+    arguments and returns it running. At the test's end every one is stopped, then
+    checked (its handlers' first error re-raised) unless it was made with ``check=False``:
+    for a test that needs two emulators, or one configured per case."""
+    started: list[tuple[Emulator, bool]] = []
+    with ExitStack() as stack:
+
+        def start(
+            scenario: Scenario | None = None, /, *, check: bool = True, **options: Any
+        ) -> Emulator:
+            emu = stack.enter_context(Emulator(scenario, **options))
+            started.append((emu, check))
+            return emu
+
+        yield start
+    for emu, check in started:
+        if check:
+            emu.check()
+
+
+@pytest.fixture
 def emulator(
-    emulator_scenario: Scenario | None, emulator_options: dict[str, Any]
-) -> Iterator[Emulator]:
+    emulator_scenario: Scenario | None,
+    emulator_options: dict[str, Any],
+    emulator_factory: EmulatorFactory,
+) -> Emulator:
     """The one emulator fixture: a running emulator serving ``emulator_scenario`` with
     ``emulator_options``. By default: API key ``test-api-key`` (read-only:
     ``test-readonly-key``) in environment ``default``, 1.x user ``alice`` /
     ``test-password``."""
-    options = dict(emulator_options)
-    check = options.pop("check", True)
-    emu = Emulator(emulator_scenario, **options)
-    with emu:
-        yield emu
-    if check:
-        emu.check()
+    return emulator_factory(emulator_scenario, **emulator_options)
 
 
 @pytest.fixture

@@ -174,3 +174,30 @@ OTHER_CODE = [
 def test_no_test_or_bench_module_over_600_lines(path: Path) -> None:
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{path} has {lines} lines: split it by concern"
+
+
+def emulator_calls(path: Path) -> list[int]:
+    """The lines of *path* that construct an ``Emulator``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id == "Emulator")
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "Emulator")
+        )
+    ]
+
+
+def test_only_the_emulator_fixtures_make_an_emulator_in_the_tests() -> None:
+    tests = ROOT / "tests"
+    makers = {
+        str(p.relative_to(ROOT)): lines
+        for p in sorted(tests.rglob("*.py"))
+        if "__pycache__" not in p.parts and (lines := emulator_calls(p))
+    }
+    assert makers == {"tests/conftest.py": makers.get("tests/conftest.py", [])}, (
+        f"{makers}: take the emulator or emulator_factory fixture (tests/conftest.py)"
+    )
+    assert makers["tests/conftest.py"], "the fixtures make it"

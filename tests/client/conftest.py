@@ -1,6 +1,7 @@
 """Fixtures of the client tests: what the emulator serves (``emulator_scenario``,
 ``emulator_options``: API key ``KEY``, 1.x user ``alice`` / ``pw``), a client factory
-(``make_client``) and a client (``client``); helpers are in ``client_support``."""
+(``make_client``, retrying by ``client_retry``: ``FAST`` unless a module overrides it) and
+a client (``client``); helpers are in ``client_support``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from aperture_verify.client.client import DataStudioClient
+from aperture_verify.client.client import DataStudioClient, RetryPolicy
 from aperture_verify.client.credentials import Credentials
 from aperture_verify.emulator import Emulator, Scenario
 from client_support import FAST, KEY, MakeClient, quick
@@ -32,7 +33,12 @@ def emulator_options() -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_client(emulator: Emulator) -> Iterator[MakeClient]:
+def client_retry() -> RetryPolicy:
+    return FAST
+
+
+@pytest.fixture
+def make_client(emulator: Emulator, client_retry: RetryPolicy) -> Iterator[MakeClient]:
     made: list[DataStudioClient] = []
 
     def make(api: str = "v2", **kwargs: object) -> DataStudioClient:
@@ -41,7 +47,7 @@ def make_client(emulator: Emulator) -> Iterator[MakeClient]:
             if api == "v2"
             else Credentials(username="alice", password="pw")
         )
-        options: dict[str, object] = {"retry": FAST, "read_timeout": 5.0}
+        options: dict[str, object] = {"retry": client_retry, "read_timeout": 5.0}
         options.update(kwargs)
         base = str(options.pop("base_url", emulator.url))
         creds = options.pop("credentials", creds)  # type: ignore[assignment]

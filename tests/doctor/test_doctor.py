@@ -13,11 +13,11 @@ import pytest
 
 from aperture_verify.client.dialect import ApiDocs, load_dialect, load_profile_file
 from aperture_verify.doctor.cli import main
-from aperture_verify.emulator import Emulator, load_scenario
-from demo_copy import ROOT, UNKNOWN, demo_copy
+from aperture_verify.emulator import Emulator, Scenario
+from demo_copy import UNKNOWN, demo_copy
+from emulator_support import EmulatorFactory
 
-KEY = "doctor-key"
-SCENARIO = load_scenario(ROOT / "demo" / "workflows.toml")
+KEY = "doctor-key"  # the emulator's (doctor/conftest.py)
 
 
 def doctor(plans: Path, url: str, *args: str, api: str | None = None,
@@ -32,22 +32,21 @@ def doctor(plans: Path, url: str, *args: str, api: str | None = None,
     return status, out + err
 
 
-@pytest.fixture
-def plans(tmp_path: Path) -> Path:
-    return demo_copy(tmp_path)
-
-
 @pytest.mark.parametrize("name", ["contract", "1.x"])
 def test_a_server_of_a_shipped_dialect_maps_to_it_exactly(
-    name: str, plans: Path, capsys: pytest.CaptureFixture[str]
+    name: str,
+    plans: Path,
+    emulator_factory: EmulatorFactory,
+    emulator_scenario: Scenario,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     dialect = load_dialect(name)
     text = plans.read_text(encoding="utf-8").replace('api = "v2"', f'dialect = "{name}"')
     plans.write_text(text, encoding="utf-8")
-    with Emulator(SCENARIO, api_keys=(KEY,), users={"carol": "doctor-pass"},
-                  profile=dialect.profile, docs=dialect.docs) as emu:  # fmt: skip
-        status, out = doctor(plans, emu.url, capsys=capsys)
-        assert emu.jobs == [], "the doctor executed a workflow"
+    emu = emulator_factory(emulator_scenario, api_keys=(KEY,), users={"carol": "doctor-pass"},
+                           profile=dialect.profile, docs=dialect.docs)  # fmt: skip
+    status, out = doctor(plans, emu.url, capsys=capsys)
+    assert emu.jobs == [], "the doctor executed a workflow"
     assert status == 0, out
     assert f"found through the Swagger UI page {dialect.docs.ui}" in out
     assert ("Swagger 2.0" if name == "1.x" else "OpenAPI 3.0.1") in out
@@ -57,24 +56,29 @@ def test_a_server_of_a_shipped_dialect_maps_to_it_exactly(
 
 
 def test_an_unknown_server_is_mapped_and_written_keeping_the_comments(
-    plans: Path, capsys: pytest.CaptureFixture[str]
+    plans: Path,
+    emulator_factory: EmulatorFactory,
+    emulator_scenario: Scenario,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     before = plans.read_text(encoding="utf-8")
     dialect = load_profile_file(UNKNOWN)
-    with Emulator(SCENARIO, api_keys=(KEY,), profile=dialect.profile, docs=dialect.docs) as emu:
-        status, out = doctor(plans, emu.url, capsys=capsys)
-        assert status == 21, out
-        assert "job id of a new job   differs    Location header" in out
-        assert "cancel route          differs    DELETE /rest/v3/runs/{job_id}" in out
-        assert "timestamp format      differs    epoch_ms" in out
-        assert 'list_next_field = "links.next"' in out
-        assert plans.read_text(encoding="utf-8") == before
-        status, out = doctor(plans, emu.url, "--write", capsys=capsys)
-        assert status == 0, out
-        assert "Wrote [server.profile] into" in out
-        status, out = doctor(plans, emu.url, capsys=capsys)  # what was written now matches
-        assert status == 0, out
-        assert emu.jobs == []
+    emu = emulator_factory(
+        emulator_scenario, api_keys=(KEY,), profile=dialect.profile, docs=dialect.docs
+    )
+    status, out = doctor(plans, emu.url, capsys=capsys)
+    assert status == 21, out
+    assert "job id of a new job   differs    Location header" in out
+    assert "cancel route          differs    DELETE /rest/v3/runs/{job_id}" in out
+    assert "timestamp format      differs    epoch_ms" in out
+    assert 'list_next_field = "links.next"' in out
+    assert plans.read_text(encoding="utf-8") == before
+    status, out = doctor(plans, emu.url, "--write", capsys=capsys)
+    assert status == 0, out
+    assert "Wrote [server.profile] into" in out
+    status, out = doctor(plans, emu.url, capsys=capsys)  # what was written now matches
+    assert status == 0, out
+    assert emu.jobs == []
     after = plans.read_text(encoding="utf-8")
     for line in before.splitlines():  # every line of the user's file is still there
         assert line in after.splitlines(), line
@@ -89,18 +93,24 @@ def load_profile_file_from_plans(plans: Path) -> object:
 
 
 def test_without_a_document_it_says_so_and_still_checks(
-    plans: Path, capsys: pytest.CaptureFixture[str]
+    plans: Path,
+    emulator_factory: EmulatorFactory,
+    emulator_scenario: Scenario,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     hidden = ApiDocs(ui="/hidden/ui.html", document="/hidden/doc.json")
-    with Emulator(SCENARIO, api_keys=(KEY,), docs=hidden) as emu:
-        status, out = doctor(plans, emu.url, capsys=capsys)
+    emu = emulator_factory(emulator_scenario, api_keys=(KEY,), docs=hidden)
+    status, out = doctor(plans, emu.url, capsys=capsys)
     assert status == 20, out
     assert "API document: not found. Tried:" in out and "/v3/api-docs: 404" in out
     assert "Credentials: accepted" in out and "7 of 7 ready" in out
 
 
 def test_the_plans_file_and_plan_come_from_the_ini_file_as_for_the_suite(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    emulator: Emulator,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     plans = demo_copy(tmp_path)
     plans.rename(tmp_path / "other.toml")
@@ -108,27 +118,30 @@ def test_the_plans_file_and_plan_come_from_the_ini_file_as_for_the_suite(
         "[pytest]\naperture_plans = other.toml\naperture_plan = smoke\n", encoding="utf-8"
     )
     monkeypatch.chdir(tmp_path)
-    with Emulator(SCENARIO, api_keys=(KEY,)) as emu:
-        status = main([], environ={"APERTURE_URL": emu.url, "APERTURE_API_KEY": KEY})
+    status = main([], environ={"APERTURE_URL": emulator.url, "APERTURE_API_KEY": KEY})
     out = capsys.readouterr().out
     assert status == 0, out
     assert "plan 'smoke'" in out and "2 of 2 ready" in out
 
 
-def test_a_refused_key_is_a_login_failure(plans: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with Emulator(SCENARIO, api_keys=("another-key",)) as emu:
-        status, out = doctor(plans, emu.url, capsys=capsys)
+def test_a_refused_key_is_a_login_failure(
+    plans: Path,
+    emulator_factory: EmulatorFactory,
+    emulator_scenario: Scenario,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emu = emulator_factory(emulator_scenario, api_keys=("another-key",))
+    status, out = doctor(plans, emu.url, capsys=capsys)
     assert status == 10, out
     assert "Credentials: refused: GET" in out and "401" in out
 
 
 def test_a_missing_workflow_is_a_readiness_failure(
-    plans: Path, capsys: pytest.CaptureFixture[str]
+    plans: Path, emulator: Emulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = plans.read_text(encoding="utf-8").replace('"Workflow 7"]', '"Wörkflow 7"]')
     plans.write_text(text, encoding="utf-8")
-    with Emulator(SCENARIO, api_keys=(KEY,)) as emu:
-        status, out = doctor(plans, emu.url, capsys=capsys)
+    status, out = doctor(plans, emulator.url, capsys=capsys)
     assert status == 11, out
     assert (
         "6 of 7 ready" in out

@@ -21,9 +21,9 @@ from aperture_verify.client.profile import ApiProfile
 from aperture_verify.doctor.cli import main
 from aperture_verify.doctor.document import read_document
 from aperture_verify.doctor.mapping import infer
-from aperture_verify.emulator import Emulator, load_scenario
+from aperture_verify.emulator import Emulator
 from aperture_verify.emulator.openapi import openapi_document, swagger2
-from demo_copy import ROOT, UNKNOWN, demo_copy
+from demo_copy import UNKNOWN
 
 #: Every need of a 2.x server, in the order the doctor lists them.
 NEEDS_V2 = [
@@ -118,19 +118,21 @@ def test_an_unknown_server_lists_every_need_with_what_differs() -> None:
     assert inference.complete
 
 
-def test_the_doctor_prints_every_need_and_its_status(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def emulator_options() -> dict[str, Any]:
+    """The demo's workflows on a server of the unknown profile (tests/profiles/unknown.toml)."""
     dialect = load_profile_file(UNKNOWN)
-    plans = demo_copy(tmp_path)
-    scenario = load_scenario(ROOT / "demo" / "workflows.toml")
-    with Emulator(scenario, api_keys=("doctor-key",), profile=dialect.profile,
-                  docs=dialect.docs) as emu:  # fmt: skip
-        status = main(
-            ["--plans", str(plans)],
-            environ={"APERTURE_URL": emu.url, "APERTURE_API_KEY": "doctor-key"},
-        )
-        assert emu.jobs == []
+    return {"api_keys": ("doctor-key",), "profile": dialect.profile, "docs": dialect.docs}
+
+
+def test_the_doctor_prints_every_need_and_its_status(
+    plans: Path, emulator: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(
+        ["--plans", str(plans)],
+        environ={"APERTURE_URL": emulator.url, "APERTURE_API_KEY": "doctor-key"},
+    )
+    assert emulator.jobs == []
     out = capsys.readouterr().out
     assert status == 21, out
     block = re.split(r"What the suite needs[^\n]*:\n", out, maxsplit=1)[1]

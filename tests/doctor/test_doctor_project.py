@@ -8,16 +8,19 @@ from pathlib import Path
 import pytest
 
 from aperture_verify.doctor.cli import main
-from aperture_verify.emulator import Emulator, load_scenario
-from demo_copy import ROOT, demo_copy
+from aperture_verify.emulator import Emulator
+from demo_copy import demo_copy
 
-KEY = "doctor-key"
-SCENARIO = load_scenario(ROOT / "demo" / "workflows.toml")
+KEY = "doctor-key"  # the emulator's (doctor/conftest.py)
 
 
 @pytest.mark.parametrize("how", ["option", "variable"])
 def test_the_project_folder_is_where_the_plans_are_read(
-    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    how: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    emulator: Emulator,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     project = tmp_path / "project"
     project.mkdir()
@@ -25,13 +28,12 @@ def test_the_project_folder_is_where_the_plans_are_read(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    with Emulator(SCENARIO, api_keys=(KEY,)) as emu:
-        env = {"APERTURE_URL": emu.url, "APERTURE_API_KEY": KEY}
-        argv = ["--project", str(project)] if how == "option" else []
-        if how == "variable":
-            env["APERTURE_PROJECT"] = str(project)
-        status = main(argv, environ=env)
-        assert emu.jobs == []
+    env = {"APERTURE_URL": emulator.url, "APERTURE_API_KEY": KEY}
+    argv = ["--project", str(project)] if how == "option" else []
+    if how == "variable":
+        env["APERTURE_PROJECT"] = str(project)
+    status = main(argv, environ=env)
+    assert emulator.jobs == []
     out = capsys.readouterr().out
     assert status == 0, out
     assert "Workflows of plan 'nightly': 7 of 7 ready to run as asked" in out

@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from aperture_verify.emulator import Emulator, Scenario, WorkflowScript
+from emulator_support import EmulatorFactory
 
 WORKFLOWS = "/api/v1/workflows"
 EXECUTE = "/api/v1/workflows/execute"
@@ -85,17 +86,18 @@ def test_a_readonly_key_reads_but_may_not_execute_or_cancel(emulator: Emulator) 
     assert emulator.jobs == []
 
 
-def test_the_environment_label_is_configurable() -> None:
-    with Emulator(Scenario(), api_keys=("k",), environment="qa") as emu:
-        assert get(emu, WORKFLOWS, "qa k").status_code == 200
-        assert get(emu, WORKFLOWS, "default k").status_code == 401
+def test_the_environment_label_is_configurable(emulator_factory: EmulatorFactory) -> None:
+    emu = emulator_factory(Scenario(), api_keys=("k",), environment="qa")
+    assert get(emu, WORKFLOWS, "qa k").status_code == 200
+    assert get(emu, WORKFLOWS, "default k").status_code == 401
 
 
-def test_keys_come_from_the_scenario_when_not_given_in_code() -> None:
-    scenario = Scenario(api_keys=("from-file",), environment="env1")
-    with Emulator(scenario) as emu:
-        assert emu.environment == "env1"
-        assert get(emu, WORKFLOWS, "env1 from-file").status_code == 200
+def test_keys_come_from_the_scenario_when_not_given_in_code(
+    emulator_factory: EmulatorFactory,
+) -> None:
+    emu = emulator_factory(Scenario(api_keys=("from-file",), environment="env1"))
+    assert emu.environment == "env1"
+    assert get(emu, WORKFLOWS, "env1 from-file").status_code == 200
 
 
 # --- 1.x: login, then Bearer ------------------------------------------------------------

@@ -23,6 +23,7 @@ from aperture_verify.client.models import Job
 from aperture_verify.client.tokens import jwt_lifetime
 from aperture_verify.emulator import Emulator, Scenario, StepScript, WorkflowScript
 from aperture_verify.errors import WorkflowNotReadyError
+from emulator_support import EmulatorFactory
 from phase_project import HANG_GUARD
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "workflows.toml"
@@ -56,9 +57,12 @@ def dialects() -> list[tuple[str, Dialect]]:
 
 
 @pytest.fixture(params=dialects(), ids=lambda d: d[0])
-def speaking(request: pytest.FixtureRequest) -> Iterator[tuple[Emulator, DataStudioClient]]:
+def speaking(
+    request: pytest.FixtureRequest, emulator_factory: EmulatorFactory
+) -> Iterator[tuple[Emulator, DataStudioClient]]:
+    """An emulator of each dialect, and a client speaking it."""
     _, dialect = request.param
-    emu = Emulator(
+    emu = emulator_factory(
         SCENARIO,
         api_keys=(KEY,),
         users={USER: PASSWORD},
@@ -70,9 +74,8 @@ def speaking(request: pytest.FixtureRequest) -> Iterator[tuple[Emulator, DataStu
         if dialect.api == "v1"
         else Credentials(api_key=KEY)
     )
-    with emu, DataStudioClient(emu.url, credentials, api=dialect.api, profile=dialect.profile) as c:
+    with DataStudioClient(emu.url, credentials, api=dialect.api, profile=dialect.profile) as c:
         yield emu, c
-        emu.check()
 
 
 def test_the_client_runs_and_cancels_jobs_in_every_dialect(
@@ -102,35 +105,39 @@ def test_the_client_runs_and_cancels_jobs_in_every_dialect(
         client.execute("Nope", space="Späce")
 
 
-def test_the_1x_emulator_takes_the_1x_body_and_answers_the_1x_login() -> None:
+def test_the_1x_emulator_takes_the_1x_body_and_answers_the_1x_login(
+    emulator_factory: EmulatorFactory,
+) -> None:
     dialect = load_dialect("1.x")
-    with Emulator(SCENARIO, users={USER: PASSWORD}, profile=dialect.profile) as emu:
-        login = requests.post(
-            emu.url_for("/api/v1/login"), json={"username": USER, "password": PASSWORD}, timeout=5
-        )
-        token = login.json()["authentication_token"]
-        r = requests.post(
-            emu.url_for("/api/v1/workflows/W%C3%B6rkflow%201/execute"),
-            json={"use_export_steps": True, "scheduling": {"start_time": "2026-01-01T00:00:00Z"}},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=5,
-        )
-        assert r.status_code == 202, r.text
-        assert emu.jobs[0].label == "Wörkflow 1"
+    emu = emulator_factory(SCENARIO, users={USER: PASSWORD}, profile=dialect.profile)
+    login = requests.post(
+        emu.url_for("/api/v1/login"), json={"username": USER, "password": PASSWORD}, timeout=5
+    )
+    token = login.json()["authentication_token"]
+    r = requests.post(
+        emu.url_for("/api/v1/workflows/W%C3%B6rkflow%201/execute"),
+        json={"use_export_steps": True, "scheduling": {"start_time": "2026-01-01T00:00:00Z"}},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
+    assert r.status_code == 202, r.text
+    assert emu.jobs[0].label == "Wörkflow 1"
 
 
-def test_a_jwt_profile_issues_tokens_whose_exp_the_client_reads() -> None:
+def test_a_jwt_profile_issues_tokens_whose_exp_the_client_reads(
+    emulator_factory: EmulatorFactory,
+) -> None:
     profile = dataclasses.replace(load_dialect("1.x").profile, token_expiry="jwt")
-    with Emulator(SCENARIO, users={USER: PASSWORD}, token_lifetime=7200, profile=profile) as emu:
-        token = requests.post(
-            emu.url_for("/api/v1/login"), json={"username": USER, "password": PASSWORD}, timeout=5
-        ).json()["authentication_token"]
-        assert token.count(".") == 2 and jwt_lifetime(token) == 7200.0
-        client = DataStudioClient(
-            emu.url, Credentials(username=USER, password=PASSWORD), api="v1", profile=profile
-        )
-        client.check_credentials()
-        assert len(client.list_workflows()) == 6
+    emu = emulator_factory(SCENARIO, users={USER: PASSWORD}, token_lifetime=7200, profile=profile)
+    token = requests.post(
+        emu.url_for("/api/v1/login"), json={"username": USER, "password": PASSWORD}, timeout=5
+    ).json()["authentication_token"]
+    assert token.count(".") == 2 and jwt_lifetime(token) == 7200.0
+    client = DataStudioClient(
+        emu.url, Credentials(username=USER, password=PASSWORD), api="v1", profile=profile
+    )
+    client.check_credentials()
+    assert len(client.list_workflows()) == 6
 
 
 def test_the_contract_document_is_behind_the_2x_swagger_page(emulator: Emulator) -> None:
@@ -146,23 +153,27 @@ def test_the_contract_document_is_behind_the_2x_swagger_page(emulator: Emulator)
     assert doc["paths"]["/api/v1/jobs/{jobId}/cancel"]["post"]["operationId"] == "cancel"
 
 
-def test_the_1x_document_is_swagger_2_behind_swagger_resources() -> None:
+def test_the_1x_document_is_swagger_2_behind_swagger_resources(
+    emulator_factory: EmulatorFactory,
+) -> None:
     dialect = load_dialect("1.x")
-    with Emulator(SCENARIO, profile=dialect.profile, docs=dialect.docs) as emu:
-        assert requests.get(emu.url_for("/api/v1/swagger-ui.html"), timeout=5).ok
-        (resource,) = requests.get(emu.url_for("/api/v1/swagger-resources"), timeout=5).json()
-        assert resource["url"] == "/v2/api-docs"  # relative to the context path /api/v1
-        doc = requests.get(emu.url_for("/api/v1" + resource["url"]), timeout=5).json()
-        assert doc["swagger"] == "2.0"
-        execute = doc["paths"]["/api/v1/workflows/{externalLabel}/execute"]["post"]
-        assert {p["in"] for p in execute["parameters"]} == {"path", "body"}
-        assert "#/definitions/Job" in str(doc["paths"]["/api/v1/jobs/{jobId}"])
+    emu = emulator_factory(SCENARIO, profile=dialect.profile, docs=dialect.docs)
+    assert requests.get(emu.url_for("/api/v1/swagger-ui.html"), timeout=5).ok
+    (resource,) = requests.get(emu.url_for("/api/v1/swagger-resources"), timeout=5).json()
+    assert resource["url"] == "/v2/api-docs"  # relative to the context path /api/v1
+    doc = requests.get(emu.url_for("/api/v1" + resource["url"]), timeout=5).json()
+    assert doc["swagger"] == "2.0"
+    execute = doc["paths"]["/api/v1/workflows/{externalLabel}/execute"]["post"]
+    assert {p["in"] for p in execute["parameters"]} == {"path", "body"}
+    assert "#/definitions/Job" in str(doc["paths"]["/api/v1/jobs/{jobId}"])
 
 
-def test_the_unknown_profile_documents_location_and_nested_epoch_fields() -> None:
+def test_the_unknown_profile_documents_location_and_nested_epoch_fields(
+    emulator_factory: EmulatorFactory,
+) -> None:
     dialect = load_profile_file(UNKNOWN)
-    with Emulator(SCENARIO, profile=dialect.profile, docs=dialect.docs) as emu:
-        doc = requests.get(emu.url_for("/rest/openapi.json"), timeout=5).json()
+    emu = emulator_factory(SCENARIO, profile=dialect.profile, docs=dialect.docs)
+    doc = requests.get(emu.url_for("/rest/openapi.json"), timeout=5).json()
     runs = doc["paths"]["/rest/v3/runs"]
     assert "Location" in runs["post"]["responses"]["201"]["headers"]
     assert "delete" in doc["paths"]["/rest/v3/runs/{jobId}"]

@@ -10,6 +10,7 @@ import requests
 
 from aperture_verify.emulator import Emulator, Outage, parse_scenario
 from aperture_verify.errors import PlanError
+from emulator_support import EmulatorFactory
 
 WORKFLOWS = "/api/v1/workflows"
 EXECUTE = "/api/v1/workflows/execute"
@@ -162,7 +163,9 @@ def test_a_refused_outage_after_the_first_request_catches_that_request(
     emulator.wait_until(lambda: answers(api, emulator), timeout=5)
 
 
-def test_a_scenario_schedules_its_outages_at_the_emulators_start() -> None:
+def test_a_scenario_schedules_its_outages_at_the_emulators_start(
+    emulator_factory: EmulatorFactory,
+) -> None:
     scenario = parse_scenario(
         """
         [workflows.W1]
@@ -193,17 +196,17 @@ def test_a_scenario_schedules_its_outages_at_the_emulators_start() -> None:
         "W1",
         1.0,
     )
-    with Emulator(scenario, api_keys=("k",)) as emu:
-        scheduled = emu.outages
-        assert scheduled[0].begins is not None and scheduled[1].begins is None
-        assert scheduled[0] is not first, "each emulator keeps its own copy"
-        r = requests.post(
-            emu.url_for(EXECUTE),
-            json={"externalLabel": "W1"},
-            headers={"Authorization": "default k"},
-            timeout=5,
-        )
-        assert r.status_code == 504
+    emu = emulator_factory(scenario, api_keys=("k",))
+    scheduled = emu.outages
+    assert scheduled[0].begins is not None and scheduled[1].begins is None
+    assert scheduled[0] is not first, "each emulator keeps its own copy"
+    r = requests.post(
+        emu.url_for(EXECUTE),
+        json={"externalLabel": "W1"},
+        headers={"Authorization": "default k"},
+        timeout=5,
+    )
+    assert r.status_code == 504
     assert first.begins is None
 
 

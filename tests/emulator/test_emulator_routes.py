@@ -11,6 +11,7 @@ import requests
 
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.emulator import Emulator, Scenario, WorkflowScript
+from emulator_support import EmulatorFactory
 
 EXECUTE = "/api/v1/workflows/execute"
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -311,17 +312,16 @@ def test_the_request_log_records_and_clears(emulator: Emulator, api: requests.Se
     assert emulator.requests == []
 
 
-def test_stop_closes_kept_alive_connections(api: requests.Session) -> None:
-    emu = Emulator(Scenario(), api_keys=("test-api-key",)).start()
-    assert api.get(emu.url_for("/api/v1/workflows"), timeout=5).status_code == 200
-    emu.stop()
+def test_stop_closes_kept_alive_connections(emulator: Emulator, api: requests.Session) -> None:
+    assert api.get(emulator.url_for("/api/v1/workflows"), timeout=5).status_code == 200
+    emulator.stop()
     with pytest.raises(requests.ConnectionError):
-        api.get(emu.url_for("/api/v1/workflows"), timeout=5)
-    emu.stop()  # twice is fine
-    assert not emu.running
+        api.get(emulator.url_for("/api/v1/workflows"), timeout=5)
+    emulator.stop()  # twice is fine
+    assert not emulator.running
 
 
-def test_a_profile_renames_paths_fields_and_states() -> None:
+def test_a_profile_renames_paths_fields_and_states(emulator_factory: EmulatorFactory) -> None:
     profile = ApiProfile(
         execute_path="/rest/run",
         job_path="/rest/job/{job_id}",
@@ -331,7 +331,8 @@ def test_a_profile_renames_paths_fields_and_states() -> None:
         queued_states=("PENDING",),
     )
     scenario = Scenario(workflows=(WorkflowScript("W", duration=0.05, queue_time=0.0),))
-    with Emulator(scenario, api_keys=("k",), profile=profile) as emu, requests.Session() as s:
+    emu = emulator_factory(scenario, api_keys=("k",), profile=profile)
+    with requests.Session() as s:
         s.headers["Authorization"] = "default k"
         r = s.post(emu.url_for("/rest/run"), json={"externalLabel": "W"}, timeout=5)
         assert r.status_code == 202

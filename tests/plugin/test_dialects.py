@@ -14,11 +14,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from aperture_verify.client.dialect import load_profile_file
-from aperture_verify.emulator import Emulator, load_scenario
+from aperture_verify.emulator import Emulator, Scenario, load_scenario
 from demo_copy import ROOT, UNKNOWN, demo_copy
 from phase_project import HANG_GUARD
 
@@ -35,6 +36,18 @@ def run(folder: Path, *args: str, env: dict[str, str] | None = None,
     command = [sys.executable, "-m", "pytest"] if tool == "pytest" else [str(BIN / tool)]
     return subprocess.run([*command, *args], cwd=folder, env=full, capture_output=True,
                           text=True, timeout=HANG_GUARD, check=False)  # fmt: skip
+
+
+@pytest.fixture
+def emulator_scenario() -> Scenario:
+    return load_scenario(ROOT / "demo" / "workflows.toml")
+
+
+@pytest.fixture
+def emulator_options() -> dict[str, Any]:
+    """A server the suite does not ship a dialect for (tests/profiles/unknown.toml)."""
+    dialect = load_profile_file(UNKNOWN)
+    return {"api_keys": (KEY,), "profile": dialect.profile, "docs": dialect.docs}
 
 
 def passed_in_order(folder: Path) -> None:
@@ -59,32 +72,29 @@ def test_the_demo_plan_runs_on_the_1x_dialect(tmp_path: Path) -> None:
     assert "<dt>API profile</dt><dd>v1 · dialect 1.x · environment" in html
 
 
-def test_an_unknown_server_fails_clearly_then_passes_after_doctor_write(tmp_path: Path) -> None:
+def test_an_unknown_server_fails_clearly_then_passes_after_doctor_write(
+    tmp_path: Path, emulator: Emulator
+) -> None:
     plans = demo_copy(tmp_path)
     original = plans.read_text(encoding="utf-8")
-    dialect = load_profile_file(UNKNOWN)
-    scenario = load_scenario(ROOT / "demo" / "workflows.toml")
-    with Emulator(scenario, api_keys=(KEY,), profile=dialect.profile, docs=dialect.docs) as emu:
-        env = {"APERTURE_URL": emu.url, "APERTURE_API_KEY": KEY}
-        before = run(tmp_path, "-n", "2", env=env)
-        assert before.returncode == 10, before.stdout[-3000:]
-        assert "LOGIN FAILED: GET " + emu.url + "/api/v1/workflows -> 404" in before.stdout
-        assert "run aperture-doctor to map its API into [server.profile]" in before.stdout
-        assert emu.jobs == []
+    env = {"APERTURE_URL": emulator.url, "APERTURE_API_KEY": KEY}
+    before = run(tmp_path, "-n", "2", env=env)
+    assert before.returncode == 10, before.stdout[-3000:]
+    assert "LOGIN FAILED: GET " + emulator.url + "/api/v1/workflows -> 404" in before.stdout
+    assert "run aperture-doctor to map its API into [server.profile]" in before.stdout
+    assert emulator.jobs == []
 
-        doctor = run(tmp_path, "--write", env=env, tool="aperture-doctor")
-        assert doctor.returncode == 0, doctor.stdout + doctor.stderr
-        assert "Wrote [server.profile] into plans.toml" in doctor.stdout
-        assert "Traceback" not in doctor.stdout + doctor.stderr and KEY not in doctor.stdout
-        assert emu.jobs == [], "the doctor executed a workflow"
+    doctor = run(tmp_path, "--write", env=env, tool="aperture-doctor")
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert "Wrote [server.profile] into plans.toml" in doctor.stdout
+    assert "Traceback" not in doctor.stdout + doctor.stderr and KEY not in doctor.stdout
+    assert emulator.jobs == [], "the doctor executed a workflow"
 
-        after = run(tmp_path, "-n", "2", env=env)
-        assert after.returncode == 0, after.stdout[-3000:] + after.stderr[-2000:]
-        assert "8 passed" in after.stdout
-        emu.check()
-        jobs = emu.jobs
+    after = run(tmp_path, "-n", "2", env=env)
+    assert after.returncode == 0, after.stdout[-3000:] + after.stderr[-2000:]
+    assert "8 passed" in after.stdout
     passed_in_order(tmp_path)
-    assert len(jobs) == 7
+    assert len(emulator.jobs) == 7
     new = plans.read_text(encoding="utf-8")
     assert new.startswith(original.split("[defaults]")[0].rstrip())  # only [server.profile] added
     assert new.replace(new[new.index("[server.profile]") : new.index("[defaults]")], "") == original

@@ -33,6 +33,7 @@ from aperture_verify.execution.exitcodes import (
     EXIT_LOGIN_FAILURE,
     EXIT_SERVER_UNREACHABLE,
 )
+from emulator_support import EmulatorFactory
 from phase_project import API_KEY, HANG_GUARD, Project, assert_no_job_active, workflow
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
@@ -156,12 +157,12 @@ def check_case(
 
 @pytest.mark.long_wait
 def test_an_outage_in_every_stage_passes_with_one_job_each_and_no_cancel(
-    tmp_path: Path, pytester: pytest.Pytester, subtests: Any
+    tmp_path: Path, pytester: pytest.Pytester, emulator_factory: EmulatorFactory, subtests: Any
 ) -> None:
     with ExitStack() as stack:
         runs = []
         for case in CASES:
-            emu = stack.enter_context(Emulator(None, api_keys=(API_KEY,)))
+            emu = emulator_factory(None, api_keys=(API_KEY,))
             stack.callback(emu.end_outages)
             each = Project(pytester, emu, folder=tmp_path / case.id)
             outages = four_stages(each, case.kind, case.duration, case.stages)
@@ -308,7 +309,9 @@ def test_sigterm_during_an_outage_ends_promptly_with_the_reports(
 
 
 @pytest.fixture(autouse=True)
-def _nothing_left_running(project: Project) -> Any:
+def _outages_end_and_jobs_settle(project: Project) -> Any:
+    """After each test its project's outages end, and every job not stuck on purpose
+    ends (the run may have left one alone, as it says)."""
     yield
     project.emulator.end_outages()
     emu = project.emulator

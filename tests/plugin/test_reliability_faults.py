@@ -9,7 +9,6 @@ The client-level behaviour (one call under one fault) is in test_client_http.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,9 +19,10 @@ from aperture_verify.execution.exitcodes import (
     EXIT_LOGIN_FAILURE,
     EXIT_SERVER_UNREACHABLE,
 )
-from phase_project import Project, assert_no_job_active, assert_one_job_per_workflow, workflow
+from phase_project import Project, workflow
 
-pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
+# every test here runs pytest in a subprocess, and must leave no job behind
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("nothing_left_running")]
 
 PHASES = {"first": ["W1"], "second": ["W2"]}
 POLL = "GET /api/v1/jobs/*"  # reading one job; cancel is a POST and is not hit
@@ -222,13 +222,3 @@ def test_a_server_that_is_not_data_studio_is_a_login_failure_naming_the_url(
         ]
     )
     assert project.jobs() == []
-
-
-# -- every run above: nothing left behind --------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _nothing_left_running(project: Project) -> Iterator[None]:
-    yield
-    assert_no_job_active(project.jobs())
-    assert_one_job_per_workflow(project.jobs())

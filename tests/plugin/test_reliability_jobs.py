@@ -11,25 +11,24 @@ from __future__ import annotations
 import dataclasses
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from aperture_verify.client.profile import ApiProfile
-from aperture_verify.emulator import Emulator, Fault
+from aperture_verify.emulator import Fault
 from aperture_verify.execution.exitcodes import EXIT_EXECUTION_FAILURE, EXIT_WORKER_CRASH
+from emulator_support import EmulatorFactory
 from phase_project import (
     API_KEY,
     Project,
     WhenRunning,
     assert_cancelled_by_its_own_wait,
-    assert_no_job_active,
-    assert_one_job_per_workflow,
     workflow,
 )
 
-pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
+# every test here runs pytest in a subprocess, and must leave no job behind
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("nothing_left_running")]
 
 PHASES = {"first": ["W1"], "second": ["W2"]}
 
@@ -85,18 +84,17 @@ def test_a_server_that_forgets_a_running_job_fails_that_workflow(
 
 
 def test_an_unknown_state_is_waited_on_and_logged_once(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, emulator_factory: EmulatorFactory
 ) -> None:
     # The server calls its running state PROCESSING; the plan's profile does not know it.
     monkeypatch.setenv("APERTURE_API_KEY", API_KEY)
     server_profile = dataclasses.replace(ApiProfile(), running_states=("PROCESSING",))
-    with Emulator(None, api_keys=(API_KEY,), profile=server_profile) as emu:
-        project = Project(pytester, emu)
-        setup(project, duration=1.5)
-        # one process, one client: W1 and W2 both see PROCESSING, one warning in all
-        result = project.run("-n", "0", "-rP")
-        emu.check()
-        jobs = emu.jobs
+    emu = emulator_factory(None, api_keys=(API_KEY,), profile=server_profile)
+    project = Project(pytester, emu)
+    setup(project, duration=1.5)
+    # one process, one client: W1 and W2 both see PROCESSING, one warning in all
+    result = project.run("-n", "0", "-rP")
+    jobs = emu.jobs
     result.assert_outcomes(passed=2)
     assert result.ret == 0
     out = result.stdout.str()
@@ -206,15 +204,3 @@ def test_a_worker_dying_mid_job_is_reported_failed_and_its_job_cancelled(
     assert "W2" in html and "crashed" in html
     data = json.loads((reports / "results.json").read_text())
     assert data["exit_status"] == EXIT_WORKER_CRASH
-
-
-@pytest.fixture(autouse=True)
-def _nothing_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
-    # taken before the test, so it is torn down after this check
-    proj: Project | None = (
-        request.getfixturevalue("project") if "project" in request.fixturenames else None
-    )
-    yield
-    if proj is not None:
-        assert_no_job_active(proj.jobs())
-        assert_one_job_per_workflow(proj.jobs())

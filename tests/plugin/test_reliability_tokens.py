@@ -7,11 +7,11 @@ Without xdist, so one client does every call and the logins can be counted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
-from aperture_verify.emulator import Emulator
+from emulator_support import EmulatorFactory
 from phase_project import Project, WhenRunning, assert_no_job_active, workflow
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
@@ -24,29 +24,27 @@ MakeProject = Callable[..., Project]
 
 
 @pytest.fixture
-def v1_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeProject]:
+def v1_project(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, emulator_factory: EmulatorFactory
+) -> MakeProject:
+    """A project on an emulator of its own that knows one 1.x user (and no API key)."""
     monkeypatch.delenv("APERTURE_API_KEY", raising=False)
     monkeypatch.setenv("APERTURE_USERNAME", USER)
     monkeypatch.setenv("APERTURE_PASSWORD", PASSWORD)
     for name in ("APERTURE_URL", "APERTURE_API", "APERTURE_PLAN"):
         monkeypatch.delenv(name, raising=False)
-    started: list[Emulator] = []
 
     def make(token_lifetime: float = 3600.0, duration: float = 1.5) -> Project:
-        emu = Emulator(
+        emu = emulator_factory(
             None, api_keys=(), users={USER: PASSWORD}, token_lifetime=token_lifetime
-        ).start()
-        started.append(emu)
+        )
         project = Project(pytester, emu)
         emu.add_workflow(workflow("W1", duration))
         emu.add_workflow(workflow("W2", 0.3))
         project.write(PHASES)
         return project
 
-    yield make
-    for emu in started:
-        emu.stop()
-        emu.check()
+    return make
 
 
 @pytest.mark.parametrize("event", ["expire_tokens", "revoke_tokens"])

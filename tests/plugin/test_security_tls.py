@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from aperture_verify.emulator import Emulator, Scenario
+from aperture_verify.emulator import Scenario
 from aperture_verify.execution.exitcodes import EXIT_LOGIN_FAILURE
 from phase_project import API_KEY, HANG_GUARD, Project, workflow
 
@@ -71,24 +71,16 @@ def emulator_options() -> dict[str, Any]:
 
 
 @pytest.fixture
-def https_project(
-    pytester: pytest.Pytester,
-    monkeypatch: pytest.MonkeyPatch,
-    certificate: tuple[Path, Path],
-    emulator: Emulator,
-) -> Project:
+def https_project(project: Project, certificate: tuple[Path, Path]) -> Project:
     """A project whose server is the emulator over HTTPS (self-signed, not trusted)."""
-    monkeypatch.setenv("APERTURE_API_KEY", API_KEY)
-    for name in ("APERTURE_URL", "APERTURE_API", "APERTURE_PLAN"):
-        monkeypatch.delenv(name, raising=False)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*certificate)
     # The listening socket keeps its file descriptor, so the serving loop goes on;
     # every connection accepted from now on speaks TLS.
-    server = emulator._server
+    server = project.emulator._server
     assert server is not None
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    return Project(pytester, emulator)
+    return project
 
 
 def write_https(project: Project, server: str = "") -> None:
@@ -139,30 +131,18 @@ def test_verification_off_runs_with_a_warning_in_the_terminal_and_the_report(
     assert "TLS verification" in html and "OFF" in html
 
 
-def test_plain_http_to_another_host_is_warned_about(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("APERTURE_API_KEY", API_KEY)
-    with Emulator(None, api_keys=(API_KEY,)) as emu:
-        project = Project(pytester, emu)
-        project.write(PHASES)
-        # --collect-only: nothing is sent, so the host need not exist
-        result = project.run("--collect-only", "--server-url", "http://ads.example.com:7701")
-        assert emu.requests == []
+def test_plain_http_to_another_host_is_warned_about(project: Project) -> None:
+    project.write(PHASES)
+    # --collect-only: nothing is sent, so the host need not exist
+    result = project.run("--collect-only", "--server-url", "http://ads.example.com:7701")
+    assert project.emulator.requests == []
     assert result.ret == 0
     result.stdout.fnmatch_lines([f"{PLAIN_HTTP} to ads.example.com, which is not this machine*"])
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:{port}", "http://localhost:{port}"])
-def test_plain_http_to_this_machine_is_not_warned_about(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, url: str
-) -> None:
-    monkeypatch.setenv("APERTURE_API_KEY", API_KEY)
-    with Emulator(None, api_keys=(API_KEY,)) as emu:
-        emu.add_workflow(workflow("W1", 0.3))
-        project = Project(pytester, emu)
-        project.write(PHASES)
-        result = project.run("--server-url", url.format(port=emu.port))
-        emu.check()
+def test_plain_http_to_this_machine_is_not_warned_about(project: Project, url: str) -> None:
+    project.write(PHASES)  # W1 is the emulator's (emulator_scenario)
+    result = project.run("--server-url", url.format(port=project.emulator.port))
     result.assert_outcomes(passed=1)
     assert "WARNING" not in result.stdout.str()

@@ -14,7 +14,7 @@ from aperture_verify.client.credentials import Credentials
 from aperture_verify.client.profile import ApiProfile
 from aperture_verify.client.profile_keys import apply_overrides
 from aperture_verify.doctor.cli import main
-from aperture_verify.emulator import Emulator, load_scenario
+from aperture_verify.emulator import Emulator, Scenario, load_scenario
 from demo_copy import ROOT, demo_copy
 
 SCENARIO = load_scenario(ROOT / "demo" / "workflows.toml")
@@ -28,13 +28,28 @@ SHAPES: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
+@pytest.fixture
+def shape() -> str:
+    """The emulator's shape (a key of ``SHAPES``); a test parametrized on it overrides it."""
+    return "per space, total pages from 1"
+
+
+@pytest.fixture
+def emulator_scenario() -> Scenario:
+    return SCENARIO
+
+
+@pytest.fixture
+def emulator_options(shape: str) -> dict[str, Any]:
+    return {"api_keys": ("k",), "profile": apply_overrides(ApiProfile(), SHAPES[shape])}
+
+
 @pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_the_emulator_pages_the_way_the_profile_says(shape: str) -> None:
+def test_the_emulator_pages_the_way_the_profile_says(shape: str, emulator: Emulator) -> None:
     profile = apply_overrides(ApiProfile(), SHAPES[shape])
-    with Emulator(SCENARIO, api_keys=("k",), profile=profile) as emu:
-        with DataStudioClient(emu.url, Credentials(api_key="k"), profile=profile) as c:
-            listed = c.list_workflows(["Demo"])
-        asked = [r for r in emu.requests if r.path.endswith("/workflows")]
+    with DataStudioClient(emulator.url, Credentials(api_key="k"), profile=profile) as c:
+        listed = c.list_workflows(["Demo"])
+    asked = [r for r in emulator.requests if r.path.endswith("/workflows")]
     demo = [wf.label for wf in SCENARIO.workflows if wf.space == "Demo"]
     assert [w.label for w in listed] == demo and len(demo) == 9
     assert len(asked) == 5  # two a page
@@ -44,18 +59,20 @@ def test_the_emulator_pages_the_way_the_profile_says(shape: str) -> None:
 
 
 def test_the_doctor_maps_the_emulator_speaking_spring_shapes_exactly(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    shape: str,
+    emulator: Emulator,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     plans = demo_copy(tmp_path)
     monkeypatch.chdir(tmp_path)
-    keys = SHAPES["per space, total pages from 1"]
+    keys = SHAPES[shape]  # the emulator's: per space, total pages from 1
     block = "\n".join(f"{k} = {v!r}".replace("'", '"') for k, v in keys.items())
     plans.write_text(plans.read_text(encoding="utf-8") + f"\n[server.profile]\n{block}\n")
-    profile = apply_overrides(ApiProfile(), keys)
-    with Emulator(SCENARIO, api_keys=("k",), profile=profile) as emu:
-        status = main(["--plans", str(plans)],
-                      environ={"APERTURE_URL": emu.url, "APERTURE_API_KEY": "k"})  # fmt: skip
-        assert emu.jobs == []
+    status = main(["--plans", str(plans)],
+                  environ={"APERTURE_URL": emulator.url, "APERTURE_API_KEY": "k"})  # fmt: skip
+    assert emulator.jobs == []
     out, err = capsys.readouterr()
     assert status == 0, out + err
     assert re.search(r"list pages +ok +total_pages 'page.totalPages', page 'page' from 1", out)
