@@ -168,7 +168,6 @@ EQUIVALENT: dict[str, str] = {
     "aperture_verify.client.profile.xǁApiProfileǁpath__mutmut_10": "quote never escapes a "
     'letter: safe="XXXX" keeps "/" escaped as safe="" does',
     _DJ + "xǁFieldRulesǁjob_fields__mutmut_135": _RE_I,
-    _DJ + "xǁFieldRulesǁjob_fields__mutmut_51": _NORM,
     _DJ + "xǁFieldRulesǁlists__mutmut_100": _NORM,
     _DJ + "xǁFieldRulesǁlists__mutmut_104": _NORM,
     _DJ + "xǁFieldRulesǁlists__mutmut_106": _NORM,
