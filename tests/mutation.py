@@ -112,7 +112,8 @@ MODULES: dict[str, Target] = {
             "tests/doctor/test_doctor_needs.py",
             "tests/doctor/test_doctor_shapes.py",
             "tests/doctor/test_mapping_exact.py",
-            "tests/doctor/test_mapping_alternatives.py",
+            "tests/doctor/test_mapping_alternatives_routes.py",
+            "tests/doctor/test_mapping_alternatives_fields.py",
         ),
     ),
 }
