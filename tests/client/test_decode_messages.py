@@ -152,3 +152,19 @@ def test_a_workflow_s_names_of_parameters_and_sources() -> None:
     assert (odd.parameters, odd.sources) == (None, None)  # not understood: not checked
     named = D.workflow({"externalLabel": "W", "parameters": [{"name": "a"}, {"label": "b"}]})
     assert named.parameters == frozenset({"a", "b"})
+
+
+@pytest.mark.parametrize(
+    ("value", "present"),
+    [
+        ("false", False), ("False", False), (" NO ", False), ("0", False), ("", False),
+        ("null", False), ("None", False), ("true", True), ("2024-05-01T10:00:00Z", True),
+        ("v3", True), ({"version": 3}, True), ({}, False), ([], False), (0, False),
+        (2, True), (0.0, False), (True, True), (False, False), (None, False),
+    ],
+)  # fmt: skip
+def test_a_published_or_draft_field_that_says_no_in_a_string_is_not_there(
+    value: object, present: bool
+) -> None:
+    w = D.workflow({"externalLabel": "W", "published": value, "hasDraft": value})
+    assert (w.published, w.has_draft) == (present, present)

@@ -61,6 +61,10 @@ def _kind(value: object) -> str:
     }.get(type(value), type(value).__name__)
 
 
+#: Strings a published/draft field may hold that mean it is not there.
+_SAYS_NO = frozenset({"", "false", "no", "0", "none", "null"})
+
+
 class Decoder:
     """Turns bodies of one request into models; errors name ``<METHOD> <URL>``."""
 
@@ -132,7 +136,8 @@ class Decoder:
 
     def present(self, data: dict[str, Any], key: str) -> bool:
         """A published/draft field: true, a number above zero, or any other value that
-        is present and not null (a version object, a date); false when absent."""
+        is present and not null (a version object, a date); false when absent, and for a
+        string that says no ("false", "no", "0", "none", "null", in any case)."""
         value = self.get(data, key)
         if value is None or value is False:
             return False
@@ -140,7 +145,9 @@ class Decoder:
             return True
         if isinstance(value, int | float):
             return value > 0
-        return bool(value != "" and value != [] and value != {})
+        if isinstance(value, str):
+            return value.strip().lower() not in _SAYS_NO
+        return bool(value != [] and value != {})
 
     def time(self, data: dict[str, Any], key: str, what: str) -> datetime | None:
         fmt = self.profile.timestamp_format
