@@ -9,11 +9,13 @@ import requests
 import urllib3.exceptions
 
 from aperture_verify.client.failures import (
+    Failure,
     response_failure,
     server_message,
     transport_failure,
 )
 from aperture_verify.client.profile import ApiProfile
+from aperture_verify.emulator import Emulator
 
 URL = "http://127.0.0.1:9/api/v1/jobs"
 TIMEOUT = (1.0, 2.0)
@@ -129,3 +131,55 @@ def test_retry_after_is_read_from_retryable_answers() -> None:
     )
     assert failure.retry_after == 2.0
     assert failure.message == f"GET {URL} -> 429 Reason"
+
+
+def _text(failure: Failure) -> str:
+    return failure.message.split(" -> ", 1)[1]
+
+
+def _tls_failure(reason: str) -> requests.exceptions.SSLError:
+    import ssl
+
+    inner = ssl.SSLError(1, reason)
+    return requests.exceptions.SSLError(
+        urllib3.exceptions.MaxRetryError(None, "/x", urllib3.exceptions.SSLError(inner))  # type: ignore[arg-type]
+    )
+
+
+HTTPS = "https://user:pw@ds.example.com:7701/api/v1/jobs"
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)",
+        "[SSL: RECORD_LAYER_FAILURE] record layer failure (_ssl.c:1000)",
+        "[SSL: HTTP_REQUEST] http request (_ssl.c:1000)",
+    ],
+)
+def test_a_server_answering_tls_in_plain_http_is_told_to_use_http(reason: str) -> None:
+    failure = transport_failure("GET", HTTPS, _tls_failure(reason), TIMEOUT)
+    assert _text(failure).endswith(
+        "(the server answers in plain HTTP: use http://ds.example.com:7701 if that is meant)"
+    )
+    assert "CA bundle" not in _text(failure) and "pw" not in _text(failure)
+    assert (failure.kind, failure.retryable, failure.ambiguous) == ("invalid", False, False)
+
+
+def test_an_untrusted_certificate_is_told_to_set_the_ca_bundle() -> None:
+    reason = "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (_ssl.c:1006)"
+    failure = transport_failure("GET", HTTPS, _tls_failure(reason), TIMEOUT)
+    assert _text(failure) == (
+        f"TLS handshake failed: {reason} (set the server's CA bundle, or turn TLS "
+        "verification off for a test server)"
+    )
+
+
+def test_https_against_the_plain_http_emulator(emulator: Emulator) -> None:
+    url = f"https://127.0.0.1:{emulator.port}/api/v1/workflows"
+    with pytest.raises(requests.exceptions.SSLError) as caught:
+        requests.get(url, timeout=5)
+    failure = transport_failure("GET", url, caught.value, TIMEOUT)
+    assert _text(failure).endswith(
+        f"(the server answers in plain HTTP: use http://127.0.0.1:{emulator.port} if that is meant)"
+    )

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
@@ -135,10 +136,10 @@ def transport_failure(
     if isinstance(error, requests.exceptions.ReadTimeout):
         return make("timeout", f"no answer within {read_timeout:g}s (read timeout)", ambiguous=True)
     if isinstance(error, requests.exceptions.SSLError):
+        reason = _reason(error)
         return make(
             "invalid",
-            f"TLS handshake failed: {_reason(error)} (set the server's "
-            "CA bundle, or turn TLS verification off for a test server)",
+            f"TLS handshake failed: {reason} ({_tls_hint(url, reason)})",
             retryable=False,
             ambiguous=False,
         )
@@ -164,6 +165,20 @@ def transport_failure(
             "dropped", f"connection dropped without an answer: {_reason(error)}", ambiguous=True
         )
     return make("dropped", f"no answer: {_reason(error)}", ambiguous=True)
+
+
+#: What OpenSSL says when the other end answers a TLS hello in plain HTTP (OpenSSL 1.1/3.0,
+#: then 3.2 and later).
+_PLAIN_HTTP = ("wrong version number", "record layer failure", "http request")
+
+
+def _tls_hint(url: str, reason: str) -> str:
+    """What to do about a failed TLS handshake: a server speaking plain HTTP needs an
+    http:// URL, not a CA bundle."""
+    if any(words in reason.lower() for words in _PLAIN_HTTP):
+        host = urlsplit(url).netloc.rsplit("@", 1)[-1]
+        return f"the server answers in plain HTTP: use http://{host} if that is meant"
+    return "set the server's CA bundle, or turn TLS verification off for a test server"
 
 
 def _root(error: BaseException) -> BaseException:
