@@ -380,14 +380,32 @@ def test_workers_left_without_work_in_the_last_phase_are_shut_down_while_it_runs
     assert sorted(sim.runs) == list(range(8))
 
 
-def test_no_worker_is_shut_down_before_the_phase_checks_of_the_last_phase() -> None:
+def test_idle_workers_the_last_phase_checks_cannot_use_are_shut_down_while_it_runs() -> None:
     sim = Simulation([1, 1], nodes=3, checks=[0, 1])
-    _step_until(sim, 1)  # the last phase's workflow runs; its checks come after
-    assert not any(n.shutdown_received for n in sim.nodes)
-    _step_until(sim, 2)  # its check given out: the two other workers are shut down
-    assert sum(n.shutdown_received for n in sim.nodes) == 2
+    _step_until(sim, 1)  # the last phase's workflow given out; its one check comes after
+    assert sum(n.shutdown_received for n in sim.nodes) == 2  # its busy worker will take it
     sim.run()
     assert sim.sched.tests_finished and all(n.shutdown_received for n in sim.nodes)
+    check = sim.ids.index("test_p1.py::test_check0")
+    assert sim.spans[check][0] >= sim.spans[1][1]
+
+
+def test_enough_idle_workers_stay_for_the_last_phase_checks_to_run_side_by_side() -> None:
+    sim = Simulation([1, 1], nodes=5, checks=[0, 3])
+    _step_until(sim, 1)  # 1 busy worker + 2 kept for 3 checks; the other 2 shut down
+    assert sum(n.shutdown_received for n in sim.nodes) == 2
+    sim.run()
+    checks = [sim.ids.index(f"test_p1.py::test_check{c}") for c in range(3)]
+    assert {sim.spans[c] for c in checks} == {(2.0, 3.0)}  # all three at once
+    assert sim.now == pytest.approx(3.0) and sim.sched.tests_finished
+
+
+def test_idle_workers_are_kept_while_a_later_phase_remains() -> None:
+    sim = Simulation([1, 3, 1], nodes=3, checks=[1, 0, 0])
+    _step_until(sim, 1)  # phase 0's check runs on one worker; two idle, phase 1 to come
+    assert not any(n.shutdown_received for n in sim.nodes)
+    _step_until(sim, 2)
+    assert not any(n.shutdown_received for n in sim.nodes)
 
 
 def test_under_max_parallel_idle_workers_wait_until_the_last_phase_is_all_given_out() -> None:

@@ -13,10 +13,11 @@ therefore sent together with its module's no-op barrier item
 holds the barrier, which runs, invisibly, when the next item or the shutdown
 arrives.
 
-Once the last stage is all given out, each worker with nothing left to run is
-shut down at once, and each busy one as its item completes: the workers'
-processes end while the last workflows run, so the run's end waits for one
-process to exit, not for all of them at once.
+Once the last phase's workflows are all given out, each worker with nothing
+left to run is shut down at once (but for those its phase checks can use), and
+each busy one as it has nothing left: the workers' processes end while the
+last workflows run, so the run's end waits for one process to exit, not for
+all of them at once.
 """
 
 from __future__ import annotations
@@ -261,9 +262,26 @@ class PhaseScheduling:
             self._order.remove(node)
             self._order.append(node)
             node.send_runtest_some([index, barrier])
-        if not queue and self._stage_pos == len(self._stages) - 1:
-            # The last stage is all given out: a worker left with nothing to run is shut
-            # down now, so that its process ends while the last workflows run rather
-            # than after them (as xdist's own schedulers do once nothing is pending).
-            for node in self._free_nodes():
-                node.shutdown()
+        if not queue:
+            self._shut_down_idle_workers()
+
+    def _shut_down_idle_workers(self) -> None:
+        """In the last phase, once its stage is all given out, the workers left with
+        nothing to run are shut down now, so that their processes end while the last
+        workflows run rather than after them (as xdist's own schedulers do once nothing
+        is pending). Enough stay for the phase's checks to run side by side, with the
+        busy workers, when its workflows are over."""
+        current = self._stages[self._stage_pos]
+        later = self._stages[self._stage_pos + 1 :]
+        if any(stage[0] != current[0] for stage in later):
+            return  # a later phase will need them
+        waiting = sum(len(self._queues[stage]) for stage in later)
+        busy = sum(
+            1
+            for node in self.nodes
+            if not node.shutting_down
+            and any(self._keys[i].barrier is not None for i in self.node2pending[node])
+        )
+        keep = max(0, min(waiting, self.max_parallel) - busy)
+        for node in self._free_nodes()[keep:]:
+            node.shutdown()
