@@ -381,13 +381,15 @@ def test_workers_left_without_work_in_the_last_phase_are_shut_down_while_it_runs
 
 
 def test_idle_workers_the_last_phase_checks_cannot_use_are_shut_down_while_it_runs() -> None:
-    sim = Simulation([1, 1], nodes=3, checks=[0, 1])
-    _step_until(sim, 1)  # the last phase's workflow given out; its one check comes after
+    sim = Simulation([1, 1, 1], nodes=3, checks=[0, 0, 1])
+    _step_until(sim, 1)
+    assert not any(n.shutdown_received for n in sim.nodes)
+    _step_until(sim, 2)  # the last phase's workflow given out; its one check comes after
     assert sum(n.shutdown_received for n in sim.nodes) == 2  # its busy worker will take it
     sim.run()
     assert sim.sched.tests_finished and all(n.shutdown_received for n in sim.nodes)
-    check = sim.ids.index("test_p1.py::test_check0")
-    assert sim.spans[check][0] >= sim.spans[1][1]
+    check = sim.ids.index("test_p2.py::test_check0")
+    assert sim.spans[check][0] >= sim.spans[2][1]
 
 
 def test_enough_idle_workers_stay_for_the_last_phase_checks_to_run_side_by_side() -> None:
