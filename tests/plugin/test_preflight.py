@@ -150,3 +150,18 @@ def test_a_parameter_refused_only_at_execute_is_a_readiness_failure(
     assert failure["failure_kind"] == "readiness"
     assert "refused to execute workflow 'Größe'" in failure["message"]
     assert "has no parameter 'regoin' in 'workflowParameters'" in failure["message"]
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_exitfirst_keeps_the_kind_of_failure_in_the_exit_status(
+    project: Project, workers: str
+) -> None:
+    """Under xdist ``-x`` ends a run as "interrupted" (2); the run's status is still the
+    kind of its failure, as at ``-n 0``: a scheduler tells a wrong label from a Ctrl-C."""
+    setup(project)
+    result = project.run("-n", workers, "-x", timeout=120)
+    assert result.ret == EXIT_READINESS_FAILURE, result.stdout.str()
+    assert executes(project.emulator) == []
+    result.stdout.fnmatch_lines(["aperture: main FAILED (exit 11, readiness failure)*"])
+    report = json.loads((project.pytester.path / "reports" / "results.json").read_text())
+    assert report["exit_status"] == EXIT_READINESS_FAILURE

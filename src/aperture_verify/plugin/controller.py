@@ -62,7 +62,7 @@ from aperture_verify.plugin.safety import tls_metadata, transport_warnings
 from aperture_verify.plugin.scheduled import stopped_before_start, take_run_lock
 from aperture_verify.plugin.scheduler import ItemKey, PhaseScheduling
 from aperture_verify.plugin.settings import RunSettings, run_in_this_process, uses_workers
-from aperture_verify.plugin.signals import deferred
+from aperture_verify.plugin.signals import deferred, stop_signal_received
 
 log = logging.getLogger(__name__)
 
@@ -413,6 +413,8 @@ class Controller:
         if self.dry_run_status is not None:
             session.exitstatus = self.dry_run_status
             return (yield)
+        if int(exitstatus) == int(pytest.ExitCode.INTERRUPTED) and self._stopped_by_maxfail():
+            exitstatus = int(pytest.ExitCode.TESTS_FAILED)  # refined in step 1 below
         # 0. The login check over, if no worker ever collected (an interrupted run does
         #    not wait for it: it may be riding out an outage).
         if self._login is None or int(exitstatus) != int(pytest.ExitCode.INTERRUPTED):
@@ -455,6 +457,15 @@ class Controller:
             #    report (never fails the run: a failed send is a warning line and an entry
             #    in results.json's "notifications").
             notifying.finish_notifications(self.notifier, self.reports, self.history.path)
+
+    def _stopped_by_maxfail(self) -> bool:
+        """Whether ``-x`` / ``--maxfail`` stopped the run under xdist, which ends it as
+        "interrupted" (2) where a ``-n 0`` run ends "tests failed" (1): xdist raises
+        ``Interrupted`` with the workers' "stopping after N failures". No signal came."""
+        if not self.config.option.maxfail or stop_signal_received():
+            return False
+        reason = getattr(self.config.pluginmanager.get_plugin("dsession"), "shouldstop", None)
+        return isinstance(reason, str) and reason.startswith("stopping after")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """The whole summary: the workflows by phase, cancelled jobs, warnings."""

@@ -48,6 +48,11 @@ def install_sigterm_handler() -> None:
             signal.signal(signum, _interrupt)
 
 
+def stop_signal_received() -> bool:
+    """Whether a stop signal (SIGTERM, SIGHUP, SIGBREAK) ended or is ending this run."""
+    return _stopping.is_set()
+
+
 @contextlib.contextmanager
 def deferred() -> Iterator[list[int]]:
     """Hold stop signals back for the block (the reports being written); yields the
