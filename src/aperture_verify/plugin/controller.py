@@ -462,7 +462,7 @@ class Controller:
         """Whether ``-x`` / ``--maxfail`` stopped the run under xdist, which ends it as
         "interrupted" (2) where a ``-n 0`` run ends "tests failed" (1): xdist raises
         ``Interrupted`` with the workers' "stopping after N failures". No signal came."""
-        if not self.config.option.maxfail or stop_signal_received():
+        if not self.settings.maxfail or stop_signal_received():
             return False
         reason = getattr(self.config.pluginmanager.get_plugin("dsession"), "shouldstop", None)
         return isinstance(reason, str) and reason.startswith("stopping after")

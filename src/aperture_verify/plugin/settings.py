@@ -99,6 +99,7 @@ class RunSettings:
     warnings_fail: bool = False
     dry_run: bool = False
     collect_only: bool = False
+    maxfail: int = 0  # -x / --maxfail: the run stops after this many failures (0: never)
     html_path: Path | None = None  # where pytest-html writes report.html
     junit_path: Path | None = None  # where pytest's LogXML writes junit.xml
     junit_prefix: str | None = None
@@ -319,6 +320,7 @@ def _resolve(config: pytest.Config) -> RunSettings:
         warnings_fail=_switch(config, "aperture_warnings_fail"),
         dry_run=dry_run,
         collect_only=collect_only,
+        maxfail=int(config.option.maxfail or 0),
         html_path=html_path,
         junit_path=junit_path,
         junit_prefix=config.option.junitprefix,
