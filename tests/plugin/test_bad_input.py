@@ -10,11 +10,12 @@ single request to the server.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
 
-from phase_project import HANG_GUARD, Project, workflow
+from phase_project import HANG_GUARD, Project, executes, workflow
 
 pytestmark = pytest.mark.slow  # every test here runs pytest in a subprocess
 
@@ -120,6 +121,8 @@ BAD_OPTIONS: dict[str, tuple[list[str], dict[str, str], tuple[str, ...]]] = {
     "malformed-keyword": (["-k", "Workflow 1"], {}, ("-k", "expected end of input")),
     "malformed-marker": (["-m", "not"], {}, ("-m",)),
     "duration-hint-once": (["--deadline-grace", "5x"], {}, ("--deadline-grace", "write it like")),
+    # xdist took it and started no worker: every test errored on its fixtures
+    "negative-workers": (["-n", "-1"], {}, ("-n", "-1", "0 or more", "auto or logical")),
 }
 
 
@@ -139,6 +142,18 @@ def test_a_bad_option_or_variable_is_one_error_line_and_nothing_runs(
     line = assert_one_error_line(result, *words)
     assert line.count("write it like") <= 1, line
     assert project.emulator.requests == []
+
+
+def test_a_negative_worker_count_marks_the_last_runs_results_not_passed(project: Project) -> None:
+    base(project)
+    assert project.run("-n", "0").ret == 0
+    results = project.path / "reports" / "results.json"
+    before = json.loads(results.read_text())
+    assert_one_error_line(project.run("-n", "-1"), "-n", "-1")
+    assert len(executes(project.emulator)) == 2  # the first run's two workflows, no more
+    data = json.loads(results.read_text())
+    assert (data["verdict"], data["exit_status"]) == ("error", 4)
+    assert data["previous_run"]["run_id"] == before["run_id"]  # what --resume resumes from
 
 
 @pytest.mark.parametrize("value", [None, "", "   "], ids=["unset", "empty", "blank"])

@@ -101,6 +101,63 @@ def test_plain_pytest_with_rootdir_only_stops_with_one_line_and_sends_nothing(
     assert executes(project.emulator) == []
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["rootdir-without-config", "config-with-c"])
+def test_plain_pytest_outside_the_project_under_xdist_runs_its_phases_not_the_current_folder(
+    project: Project, tmp_path: Path, how: str
+) -> None:
+    # The workers collected the current folder, not the phases folder the controller chose.
+    ready(project)
+    if how == "rootdir-without-config":  # plans.toml and test_phases/ only, as the README says
+        (project.path / "pytest.ini").unlink()
+        where = f"--rootdir={project.path}"
+    else:
+        where = f"-c={project.path / 'pytest.ini'}"
+    done = run(
+        [sys.executable, "-m", "pytest", where, "-n", "2", *RUN_ARGS], cwd=elsewhere(tmp_path)
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "foreign" not in done.stdout
+    assert "2 passed" in done.stdout
+    assert sorted(j.label for j in project.jobs()) == ["Größe", "W1"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("start_in", ["elsewhere", "filesystem-root", "phases-folder"])
+def test_paths_into_a_project_without_config_from_outside_stop_with_one_line(
+    project: Project, tmp_path: Path, start_in: str
+) -> None:
+    # pytest takes the current folder (or the phases folder) as its rootdir, not the project.
+    ready(project)
+    (project.path / "pytest.ini").unlink()
+    phases = project.path / "test_phases"
+    cwd, paths = {
+        "elsewhere": (elsewhere(tmp_path), [str(phases / "test_first.py")]),
+        "filesystem-root": (Path(phases.anchor), [str(phases)]),
+        "phases-folder": (phases, []),
+    }[start_in]
+    done = run([sys.executable, "-m", "pytest", "-n", "2", *paths, *RUN_ARGS], cwd=cwd)
+    assert done.returncode == 4, done.stdout + done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 1, done.stderr
+    assert f"run: aperture-verify --project {project.path} " in errors[0]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert project.emulator.requests == []
+    assert executes(project.emulator) == []
+    assert not (phases / "reports").exists()  # the project's reports say why, nothing else
+    data = json.loads((project.path / "reports" / "results.json").read_text())
+    assert data["verdict"] == "error" and data["exit_status"] == 4
+
+
+@pytest.mark.slow
+def test_the_command_names_itself_in_pytests_usage_lines(tmp_path: Path) -> None:
+    (tmp_path / "plans.toml").write_text("")
+    done = run([str(COMMAND), "--project", str(tmp_path), "-n", "foo", *RUN_ARGS], cwd=tmp_path)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "aperture-verify: error: argument -n/--numprocesses" in done.stderr
+    assert "pytest.main()" not in done.stderr
+
+
 def test_the_project_is_found_by_flag_then_variable_then_upwards(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     for folder in (a, b):

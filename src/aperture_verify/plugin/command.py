@@ -20,6 +20,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aperture_verify.common.project_folder import (
     PLANS_FILE,
@@ -28,6 +29,9 @@ from aperture_verify.common.project_folder import (
     find_project,
     split_project,
 )
+
+if TYPE_CHECKING:  # pytest itself is imported once the project is found
+    import pytest
 
 USAGE_ERROR = 4
 _REWRITE_NOTICE = "Module already imported so cannot be rewritten; aperture_verify"
@@ -64,7 +68,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     # This command imported the package before pytest could mark it for assertion
     # rewriting; the plugin's own asserts need none, so pytest's notice is noise.
     quiet = ["-W", f"ignore:{_REWRITE_NOTICE}:pytest.PytestAssertRewriteWarning"]
-    return int(pytest.main([*quiet, *rest]))
+    return int(pytest.main([*quiet, *rest], plugins=[_ProgramName()]))
+
+
+class _ProgramName:
+    """pytest's own usage lines (a bad ``-n`` value, say) name this command, not the
+    ``pytest.main()`` that pytest.main gives them."""
+
+    def pytest_addoption(self, parser: pytest.Parser) -> None:
+        parser.prog = "aperture-verify"
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m aperture_verify.plugin.command

@@ -233,6 +233,7 @@ class Controller:
         node.workerinput["aperture"] = {
             "settings": self.settings.to_workerinput(),
             "run": self.handoff().to_workerinput(),
+            "args": list(self.config.args),  # what this run collects (settings.resolve)
         }
 
     @pytest.hookimpl(optionalhook=True)

@@ -22,6 +22,7 @@ import pytest
 from aperture_verify.plan.model import WorkflowSpec
 from aperture_verify.plugin import collection as coll
 from aperture_verify.plugin.flags import add_options
+from aperture_verify.plugin.scheduled import PROJECT_KEY
 from aperture_verify.plugin.settings import (
     ADHOC_MODULE,
     PLAN_NAME_KEY,
@@ -47,7 +48,7 @@ def pytest_cmdline_main(config: pytest.Config) -> Generator[None, int, int]:
             config.stash[SETTINGS_KEY] = settings
         return (yield)
     except pytest.UsageError as e:
-        paths = usage_error_report_paths(config)
+        paths = usage_error_report_paths(config, config.stash.get(PROJECT_KEY, None))
         if paths is not None:
             from aperture_verify.plugin.usage import write_usage_error_reports
 

@@ -10,6 +10,9 @@
   (Task Scheduler with an empty "Start in", ``-c``, ``--rootdir``) runs the
   project's phases as if started there, or stops with one line naming the
   command to run; it never collects the current folder's tests.
+- ``into_another_project``: test paths into the phases folder of a project that
+  pytest did not take as its rootdir (a project without a pytest configuration
+  file, named from outside it) stop with the same kind of line.
 
 Options are resolved in settings.py; these take the resolved values.
 """
@@ -22,12 +25,20 @@ from pathlib import Path
 import pytest
 from _pytest.outcomes import Exit
 
+from aperture_verify.common.project_folder import PLANS_FILE
 from aperture_verify.execution.exitcodes import EXIT_ALREADY_RUNNING
 from aperture_verify.execution.runfolder import remove_abandoned_run_dirs
 from aperture_verify.execution.runlock import RunLock, RunLockHeld, lock_path
 from aperture_verify.plan.model import Plan
 
-__all__ = ["AlreadyRunning", "from_another_folder", "stopped_before_start", "take_run_lock"]
+__all__ = [
+    "PROJECT_KEY",
+    "AlreadyRunning",
+    "from_another_folder",
+    "into_another_project",
+    "stopped_before_start",
+    "take_run_lock",
+]
 
 
 class AlreadyRunning(Exit):  # what pytest.exit() raises, under its own name
@@ -121,6 +132,40 @@ def from_another_folder(
             "[options] (or: cd to the project and run pytest there)"
         )
     config.args[:] = [str(phases_dir)]
+
+
+#: The project folder of test paths into a project that is not pytest's rootdir
+#: (``into_another_project``): its reports, not the rootdir's, say why the run stopped.
+PROJECT_KEY = pytest.StashKey[Path]()
+
+
+def into_another_project(config: pytest.Config, phases_name: str, *, pyargs: bool) -> None:
+    """Test paths into the *phases_name* folder of a project (the nearest folder above
+    them holding plans.toml) that pytest did not take as its rootdir.
+
+    Without a pytest configuration file in the project, ``pytest /srv/nightly/test_phases``
+    started elsewhere takes the current folder, or the phases folder itself, as its
+    rootdir: the plugin would look for plans.toml there (not found), or not take the
+    run for a run of the suite at all (every test errors on its fixtures). Not checked
+    with ``--pyargs``, nor (the caller) when ``--plans`` or ``--phases-dir`` is given.
+    """
+    if hasattr(config, "workerinput") or pyargs:
+        return
+    here, root = config.invocation_params.dir, config.rootpath.resolve()
+    for arg in config.args:
+        path = (here / arg.split("::")[0]).resolve()
+        folders = (path, *path.parents)
+        project = next((f for f in folders if (f / PLANS_FILE).is_file()), None)
+        if project is None or project == root:
+            continue
+        phases = project / phases_name
+        if path == phases or phases in path.parents:
+            config.stash[PROJECT_KEY] = project
+            raise pytest.UsageError(
+                f"{arg}: pytest took {root} as its rootdir, not the project {project} "
+                f"that holds it; run: aperture-verify --project {project} [options] "
+                "(or: cd to the project and run pytest there)"
+            )
 
 
 def _is_pytest_ini(path: Path) -> bool:

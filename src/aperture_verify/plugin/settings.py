@@ -37,10 +37,12 @@ from aperture_verify.plan import Plan, load_plan, load_plan_text
 from aperture_verify.plan.overrides import adhoc_expectations, server_overrides
 from aperture_verify.plan.selection import Selection, parse_chain, select
 from aperture_verify.plugin.flags import BY_INI as _BY_INI
-from aperture_verify.plugin.scheduled import from_another_folder
+from aperture_verify.plugin.scheduled import from_another_folder, into_another_project
 
 if TYPE_CHECKING:  # --resume is the controller's alone: a worker never imports it
     from aperture_verify.execution.resume import Resume
+
+Paths3 = tuple[Path, Path, Path]
 
 #: Upper bound on worker processes chosen by ``-n auto``.
 MAX_AUTO_WORKERS = 32
@@ -185,8 +187,8 @@ def resolve(config: pytest.Config) -> RunSettings | None:
         if not data:
             return None
         settings = RunSettings.from_workerinput(data["settings"])
-        if settings.adhoc:
-            config.args = [str(ADHOC_MODULE)]  # the worker collects what the controller would
+        if settings.adhoc or config.args_source is not pytest.Config.ArgsSource.ARGS:
+            config.args = list(data["args"])  # what the controller chose: ADHOC_MODULE, ...
         _keyword_in_nfc(config)
         return settings
     if config.option.help or config.option.version:
@@ -197,6 +199,8 @@ def resolve(config: pytest.Config) -> RunSettings | None:
         bool(_option(config, "aperture_run")),
         _path_option(config, "aperture_phases_dir", "test_phases"),
     )  # fmt: skip
+    if not any(_option(config, o) for o in ("aperture_plans", "aperture_phases_dir")):
+        into_another_project(config, "test_phases", pyargs=config.option.pyargs)
     if not _is_active(config):
         return None
     _test_paths_exist(config)
@@ -271,6 +275,11 @@ def _resolve(config: pytest.Config) -> RunSettings:
     )  # fmt: skip
     plan = source.load()
     config.stash[PLAN_NAME_KEY] = plan.name
+    workers = getattr(config.option, "numprocesses", None)  # xdist's -n; None: no xdist
+    if isinstance(workers, int) and workers < 0:  # xdist would start no worker, and go on
+        raise pytest.UsageError(
+            f"-n: {workers} is negative; give a number of workers (0 or more), auto or logical"
+        )
     grace = _duration(config, "aperture_deadline_grace")
     if grace is None:  # "0s" is a grace of nothing, not the default
         grace = DEADLINE_GRACE
@@ -357,15 +366,15 @@ def uses_workers(config: pytest.Config) -> bool:
     return config.getoption("dist", "no") != "no" and not config.getoption("collectonly")
 
 
-def usage_error_report_paths(config: pytest.Config) -> tuple[Path, Path, Path] | None:
+def usage_error_report_paths(config: pytest.Config, project: Path | None) -> Paths3 | None:
     """(results.json, junit.xml, report.html) a usage error leaves, or None when this
-    invocation is not a run of the suite that writes reports."""
+    invocation is not a run of the suite; *project*: when not the rootdir (scheduled.py)."""
     try:
         if hasattr(config, "workerinput") or config.getoption("collectonly", False):
             return None
-        if not (_is_active(config) or config.getoption("aperture_phases_dir")):
+        if project is None and not (_is_active(config) or config.getoption("aperture_phases_dir")):
             return None
-        reports = _path_option(config, "aperture_reports_dir", "reports")
+        reports = _path_option(config, "aperture_reports_dir", "reports", project)
     except Exception:  # the options themselves are what is wrong
         return None
     here = config.invocation_params.dir
@@ -427,9 +436,9 @@ def _origin(config: pytest.Config, ini: str) -> str:
     return ini
 
 
-def _path_option(config: pytest.Config, ini: str, default: str) -> Path:
+def _path_option(config: pytest.Config, ini: str, default: str, base: Path | None = None) -> Path:
     path = Path(_option(config, ini, default))
-    return path if path.is_absolute() else config.rootpath / path
+    return path if path.is_absolute() else (base or config.rootpath) / path
 
 
 def _duration(config: pytest.Config, ini: str) -> float | None:
