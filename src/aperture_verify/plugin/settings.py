@@ -42,8 +42,6 @@ from aperture_verify.plugin.scheduled import from_another_folder, into_another_p
 if TYPE_CHECKING:  # --resume is the controller's alone: a worker never imports it
     from aperture_verify.execution.resume import Resume
 
-Paths3 = tuple[Path, Path, Path]
-
 #: Upper bound on worker processes chosen by ``-n auto``.
 MAX_AUTO_WORKERS = 32
 
@@ -277,9 +275,7 @@ def _resolve(config: pytest.Config) -> RunSettings:
     config.stash[PLAN_NAME_KEY] = plan.name
     workers = getattr(config.option, "numprocesses", None)  # xdist's -n; None: no xdist
     if isinstance(workers, int) and workers < 0:  # xdist would start no worker, and go on
-        raise pytest.UsageError(
-            f"-n: {workers} is negative; give a number of workers (0 or more), auto or logical"
-        )
+        raise pytest.UsageError(f"-n: {workers} is negative; give 0 or more, auto or logical")
     grace = _duration(config, "aperture_deadline_grace")
     if grace is None:  # "0s" is a grace of nothing, not the default
         grace = DEADLINE_GRACE
@@ -366,7 +362,9 @@ def uses_workers(config: pytest.Config) -> bool:
     return config.getoption("dist", "no") != "no" and not config.getoption("collectonly")
 
 
-def usage_error_report_paths(config: pytest.Config, project: Path | None) -> Paths3 | None:
+def usage_error_report_paths(
+    config: pytest.Config, project: Path | None
+) -> tuple[Path, Path, Path] | None:
     """(results.json, junit.xml, report.html) a usage error leaves, or None when this
     invocation is not a run of the suite; *project*: when not the rootdir (scheduled.py)."""
     try:
