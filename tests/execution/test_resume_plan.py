@@ -138,6 +138,44 @@ def test_a_phase_whose_check_failed_runs_again_with_its_workflows() -> None:
         plan_resume(PLAN, plan_fingerprint(PLAN), previous(outcomes))
 
 
+def checks(outcome: str, phase: str = "b") -> list[dict[str, Any]]:
+    return [{"phase": phase, "test": "test_rows_agree", "outcome": outcome}]
+
+
+@pytest.mark.parametrize("outcome", ["interrupted", "failed"])
+def test_a_phase_whose_check_was_interrupted_runs_again_with_its_workflows(outcome: str) -> None:
+    """An interrupted check (or a failed one that phase_checks_failed does not name: the
+    file of an older version) is no proof: its phase runs again, as for a failed check."""
+    outcomes = {f"W{i}": "passed" for i in range(1, 8)}
+    prev = previous(outcomes, verdict="interrupted", exit_status=2, phase_checks=checks(outcome))
+    resume = plan_resume(PLAN, plan_fingerprint(PLAN), prev)
+    assert resume.first_phase == "b"
+    assert resume.to_run == {"W2", "W3", "W4", "W5", "W6", "W7"}
+    assert resume.carried_checks == ()
+
+
+def test_a_check_skipped_in_an_interrupted_run_runs_again_but_not_in_a_finished_one() -> None:
+    """A check the interruption kept from running is reported skipped; a check that skips
+    itself in a run that finished is as it was then: nothing to resume."""
+    outcomes = {f"W{i}": "passed" for i in range(1, 8)}
+    prev = previous(outcomes, verdict="interrupted", exit_status=2, phase_checks=checks("skipped"))
+    resume = plan_resume(PLAN, plan_fingerprint(PLAN), prev)
+    assert resume.first_phase == "b"
+    finished = previous(outcomes, verdict="passed", exit_status=0, phase_checks=checks("skipped"))
+    with pytest.raises(PlanError, match="passed: nothing to resume"):
+        plan_resume(PLAN, plan_fingerprint(PLAN), finished)
+
+
+def test_an_interrupted_run_whose_workflows_all_passed_runs_its_last_phase_again() -> None:
+    """What the interruption cut short came after the last workflow: the last phase's
+    checks, even when the file does not list them (written by an older version)."""
+    outcomes = {f"W{i}": "passed" for i in range(1, 8)}
+    for extra in ({"exit_status": 2}, {"verdict": "interrupted"}):
+        resume = plan_resume(PLAN, plan_fingerprint(PLAN), previous(outcomes, **extra))
+        assert (resume.first_phase, resume.to_run) == ("d", frozenset({"W7"})), extra
+        assert [r.label for r in resume.carried] == [f"W{i}" for i in range(1, 7)]
+
+
 # -- a plan changed since: carried-over results judged again ------------------------
 
 CHANGING = """

@@ -235,3 +235,56 @@ def test_a_phase_check_cut_short_is_one_error_case(project: Project, workers: st
     counts = [suite.get(k) for k in ("tests", "failures", "errors", "skipped")]
     assert counts == ["5", "0", "1", "3"], output
     assert "· 5 tests: 1 passed, 1 interrupted, 3 skipped" in output, output
+
+
+ONE_BY_ONE = {"first": ["W1"], "second": ["W2"], "third": ["W3"]}
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+@pytest.mark.parametrize("phase", ["second", "third"], ids=["own-phase", "later-phase"])
+def test_a_phase_check_the_interruption_kept_from_running_is_reported_skipped(
+    project: Project, workers: str, phase: str
+) -> None:
+    """SIGTERM while W2 runs: the check of W2's phase (not started, it runs after the
+    phase's workflows) or of the next phase is in every report, skipped, as W3 is."""
+    emu = project.emulator
+    emu.add_workflow(workflow("W1", 0.3))
+    emu.add_workflow(workflow("W2", LONG))
+    emu.add_workflow(workflow("W3", 0.3))
+    project.write(ONE_BY_ONE, defaults='min_duration = "0s"\nmax_duration = "60s"')
+    with (project.path / "test_phases" / f"test_{phase}.py").open("a") as module:
+        module.write("\n\ndef test_rows_agree():\n    pass\n")
+    proc, folder = start(project, workers)
+    try:
+        emu.wait_until(
+            lambda: any(j.label == "W2" and j.state == "RUNNING" for j in emu.jobs),
+            timeout=HANG_GUARD,
+        )
+    except BaseException:
+        ended(proc, folder)
+        raise
+    status, output = ended(proc, folder, signal.SIGTERM)
+
+    assert status == pytest.ExitCode.INTERRUPTED, output
+    assert "· 4 tests: 1 passed, 1 interrupted, 2 skipped" in output, output
+    path = folder / "reports" / "junit.xml"
+    xmlschema.XMLSchema11(str(schema_path())).validate(str(path))
+    suite = ET.parse(path).getroot().find("testsuite")
+    assert suite is not None
+    cases = {(c.get("classname"), c.get("name")): c for c in suite.iter("testcase")}
+    assert len(cases) == len(list(suite.iter("testcase"))) == 4, list(cases)
+    check = cases[(f"main.{phase}", "test_rows_agree")]
+    assert [c.tag for c in check if c.tag in ("skipped", "failure", "error")] == ["skipped"]
+    skipped = check.find("skipped")
+    assert skipped is not None
+    assert skipped.get("message") == "not run: the run was interrupted", skipped.get("message")
+    counts = [suite.get(k) for k in ("tests", "failures", "errors", "skipped")]
+    assert counts == ["4", "0", "1", "2"], output
+    data = json.loads((folder / "reports" / "results.json").read_text())
+    assert data["phase_checks"] == [
+        {"phase": phase, "test": "test_rows_agree", "outcome": "skipped",
+         "carried_over_from": None},
+    ]  # fmt: skip
+    assert {w["label"]: w["outcome"] for w in data["workflows"]} == {
+        "W1": "passed", "W2": "interrupted", "W3": "skipped"
+    }  # fmt: skip

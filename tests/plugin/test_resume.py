@@ -399,3 +399,59 @@ def test_a_failed_phase_check_in_the_last_phase_is_resumed_not_called_passed(
     assert after["phase_checks_failed"] == []
     carried = {w["label"] for w in after["workflows"] if w["carried_over"]}
     assert carried == {f"W{i}" for i in range(1, 7)}
+
+
+CHECK_UNTIL_RELEASED = """
+
+def test_exports_reconcile():
+    import pathlib, time
+    pathlib.Path("check-started").touch()
+    while not pathlib.Path("released").exists():  # until the interruption, on the first run
+        time.sleep(0.1)
+"""
+
+
+@pytest.mark.parametrize(
+    ("phase", "workers", "again"),
+    [("publish", "2", ["W7"]), ("enrich", "0", ["W5", "W6", "W7"])],
+    ids=["last-phase", "earlier-phase"],
+)
+def test_a_run_interrupted_in_a_phase_check_is_resumed_from_the_check_s_phase(
+    project: Project, phase: str, workers: str, again: list[str]
+) -> None:
+    """SIGTERM while a phase check runs: results.json says the check was interrupted, and
+    --resume runs its phase again (its workflows, then its check), as for a failed check."""
+    add_all(project)
+    project.write(PHASES)
+    module = project.path / "test_phases" / f"test_{phase}.py"
+    module.write_text(module.read_text() + CHECK_UNTIL_RELEASED)
+    run = project.start("-n", workers)
+    try:
+        project.emulator.wait_until(
+            lambda: (project.path / "check-started").exists(), timeout=HANG_GUARD
+        )
+        os.kill(run.pid, signal.SIGTERM)  # a scheduler stopping the run during the check
+        status = run.wait().ret
+    finally:
+        run.kill()
+    assert status == pytest.ExitCode.INTERRUPTED, run.output()
+    before = results(project)
+    assert before["phase_checks"] == [
+        {"phase": phase, "test": "test_exports_reconcile", "outcome": "interrupted",
+         "carried_over_from": None},
+    ]  # fmt: skip
+    (project.path / "released").touch()
+    done = len(project.emulator.jobs)
+
+    second = project.run("-n", workers, "--resume")
+
+    assert second.ret == 0, second.stdout.str()
+    assert [j.label for j in project.emulator.jobs[done:]] == again
+    after = results(project)
+    assert after["resumed_from"]["run_id"] == before["run_id"]
+    assert after["phase_checks"] == [
+        {"phase": phase, "test": "test_exports_reconcile", "outcome": "passed",
+         "carried_over_from": None},
+    ]  # fmt: skip
+    carried = {w["label"] for w in after["workflows"] if w["carried_over"]}
+    assert carried == {f"W{i}" for i in range(1, 8)} - set(again)

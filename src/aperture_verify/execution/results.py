@@ -128,7 +128,7 @@ class PhaseCheck:
 
     phase: str
     test: str  # its name in the module: ``test_x``, ``TestY::test_z``
-    outcome: str  # "passed", "failed", "skipped"
+    outcome: str  # "passed", "failed", "skipped", "interrupted"
     carried_over_from: CarriedOver | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -2,10 +2,13 @@
 
 The previous run is read from its ``results.json`` (format version 1). A
 resumed run executes the workflows that did not pass — failed, interrupted,
-skipped or absent, or of a phase whose own checks failed — and every workflow
-of the phases after the first phase holding one of them; the workflows that
-passed before that point are *carried over*: their earlier results stand in
-the reports, marked with the run they really ran in. So do the hand-written
+skipped or absent, or of a phase whose own checks failed or were interrupted
+(or, in an interrupted run, never ran) — and every workflow of the phases after
+the first phase holding one of them; an interrupted run whose workflows all
+passed runs its last phase again (the interruption came after its workflows,
+in that phase's checks). The workflows that passed before that point are
+*carried over*: their earlier results stand in the reports, marked with the
+run they really ran in. So do the hand-written
 checks of a phase whose workflows are all carried over (they passed then).
 Resuming is refused (a one-line ``PlanError``) when it would not mean what it
 says: no previous run, an unreadable file, another plan, a previous run that
@@ -61,7 +64,8 @@ class PreviousRun:
     started_at: datetime | None
     verdict: str
     results: Mapping[str, WorkflowResult]  # by label
-    #: Phases whose hand-written checks failed: their workflows passed, the phase did not.
+    #: Phases whose hand-written checks did not pass (failed, interrupted, or not run
+    #: because the run was interrupted): their workflows passed, the phase did not.
     failed_check_phases: frozenset[str] = frozenset()
     #: The plan's phases then: (name, labels), in order (None: not recorded).
     phases: tuple[tuple[str, tuple[str, ...]], ...] | None = None
@@ -69,6 +73,8 @@ class PreviousRun:
     specs: Mapping[str, Mapping[str, Any]] | None = None
     #: Every hand-written phase check of the run (empty: none, or not recorded).
     phase_checks: tuple[PhaseCheck, ...] = ()
+    #: The run was interrupted (exit status 2): what it cut short may be unrecorded.
+    interrupted: bool = False
 
     @classmethod
     def read(cls, path: Path) -> PreviousRun:
@@ -123,6 +129,8 @@ class PreviousRun:
             )
             specs = plan.get("specs") if isinstance(plan.get("specs"), dict) else None
             phase_checks = tuple(PhaseCheck.from_dict(c) for c in data.get("phase_checks") or ())
+            interrupted = data.get("exit_status") == 2 or data.get("verdict") == "interrupted"
+            checks |= _unproven_check_phases(phase_checks, interrupted)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise bad(f"its workflows cannot be read ({type(e).__name__}: {e})") from None
         return cls(
@@ -137,6 +145,7 @@ class PreviousRun:
             phases,
             specs,
             phase_checks,
+            interrupted,
         )
 
 
@@ -174,6 +183,11 @@ def plan_resume(plan: Plan, fingerprint: str, previous: PreviousRun) -> Resume:
         and _same_phase(plan, r)
         and r.phase not in previous.failed_check_phases
     }
+    if previous.interrupted and all(w.label in passed for w in plan.workflows):
+        # Every workflow passed, yet the run was interrupted: what it cut short came after
+        # the last workflow, in the last phase (its checks, recorded or not). That phase
+        # runs again, as a phase whose check failed does.
+        passed -= {w.label for w in plan.phases[-1].workflows}
     order: Sequence[tuple[str, list[str]]] = [
         (p.name, [w.label for w in p.workflows]) for p in plan.phases
     ]
@@ -212,6 +226,17 @@ def plan_resume(plan: Plan, fingerprint: str, previous: PreviousRun) -> Resume:
         if c.phase in whole and c.outcome == Outcome.PASSED.value
     )
     return Resume(previous, tuple(carried), frozenset(to_run), order[first][0], rejudged, checks)
+
+
+#: How a phase check that did not pass ended: its phase is not proven.
+_CHECK_NOT_PASSED = ("failed", Outcome.INTERRUPTED.value)
+
+
+def _unproven_check_phases(checks: Sequence[PhaseCheck], interrupted: bool) -> frozenset[str]:
+    """The phases of *checks* that failed or were interrupted; in an interrupted run also
+    of those skipped (a check the interruption kept from running is reported skipped)."""
+    bad = (*_CHECK_NOT_PASSED, "skipped") if interrupted else _CHECK_NOT_PASSED
+    return frozenset(c.phase for c in checks if c.outcome in bad)
 
 
 def _refuse(plan: Plan, previous: PreviousRun, what: str) -> PlanError:

@@ -14,12 +14,12 @@ start-up
     monitor's start ping (``notifying``).
 end of the session
     1. no job left running on the server, the interrupted ones recorded, the
-    exit status refined; 2. the workflows that never ran reported skipped,
-    results.json written; 3. pytest writes junit.xml and report.html;
-    4. junit.xml completed for Jenkins; 5. the run recorded in the history;
-    6. history.html written beside report.html; 7. the notifications and the
-    end ping (``notifying``). The log's last
-    line, the verdict, is written at ``pytest_unconfigure``.
+    exit status refined; 2. the workflows and phase checks that never ran
+    reported skipped, results.json written; 3. pytest writes junit.xml and
+    report.html; 4. junit.xml completed for Jenkins; 5. the run recorded in the
+    history; 6. history.html written beside report.html; 7. the notifications
+    and the end ping (``notifying``). The log's last line, the verdict, is
+    written at ``pytest_unconfigure``.
 
 Between the two it records each verdict as its report arrives, builds the
 scheduler, tells each worker what it found (``Handoff``), and writes the
@@ -433,15 +433,15 @@ class Controller:
             session.exitstatus = status
         if self.reports is None:
             return (yield)
-        # 2. Workflows that never ran reported as skipped (to LogXML and
-        #    pytest-html too, which are yet to write); results.json written. A phase
+        # 2. Workflows and phase checks that never ran reported as skipped (to LogXML
+        #    and pytest-html too, which are yet to write); results.json written. A phase
         #    check a worker was given, whose first report the interruption kept from
         #    reaching this process, counts as cut short (as one whose report did).
         if self.scheduler is not None and int(exitstatus) == int(pytest.ExitCode.INTERRUPTED):
             for nodeid in self.scheduler.given_out():
                 if nodeid not in self.labels_by_nodeid:
                     self.reports.check_given_out(nodeid)
-        self.reports.before_writers(session)
+        self.reports.before_writers(session, self.collected_tests(session))
         try:
             # 3. pytest writes junit.xml and report.html.
             return (yield)
@@ -467,6 +467,15 @@ class Controller:
             return False
         reason = getattr(self.config.pluginmanager.get_plugin("dsession"), "shouldstop", None)
         return isinstance(reason, str) and reason.startswith("stopping after")
+
+    def collected_tests(self, session: pytest.Session) -> list[str]:
+        """The node ids of the run's collected tests, in run order, barrier items left out:
+        the scheduler's collection under xdist (a worker's collection file, if the
+        scheduler has none yet), the session's items in this process."""
+        if self.scheduler is not None:
+            tests = self.scheduler.tests()
+            return tests if tests is not None else self.run_dir.collected_tests()
+        return [item.nodeid for item in getattr(session, "items", ())]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """The whole summary: the workflows by phase, cancelled jobs, warnings."""

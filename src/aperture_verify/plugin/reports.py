@@ -6,7 +6,8 @@
 their reports, each workflow's result attached as ``report.aperture``; the
 controller attaches the HTML details and notes each case's JUnit name. At the
 end of the session (``Controller.pytest_sessionfinish`` calls it in order) it reports
-the workflows that never ran as skipped, with the reason, writes results.json
+the workflows and phase checks that never ran as skipped, with the reason, and
+those cut short as interrupted, writes results.json
 and, once pytest wrote junit.xml, rewrites that for Jenkins. Nothing here runs
 on a worker.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
 from typing import Any, Protocol
@@ -270,8 +272,11 @@ class ReportPlugin:
             self.unfinished_checks.discard(report.nodeid)
         else:
             self.unfinished_checks.add(report.nodeid)
-        # how it ended, for results.json (a later --resume carries a passed one over)
-        note_phase_check(self.phase_checks, report.nodeid, phase, report.outcome)
+        # how it ended, for results.json (a later --resume carries a passed one over, and
+        # runs the phase of one that failed or was interrupted again)
+        cut_short = getattr(report, "aperture_interrupted", False)
+        outcome = Outcome.INTERRUPTED.value if cut_short else report.outcome
+        note_phase_check(self.phase_checks, report.nodeid, phase, outcome)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_report_title(self, report: Any) -> None:
@@ -346,8 +351,11 @@ class ReportPlugin:
 
     # -- end of the run ----------------------------------------------------------
 
-    def before_writers(self, session: pytest.Session) -> None:
-        """Before LogXML and pytest-html write: fill the gaps, write results.json."""
+    def before_writers(self, session: pytest.Session, collected: Sequence[str] = ()) -> None:
+        """Before LogXML and pytest-html write: fill the gaps, write results.json.
+
+        *collected*: the node ids of the run's collected tests (no barrier items), for
+        the phase checks that never ran."""
         self.finished_at = datetime.now(UTC)
         if self.live is not None:  # [live report] stops before the final reports are written
             self.live.close()
@@ -356,6 +364,7 @@ class ReportPlugin:
         self._report_carried_over()  # when the run stopped before its test loop
         self._report_not_run(session)
         self._report_unfinished_checks()
+        self._report_unrun_checks(session, collected)
         run = self.summary()
         run.exit_status = int(session.exitstatus)
         self.run_line = run_time_line(run.duration, self.tally)
@@ -421,18 +430,9 @@ class ReportPlugin:
         missing = [s for s in expected if s.label not in self.verdicts]
         if not missing:
             return
-        why = session.shouldfail or session.shouldstop
-        if why:
-            reason = f"the run stopped early ({why})"
-        elif int(session.exitstatus) == int(pytest.ExitCode.INTERRUPTED):
-            reason = "the run was interrupted"
-        else:
-            reason = "the run ended before it"
-        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        reason = _why_not_run(session)
         # The terminal keeps pytest's own account; the reports and the ledger get these.
-        hook = self.config.pluginmanager.subset_hook_caller(
-            "pytest_runtest_logreport", remove_plugins=[tr] if tr is not None else []
-        )
+        hook = self._reports_hook()
         nodeid_of = {label: n for n, label in labels_by_nodeid.items()}
         for spec in missing:
             known = self.result_of(spec.label)  # e.g. its job cancelled at the interruption
@@ -460,15 +460,65 @@ class ReportPlugin:
         """A phase check the run stopped while it ran (set up, never torn down) is
         reported as an interrupted error, as a workflow is: without it, junit.xml would
         lose its case (or, under xdist, keep a nameless one)."""
-        tr = self.config.pluginmanager.get_plugin("terminalreporter")
-        hook = self.config.pluginmanager.subset_hook_caller(
-            "pytest_runtest_logreport", remove_plugins=[tr] if tr is not None else []
-        )
+        hook = self._reports_hook()
         for nodeid in sorted(self.unfinished_checks):
             message = "the run was interrupted while it ran"
             self.interrupted_checks[nodeid] = message
             for report in _interrupted_check_reports(nodeid, message):
                 hook(report=report)
+
+    def _report_unrun_checks(self, session: pytest.Session, collected: Sequence[str]) -> None:
+        """A collected phase check that never reported anything (the run ended before it)
+        is reported skipped with the reason, as a workflow that never ran is: every
+        collected check keeps its case in junit.xml, results.json and the count."""
+        labels = self.run.labels_by_nodeid
+        unrun = [
+            nodeid
+            for nodeid in dict.fromkeys(collected)
+            if nodeid not in labels
+            and nodeid not in self.case_names
+            and nodeid.split("::")[0] in self.module_phase
+        ]
+        if not unrun:
+            return
+        reason = _why_not_run(session)
+        hook = self._reports_hook()
+        for nodeid in unrun:
+            for report in _skipped_check_reports(nodeid, f"not run: {reason}"):
+                hook(report=report)
+
+    def _reports_hook(self) -> Any:
+        """``pytest_runtest_logreport`` of every plugin but the terminal's, which keeps
+        pytest's own account: the reports, the ledger and the tally get a made-up report."""
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        return self.config.pluginmanager.subset_hook_caller(
+            "pytest_runtest_logreport", remove_plugins=[tr] if tr is not None else []
+        )
+
+
+def _why_not_run(session: pytest.Session) -> str:
+    """Why a test of the run never ran: ``-x``/``--maxfail``, an interruption, or an end."""
+    why = session.shouldfail or session.shouldstop
+    if why:
+        return f"the run stopped early ({why})"
+    if int(session.exitstatus) == int(pytest.ExitCode.INTERRUPTED):
+        return "the run was interrupted"
+    return "the run ended before it"
+
+
+def _skipped_check_reports(nodeid: str, message: str) -> list[pytest.TestReport]:
+    """A set-up skipped with *message* and its teardown, for a phase check never run."""
+    now = time.time()
+    path = nodeid.split("::")[0]
+    location = (path, None, nodeid.split("::")[-1])
+    setup = pytest.TestReport(
+        nodeid, location, {}, "skipped", (path, 0, f"Skipped: {message}"), "setup",
+        duration=0.0, start=now, stop=now,
+    )  # fmt: skip
+    teardown = pytest.TestReport(
+        nodeid, location, {}, "passed", None, "teardown", duration=0.0, start=now, stop=now
+    )
+    return [setup, teardown]
 
 
 def _interrupted_check_reports(nodeid: str, message: str) -> list[pytest.TestReport]:

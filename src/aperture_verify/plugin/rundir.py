@@ -107,6 +107,17 @@ class RunDirectory:
         data: Collection = json.loads(path.read_text(encoding="utf-8"))
         return data
 
+    def collected_tests(self) -> list[str]:
+        """The tests (no barrier item) of the first worker's collection found, in
+        collection order; none if no worker wrote one."""
+        for path in sorted(self.path.glob("collection-*.json")):
+            try:
+                found: Collection = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            return [n for n, e in found.items() if e.get("barrier") is not None]
+        return []
+
     # -- jobs/active, jobs/ended -----------------------------------------------
     # Every job a process of the run starts is marked until the process sees it
     # end; the marker then moves to "ended". Whoever survives an interruption

@@ -191,6 +191,13 @@ class PhaseScheduling:
             return []
         return [self.collection[i] for i in sorted(self._running)]
 
+    def tests(self) -> list[str] | None:
+        """The collection's tests in collection order, barriers left out (None: no
+        worker's collection arrived yet)."""
+        if self.collection is None:
+            return None
+        return [n for i, n in enumerate(self.collection) if self._keys[i].barrier is not None]
+
     # -- internals ------------------------------------------------------------
 
     def _refuse(self, node: Any, collection: Sequence[str]) -> None:

@@ -16,8 +16,9 @@ import pytest
 
 from aperture_verify.execution.results import PhaseCheck, WorkflowResult
 
-#: A phase check's outcome is the worst of its reports.
-_RANK = ("passed", "skipped", "failed")
+#: A phase check's outcome is the worst of its reports; "interrupted": the run stopped
+#: while it ran (set up, never torn down).
+_RANK = ("passed", "skipped", "failed", "interrupted")
 
 
 def note_phase_check(checks: dict[str, PhaseCheck], nodeid: str, phase: str, outcome: str) -> None:
