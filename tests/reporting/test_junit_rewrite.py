@@ -195,10 +195,10 @@ def test_a_synthesized_skip_is_a_case_with_its_reason(tmp_path: Path) -> None:
     ("message", "job_id", "state", "expected"),
     [
         (  # the controller cancelled its job (after SIGTERM)
-            "the run was interrupted; job job-W2 was cancelled",
+            "not finished: the run was interrupted while it ran; job job-W2 was cancelled",
             "job-W2",
             "CANCELLED",
-            "the run was interrupted; job job-W2 was cancelled",
+            "not finished: the run was interrupted while it ran; job job-W2 was cancelled",
         ),
         (  # the job ended on its own before the cancel reached it
             "not finished: the run was interrupted while it ran",

@@ -372,7 +372,7 @@ class Controller:
         result = WorkflowResult(label, spec.phase, outcome=Outcome.INTERRUPTED)
         result.record_job(job)
         done = "was cancelled" if job.state == "CANCELLED" else f"ended {job.state}"
-        result.message = f"the run was interrupted; job {job_id} {done}"
+        result.message = f"not finished: the run was interrupted while it ran; job {job_id} {done}"
         self.ledger.record(result)
 
     def _record_jobs_the_workers_ended(self) -> None:
