@@ -18,6 +18,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 import xmlschema
@@ -160,6 +161,16 @@ def test_an_interrupted_phase_cancels_its_jobs_and_writes_the_reports(
     assert data["exit_status"] == pytest.ExitCode.INTERRUPTED
 
 
+def valid_junit_cases(folder: Path) -> tuple[ET.Element, dict[tuple[Any, Any], ET.Element]]:
+    """The run's junit.xml, validated against the schema: its suite and its cases by
+    (classname, name)."""
+    path = folder / "reports" / "junit.xml"
+    xmlschema.XMLSchema11(str(schema_path())).validate(str(path))
+    suite = ET.parse(path).getroot().find("testsuite")
+    assert suite is not None
+    return suite, {(c.get("classname"), c.get("name")): c for c in suite.iter("testcase")}
+
+
 def assert_junit_after_interruption(path: Path, running: dict[str, str]) -> None:
     """One case per selected workflow and phase check, none nameless; each workflow
     whose job the interruption cancelled an error saying so, the others skipped."""
@@ -221,11 +232,7 @@ def test_a_phase_check_cut_short_is_one_error_case(project: Project, workers: st
         raise
     status, output = ended(proc, folder, signal.SIGTERM)
     assert status == pytest.ExitCode.INTERRUPTED, output
-    path = folder / "reports" / "junit.xml"
-    xmlschema.XMLSchema11(str(schema_path())).validate(str(path))
-    suite = ET.parse(path).getroot().find("testsuite")
-    assert suite is not None
-    cases = {(c.get("classname"), c.get("name")): c for c in suite.iter("testcase")}
+    suite, cases = valid_junit_cases(folder)
     assert len(cases) == len(list(suite.iter("testcase"))) == 5, list(cases)
     check = cases[("main.first", "test_first_slow_check")]
     assert [c.tag for c in check if c.tag in ("skipped", "failure", "error")] == ["error"]
@@ -267,11 +274,7 @@ def test_a_phase_check_the_interruption_kept_from_running_is_reported_skipped(
 
     assert status == pytest.ExitCode.INTERRUPTED, output
     assert "· 4 tests: 1 passed, 1 interrupted, 2 skipped" in output, output
-    path = folder / "reports" / "junit.xml"
-    xmlschema.XMLSchema11(str(schema_path())).validate(str(path))
-    suite = ET.parse(path).getroot().find("testsuite")
-    assert suite is not None
-    cases = {(c.get("classname"), c.get("name")): c for c in suite.iter("testcase")}
+    suite, cases = valid_junit_cases(folder)
     assert len(cases) == len(list(suite.iter("testcase"))) == 4, list(cases)
     check = cases[(f"main.{phase}", "test_rows_agree")]
     assert [c.tag for c in check if c.tag in ("skipped", "failure", "error")] == ["skipped"]

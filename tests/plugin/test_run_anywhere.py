@@ -48,6 +48,19 @@ def ready(project: Project) -> None:
     project.write(PHASES)
 
 
+def assert_one_line_naming_the_project(
+    done: subprocess.CompletedProcess[str], project: Project
+) -> None:
+    """Exit 4 with one ERROR line naming the command for the project; nothing sent."""
+    assert done.returncode == 4, done.stdout + done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 1, done.stderr
+    assert f"run: aperture-verify --project {project.path} " in errors[0]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert project.emulator.requests == []
+    assert executes(project.emulator) == []
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", ["0", "2"])
 def test_the_command_runs_the_project_from_another_folder(
@@ -92,13 +105,7 @@ def test_plain_pytest_with_rootdir_only_stops_with_one_line_and_sends_nothing(
         [sys.executable, "-m", "pytest", f"--rootdir={project.path}", "--plan", "main", *RUN_ARGS],
         cwd=elsewhere(tmp_path),
     )
-    assert done.returncode == 4, done.stdout + done.stderr
-    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
-    assert len(errors) == 1, done.stderr
-    assert f"run: aperture-verify --project {project.path} " in errors[0]
-    assert "Traceback" not in done.stdout + done.stderr
-    assert project.emulator.requests == []
-    assert executes(project.emulator) == []
+    assert_one_line_naming_the_project(done, project)
 
 
 @pytest.mark.slow
@@ -137,13 +144,7 @@ def test_paths_into_a_project_without_config_from_outside_stop_with_one_line(
         "phases-folder": (phases, []),
     }[start_in]
     done = run([sys.executable, "-m", "pytest", "-n", "2", *paths, *RUN_ARGS], cwd=cwd)
-    assert done.returncode == 4, done.stdout + done.stderr
-    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
-    assert len(errors) == 1, done.stderr
-    assert f"run: aperture-verify --project {project.path} " in errors[0]
-    assert "Traceback" not in done.stdout + done.stderr
-    assert project.emulator.requests == []
-    assert executes(project.emulator) == []
+    assert_one_line_naming_the_project(done, project)
     assert not (phases / "reports").exists()  # the project's reports say why, nothing else
     data = json.loads((project.path / "reports" / "results.json").read_text())
     assert data["verdict"] == "error" and data["exit_status"] == 4

@@ -44,6 +44,11 @@ def split_project(argv: Sequence[str]) -> tuple[str | None, list[str]]:
     return project, rest
 
 
+def nearest_project(start: Path) -> Path | None:
+    """The nearest folder holding plans.toml: *start* itself or one above it."""
+    return next((f for f in (start, *start.parents) if (f / PLANS_FILE).is_file()), None)
+
+
 def find_project(given: str | None, environ: Mapping[str, str], cwd: Path) -> Path:
     """The project folder: *given* > ``APERTURE_PROJECT`` > plans.toml upwards from *cwd*."""
     for source, text in (("--project", given), (PROJECT_VAR, environ.get(PROJECT_VAR))):
@@ -56,9 +61,9 @@ def find_project(given: str | None, environ: Mapping[str, str], cwd: Path) -> Pa
                     f"{source}: {folder} has no {PLANS_FILE}; give the folder that holds it"
                 )
             return folder
-    for folder in (cwd, *cwd.parents):
-        if (folder / PLANS_FILE).is_file():
-            return folder
+    found = nearest_project(cwd)
+    if found is not None:
+        return found
     raise LaunchError(
         f"no project: no {PLANS_FILE} in {cwd} or any folder above it; "
         f"give --project DIR or set {PROJECT_VAR}"

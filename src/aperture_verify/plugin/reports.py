@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import pytest
 
@@ -453,7 +453,7 @@ class ReportPlugin:
     def check_given_out(self, nodeid: str) -> None:
         """A phase check a worker was given when the run was interrupted: cut short,
         unless one of its reports arrived (then its teardown tells)."""
-        if nodeid not in self.case_names and nodeid.split("::")[0] in self.module_phase:
+        if self._unreported_check(nodeid):
             self.unfinished_checks.add(nodeid)
 
     def _report_unfinished_checks(self) -> None:
@@ -473,11 +473,7 @@ class ReportPlugin:
         collected check keeps its case in junit.xml, results.json and the count."""
         labels = self.run.labels_by_nodeid
         unrun = [
-            nodeid
-            for nodeid in dict.fromkeys(collected)
-            if nodeid not in labels
-            and nodeid not in self.case_names
-            and nodeid.split("::")[0] in self.module_phase
+            n for n in dict.fromkeys(collected) if n not in labels and self._unreported_check(n)
         ]
         if not unrun:
             return
@@ -486,6 +482,10 @@ class ReportPlugin:
         for nodeid in unrun:
             for report in _skipped_check_reports(nodeid, f"not run: {reason}"):
                 hook(report=report)
+
+    def _unreported_check(self, nodeid: str) -> bool:
+        """Whether *nodeid*, not a workflow's test, is a phase check no report was seen of."""
+        return nodeid not in self.case_names and nodeid.split("::")[0] in self.module_phase
 
     def _reports_hook(self) -> Any:
         """``pytest_runtest_logreport`` of every plugin but the terminal's, which keeps
@@ -508,28 +508,26 @@ def _why_not_run(session: pytest.Session) -> str:
 
 def _skipped_check_reports(nodeid: str, message: str) -> list[pytest.TestReport]:
     """A set-up skipped with *message* and its teardown, for a phase check never run."""
-    now = time.time()
     path = nodeid.split("::")[0]
-    location = (path, None, nodeid.split("::")[-1])
-    setup = pytest.TestReport(
-        nodeid, location, {}, "skipped", (path, 0, f"Skipped: {message}"), "setup",
-        duration=0.0, start=now, stop=now,
-    )  # fmt: skip
-    teardown = pytest.TestReport(
-        nodeid, location, {}, "passed", None, "teardown", duration=0.0, start=now, stop=now
-    )
-    return [setup, teardown]
+    return _check_reports(nodeid, "skipped", (path, 0, f"Skipped: {message}"))
 
 
 def _interrupted_check_reports(nodeid: str, message: str) -> list[pytest.TestReport]:
     """A failed set-up (an error) and its teardown for a phase check cut short."""
+    setup, teardown = _check_reports(nodeid, "failed", f"interrupted: {message}")
+    setup.aperture_interrupted = True  # type: ignore[attr-defined]  # for the tally
+    return [setup, teardown]
+
+
+def _check_reports(
+    nodeid: str, outcome: Literal["failed", "skipped"], longrepr: Any
+) -> list[pytest.TestReport]:
+    """A made-up set-up report with *outcome* and a passed teardown, for a phase check."""
     now = time.time()
     location = (nodeid.split("::")[0], None, nodeid.split("::")[-1])
     setup = pytest.TestReport(
-        nodeid, location, {}, "failed", f"interrupted: {message}", "setup",
-        duration=0.0, start=now, stop=now,
-    )  # fmt: skip
-    setup.aperture_interrupted = True  # type: ignore[attr-defined]  # for the tally
+        nodeid, location, {}, outcome, longrepr, "setup", duration=0.0, start=now, stop=now
+    )
     teardown = pytest.TestReport(
         nodeid, location, {}, "passed", None, "teardown", duration=0.0, start=now, stop=now
     )

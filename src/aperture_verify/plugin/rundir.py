@@ -112,10 +112,11 @@ class RunDirectory:
         collection order; none if no worker wrote one."""
         for path in sorted(self.path.glob("collection-*.json")):
             try:
-                found: Collection = json.loads(path.read_text(encoding="utf-8"))
+                found = self.read_collection(path.stem.removeprefix("collection-"))
             except (OSError, ValueError):
                 continue
-            return [n for n, e in found.items() if e.get("barrier") is not None]
+            if found is not None:
+                return [n for n, e in found.items() if e.get("barrier") is not None]
         return []
 
     # -- jobs/active, jobs/ended -----------------------------------------------

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from _pytest.outcomes import Exit
 
-from aperture_verify.common.project_folder import PLANS_FILE
+from aperture_verify.common.project_folder import nearest_project
 from aperture_verify.execution.exitcodes import EXIT_ALREADY_RUNNING
 from aperture_verify.execution.runfolder import remove_abandoned_run_dirs
 from aperture_verify.execution.runlock import RunLock, RunLockHeld, lock_path
@@ -154,8 +154,7 @@ def into_another_project(config: pytest.Config, phases_name: str, *, pyargs: boo
     here, root = config.invocation_params.dir, config.rootpath.resolve()
     for arg in config.args:
         path = (here / arg.split("::")[0]).resolve()
-        folders = (path, *path.parents)
-        project = next((f for f in folders if (f / PLANS_FILE).is_file()), None)
+        project = nearest_project(path)
         if project is None or project == root:
             continue
         phases = project / phases_name
